@@ -1,5 +1,5 @@
 // The plain-object shape every stored API object has, and small metadata helpers.
-import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { ObjectMeta } from './types.js';
 
 export type { ObjectMeta };
 

@@ -80,6 +80,10 @@ export const errors = {
       causes: errs.map((e) => ({ reason: e.type, message: errorBody(e), field: e.field })),
     });
   },
+  forbidden(gr: GroupResource, name: string, why: string): StatusError {
+    const subject = name ? `${qualifiedResource(gr)} "${name}"` : qualifiedResource(gr);
+    return failure(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name, group: gr.group, kind: gr.resource });
+  },
   badRequest(message: string): StatusError {
     return failure(400, 'BadRequest', message);
   },
