@@ -1,0 +1,95 @@
+// What the API server needs to know to serve one resource: its identity
+// (for URLs and discovery), its printer, and its strategy (defaults,
+// validation, hooks around writes), as upstream's registry strategies.
+import type { FieldError } from '../api/field-errors.js';
+import type { KubeObject } from '../api/object.js';
+import type { TableConvertor } from './table.js';
+
+export interface SubresourceInfo {
+  name: string;
+  group: string;
+  version: string;
+  kind: string;
+  verbs: string[];
+}
+
+/** Per-request facts a strategy may need. */
+export interface RequestContext {
+  dryRun: boolean;
+  /** Warnings to return as `Warning: 299 - "..."` headers. */
+  warnings: string[];
+  /** Set for subresource writes that are updates of the parent (finalize). */
+  subresource?: string;
+}
+
+/**
+ * Side effects that must be atomic with the write (allocation). `commit` runs
+ * after the object is stored, `rollback` when the write fails or is a dry run.
+ */
+export interface WriteTransaction {
+  commit(): void;
+  rollback(): void;
+}
+
+export interface Strategy {
+  /** Defaults and field resets on create (status cleared, etc.). */
+  prepareForCreate?(obj: KubeObject, ctx: RequestContext): void;
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  /** For the status subresource: keep old spec, take new status. */
+  prepareForStatusUpdate?(obj: KubeObject, old: KubeObject): void;
+  validate?(obj: KubeObject): FieldError[];
+  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Allocation before the store write; throws StatusError on failure. */
+  beginCreate?(obj: KubeObject, ctx: RequestContext): WriteTransaction;
+  beginUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): WriteTransaction;
+  /** After an object is gone from the store (release allocations, dependent cleanup). */
+  afterDelete?(obj: KubeObject): Promise<void> | void;
+  /**
+   * Graceful deletion (pods): a grace period in seconds means "mark with
+   * deletionTimestamp and let the owner finish"; undefined deletes at once.
+   */
+  gracefulDelete?(obj: KubeObject, requestedGraceSeconds: number | undefined): number | undefined;
+  /** Changes made when deletion is requested but not done (namespace phase Terminating). */
+  prepareForDelete?(obj: KubeObject): void;
+  /** After deletionTimestamp was set (start namespace cleanup). */
+  afterDeleteRequested?(obj: KubeObject): Promise<void> | void;
+  /** Whether metadata.generation tracks spec changes for this kind. */
+  tracksGeneration?: boolean;
+  /** Normalise a stored object for reading (defaults for fields added later). */
+  decorate?(obj: KubeObject): void;
+}
+
+export interface ResourceDef {
+  group: string;
+  version: string;
+  /** Plural resource name, e.g. services. */
+  resource: string;
+  kind: string;
+  singular: string;
+  shortNames: string[];
+  categories: string[];
+  namespaced: boolean;
+  verbs: string[];
+  subresources: SubresourceInfo[];
+  table: TableConvertor;
+  strategy: Strategy;
+  /** Field labels for fieldSelector beyond metadata.name/namespace. */
+  fields?(obj: KubeObject): Record<string, string>;
+  /** Name validation for metadata.name (DNS-1035 label, DNS-1123 subdomain, ...). */
+  validateName(name: string, prefix: boolean): string[];
+}
+
+export const standardVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function apiVersionOf(def: { group: string; version: string }): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+export function statusSubresource(def: { group: string; version: string; kind: string }): SubresourceInfo {
+  return { name: 'status', group: def.group, version: def.version, kind: def.kind, verbs: ['get', 'patch', 'update'] };
+}
+
+export function scaleSubresource(): SubresourceInfo {
+  return { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+}

@@ -1,0 +1,77 @@
+// core/v1 services: defaults, validation and the cluster IP / node port
+// allocation that makes them what they are.
+import type { Service } from '../../api/types.js';
+import { errors } from '../../api/status.js';
+import type { KubeObject } from '../../api/object.js';
+import { keepAllButStatus, validateDNS1035Name } from '../common.js';
+import { standardVerbs, statusSubresource, type ResourceDef } from '../resource.js';
+import type { ServiceAllocation } from './allocation.js';
+import {
+  initIPFamilyFields,
+  normalizeServiceIPsAndPorts,
+  prepareServiceForCreate,
+  prepareServiceForUpdate,
+  setServiceDefaults,
+  type ServiceClusterConfig,
+} from './defaults.js';
+import { table } from './table.js';
+import { validateService, validateServiceStatusUpdate, validateServiceUpdate } from './validation.js';
+
+const svc = (o: KubeObject) => o as unknown as Service;
+
+export interface ServiceResourceDeps {
+  allocation: ServiceAllocation;
+  cluster: ServiceClusterConfig;
+  /** Deleting a Service deletes its Endpoints (registry afterDelete). */
+  deleteEndpoints(namespace: string, name: string): Promise<void>;
+}
+
+export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
+  const ident = { group: '', version: 'v1', kind: 'Service' };
+  const familyErrors = (obj: KubeObject, old?: KubeObject) => {
+    const errs = initIPFamilyFields(svc(obj), old && svc(old), deps.cluster);
+    if (errs.length) throw errors.invalid('Service', '', obj.metadata.name ?? '', errs);
+  };
+  return {
+    ...ident,
+    resource: 'services',
+    singular: 'service',
+    shortNames: ['svc'],
+    categories: ['all'],
+    namespaced: true,
+    verbs: standardVerbs,
+    subresources: [statusSubresource(ident)],
+    table,
+    validateName: validateDNS1035Name,
+    strategy: {
+      prepareForCreate(obj) {
+        setServiceDefaults(svc(obj));
+        prepareServiceForCreate(svc(obj));
+        normalizeServiceIPsAndPorts(svc(obj), undefined);
+        familyErrors(obj);
+      },
+      prepareForUpdate(obj, old) {
+        setServiceDefaults(svc(obj));
+        prepareServiceForUpdate(svc(obj), svc(old));
+        normalizeServiceIPsAndPorts(svc(obj), svc(old));
+        familyErrors(obj, old);
+      },
+      prepareForStatusUpdate(obj, old) {
+        keepAllButStatus(obj, old);
+        setServiceDefaults(svc(obj));
+      },
+      validate: (obj) => validateService(svc(obj), deps.cluster),
+      validateUpdate: (obj, old) => validateServiceUpdate(svc(obj), svc(old), deps.cluster),
+      validateStatusUpdate: (obj, old) => validateServiceStatusUpdate(svc(obj), svc(old)),
+      beginCreate: (obj, ctx) => deps.allocation.beginCreate(svc(obj), ctx.dryRun),
+      beginUpdate: (obj, old, ctx) => deps.allocation.beginUpdate(svc(obj), svc(old), ctx.dryRun),
+      async afterDelete(obj) {
+        deps.allocation.releaseAll(svc(obj));
+        await deps.deleteEndpoints(obj.metadata.namespace!, obj.metadata.name!);
+      },
+      decorate(obj) {
+        if (svc(obj).spec?.type === 'ExternalName') delete svc(obj).spec!.internalTrafficPolicy;
+      },
+    },
+  };
+}
