@@ -1,0 +1,146 @@
+// Assembles the API server: storage, allocators (rebuilt from stored
+// Services), registry, the default namespaces and the `kubernetes` Service,
+// the HTTP listeners and the kubeconfig.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Service } from '../api/types.js';
+import { createIPAllocator } from '../allocator/ip-allocator.js';
+import { createPortAllocator } from '../allocator/port-allocator.js';
+import type { KubeObject } from '../api/object.js';
+import { errors } from '../api/status.js';
+import { createRegistry, type Registry } from '../registry/registry.js';
+import type { ResourceDef } from '../registry/resource.js';
+import { createServiceAllocation } from '../registry/services/allocation.js';
+import { openSqliteStore } from '../storage/sqlite.js';
+import type { Store } from '../storage/store.js';
+import { logger } from '../util/log.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { buildResources } from './resources.js';
+import { startApiServer, type RunningApiServer } from './server.js';
+
+const log = logger('apiserver');
+
+export interface ApiServerConfig {
+  dataDir: string;
+  port: number;
+  bind: string;
+  serviceClusterIPRange: string;
+  serviceNodePortRange: string;
+  /** The port the `kubernetes` Service targets (the API server's own). */
+  advertisePort?: number;
+  bookmarkIntervalMs?: number;
+  /** Use this store instead of SQLite in the data dir (tests, etcd later). */
+  store?: Store;
+}
+
+export const defaultApiServerConfig = {
+  port: 6443,
+  bind: '127.0.0.1',
+  serviceClusterIPRange: '10.96.0.0/12',
+  serviceNodePortRange: '30000-32767',
+};
+
+export interface ApiServer {
+  registry: Registry;
+  defs: ResourceDef[];
+  http: RunningApiServer;
+  url: string;
+  kubeconfigPath: string;
+  socketPath: string;
+  def(resource: string): ResourceDef;
+  close(): Promise<void>;
+}
+
+export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = config.store ?? openSqliteStore(join(config.dataDir, 'state.db'));
+  const ips = createIPAllocator(config.serviceClusterIPRange);
+  const nodePorts = createPortAllocator(config.serviceNodePortRange);
+  const allocation = createServiceAllocation({ ips, nodePorts });
+  const defs: ResourceDef[] = buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] } });
+  const def = (resource: string) => defs.find((d) => d.resource === resource)!;
+  const registry: Registry = createRegistry(store, {
+    async checkNamespace(namespace, target) {
+      if (target.resource === 'events') return;
+      let ns: KubeObject;
+      try {
+        ns = await registry.get(def('namespaces'), undefined, namespace);
+      } catch {
+        throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+      }
+      if ((ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
+        throw errors.forbidden(
+          { group: target.group, resource: target.resource },
+          '',
+          `unable to create new content in namespace ${namespace} because it is being terminated`,
+        );
+      }
+    },
+  });
+
+  const { items: services } = await registry.list(def('services'), undefined);
+  for (const svc of services) allocation.restore(svc as unknown as Service);
+
+  let ready = false;
+  const socketPath = join(config.dataDir, 'apiserver.sock');
+  const http = await startApiServer({
+    registry,
+    defs,
+    port: config.port,
+    bind: config.bind,
+    socketPath,
+    bookmarkIntervalMs: config.bookmarkIntervalMs,
+    isReady: () => ready,
+  });
+  await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? http.port);
+  ready = true;
+  const url = `http://${http.address}`;
+  const kubeconfigPath = join(config.dataDir, 'kubeconfig');
+  writeKubeconfig(kubeconfigPath, url);
+  log.info('ready', { url, kubeconfig: kubeconfigPath, socket: socketPath, services: services.length });
+
+  return {
+    registry,
+    defs,
+    http,
+    url,
+    kubeconfigPath,
+    socketPath,
+    def,
+    async close() {
+      await http.close();
+      await store.close();
+    },
+  };
+}
+
+/** The objects every cluster has: the system namespaces and the `kubernetes` Service. */
+async function bootstrap(registry: Registry, def: (r: string) => ResourceDef, kubernetesIP: string, targetPort: number) {
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await registry.create(def('namespaces'), undefined, { metadata: { name } }).catch(ignoreExists);
+  }
+  const service: KubeObject = {
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: kubernetesIP,
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort }],
+      sessionAffinity: 'None',
+    },
+  };
+  const existing = await registry.get(def('services'), 'default', 'kubernetes').catch(() => undefined);
+  if (!existing) {
+    await registry.create(def('services'), 'default', service);
+    return;
+  }
+  // Keep the target port in step with the port this run listens on.
+  await registry.update(def('services'), 'default', 'kubernetes', (svc) => {
+    const spec = svc.spec as Service['spec'];
+    if (spec?.ports?.[0]) spec.ports[0].targetPort = targetPort;
+    return svc;
+  });
+}
+
+function ignoreExists(e: unknown) {
+  if ((e as { code?: number }).code !== 409) throw e;
+}

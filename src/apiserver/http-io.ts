@@ -1,0 +1,63 @@
+// Reading request bodies and writing responses: JSON (or YAML when asked),
+// Status errors, Warning headers, the 3 MiB body limit.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringify as yamlStringify } from 'yaml';
+import { errors, toStatusError, type StatusError } from '../api/status.js';
+
+/** kube-apiserver's default maximum request body size. */
+export const maxRequestBytes = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = maxRequestBytes): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume();
+    throw errors.tooLarge(`limit is ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw errors.tooLarge(`limit is ${limit}`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function wantsYaml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  return /application\/yaml/.test(accept) && !/application\/json/.test(accept);
+}
+
+export function addWarnings(res: ServerResponse, warnings: string[]): void {
+  if (!warnings.length) return;
+  const existing = res.getHeader('Warning');
+  const list = Array.isArray(existing) ? existing : existing ? [String(existing)] : [];
+  res.setHeader('Warning', [...list, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+}
+
+export function sendObject(req: IncomingMessage, res: ServerResponse, code: number, body: unknown, contentType?: string): void {
+  if (res.headersSent) return;
+  let text: string;
+  if (!contentType && wantsYaml(req)) {
+    contentType = 'application/yaml';
+    text = yamlStringify(body);
+  } else {
+    text = JSON.stringify(body);
+  }
+  res.writeHead(code, { 'Content-Type': contentType ?? 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
+export function sendStatusError(req: IncomingMessage, res: ServerResponse, err: unknown): StatusError {
+  const e = toStatusError(err);
+  sendObject(req, res, e.status.code, e.status);
+  return e;
+}
+
+export function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}

@@ -1,0 +1,82 @@
+// Every resource the API server serves, wired to its dependencies.
+import type { ResourceDef } from '../registry/resource.js';
+import type { Registry } from '../registry/registry.js';
+import type { ServiceAllocation } from '../registry/services/allocation.js';
+import type { ServiceClusterConfig } from '../registry/services/defaults.js';
+import { servicesResource } from '../registry/services/resource.js';
+import { endpointsResource } from '../registry/endpoints/resource.js';
+import { endpointSlicesResource } from '../registry/endpointslices/resource.js';
+import { podsResource } from '../registry/pods/resource.js';
+import { nodesResource } from '../registry/nodes/resource.js';
+import { namespacesResource } from '../registry/namespaces/resource.js';
+import { eventsResource } from '../registry/events/resource.js';
+import { configMapsResource } from '../registry/configmaps/resource.js';
+import { daemonSetsResource, deploymentsResource, replicaSetsResource } from '../registry/workloads/resources.js';
+import { logger } from '../util/log.js';
+
+const log = logger('apiserver');
+
+export interface ResourceDeps {
+  /** Late-bound: the registry is built after the definitions. */
+  registry: () => Registry;
+  allocation: ServiceAllocation;
+  cluster: ServiceClusterConfig;
+}
+
+export function buildResources(deps: ResourceDeps): ResourceDef[] {
+  const defs: ResourceDef[] = [];
+  const namespaces = namespacesResource({
+    async terminate(name) {
+      const registry = deps.registry();
+      try {
+        for (const def of defs.filter((d) => d.namespaced)) {
+          const { items } = await registry.list(def, name);
+          for (const item of items) {
+            await registry.delete(def, name, item.metadata.name!).catch((e: { code?: number }) => {
+              if (e.code !== 404) throw e;
+            });
+          }
+        }
+        const remaining = (await Promise.all(defs.filter((d) => d.namespaced).map((d) => registry.list(d, name)))).reduce(
+          (n, l) => n + l.items.length,
+          0,
+        );
+        if (remaining > 0) {
+          // Pods still terminating on their nodes: try again shortly, as the namespace controller requeues.
+          setTimeout(() => void namespaces.strategy.afterDeleteRequested?.({ metadata: { name } }), 1000).unref();
+          return;
+        }
+        await registry.update(namespaces, undefined, name, (n) => ({ ...n, spec: { finalizers: [] } }), { subresource: 'finalize' });
+        await registry.delete(namespaces, undefined, name);
+      } catch (e) {
+        if ((e as { code?: number }).code === 404) return;
+        log.error('namespace cleanup failed', { namespace: name, error: e instanceof Error ? e.message : String(e) });
+      }
+    },
+  });
+  defs.push(
+    podsResource,
+    servicesResource({
+      allocation: deps.allocation,
+      cluster: deps.cluster,
+      async deleteEndpoints(namespace, name) {
+        await deps
+          .registry()
+          .delete(endpointsResource, namespace, name)
+          .catch((e: { code?: number }) => {
+            if (e.code !== 404) throw e;
+          });
+      },
+    }),
+    endpointsResource,
+    namespaces,
+    nodesResource,
+    eventsResource,
+    configMapsResource,
+    deploymentsResource,
+    replicaSetsResource,
+    daemonSetsResource,
+    endpointSlicesResource,
+  );
+  return defs;
+}

@@ -1,0 +1,158 @@
+// The HTTP front of the API server: non-resource paths (version, health,
+// discovery, OpenAPI) and resource requests, on loopback TCP and on a unix
+// socket for agents inside network namespaces.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { errors } from '../api/status.js';
+import type { Registry } from '../registry/registry.js';
+import type { ResourceDef } from '../registry/resource.js';
+import { logger } from '../util/log.js';
+import {
+  aggregatedContentType,
+  aggregatedDiscovery,
+  apiGroupDoc,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  groupVersions,
+  wantsAggregated,
+} from './discovery.js';
+import { sendObject, sendStatusError, sendText } from './http-io.js';
+import { groupVersionDocument, openApiIndex } from './openapi/document.js';
+import { parseRequestInfo } from './request-info.js';
+import { handleResource, type HandlerContext } from './resource-handler.js';
+import { serverVersion } from './version.js';
+import type { WatchSettings } from './watch.js';
+
+const log = logger('apiserver');
+
+export interface ApiServerOptions {
+  registry: Registry;
+  defs: ResourceDef[];
+  port: number;
+  bind: string;
+  socketPath?: string;
+  bookmarkIntervalMs?: number;
+  /** Readiness: false until start-up work (default objects) is done. */
+  isReady?: () => boolean;
+}
+
+export interface RunningApiServer {
+  /** host:port the TCP listener got (port 0 → the chosen port). */
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const watch: WatchSettings = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, active: new Set() };
+  const ctx: HandlerContext = { registry: opts.registry, defs: opts.defs, watch };
+  const gvs = groupVersions(opts.defs);
+  const openApiResources = (g: string, v: string) =>
+    opts.defs
+      .filter((d) => d.group === g && d.version === v)
+      .map((d) => ({
+        group: d.group,
+        version: d.version,
+        resource: d.resource,
+        kind: d.kind,
+        namespaced: d.namespaced,
+        subresources: d.subresources.map((s) => ({ name: s.name, kind: s.kind, group: s.group, version: s.version })),
+      }));
+  let address = '';
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    switch (path) {
+      case '/version':
+        return sendObject(req, res, 200, serverVersion);
+      case '/healthz':
+      case '/livez':
+        return sendText(res, 200, 'ok');
+      case '/readyz':
+        return opts.isReady && !opts.isReady() ? sendText(res, 500, 'readyz check failed') : sendText(res, 200, 'ok');
+      case '/api':
+        if (wantsAggregated(req.headers.accept)) return sendObject(req, res, 200, aggregatedDiscovery(opts.defs, true), aggregatedContentType);
+        return sendObject(req, res, 200, apiVersions(address));
+      case '/apis':
+        if (wantsAggregated(req.headers.accept)) return sendObject(req, res, 200, aggregatedDiscovery(opts.defs, false), aggregatedContentType);
+        return sendObject(req, res, 200, apiGroupList(opts.defs));
+      case '/openapi/v3':
+        return sendObject(req, res, 200, openApiIndex(gvs, gvs.flatMap((gv) => openApiResources(gv.group, gv.version))));
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const rest = path.slice('/openapi/v3/'.length).split('/');
+      const [group, version] = rest[0] === 'api' ? ['', rest[1]] : [rest[1], rest[2]];
+      const resources = openApiResources(group, version);
+      if (!resources.length) throw errors.pathNotFound();
+      return sendObject(req, res, 200, groupVersionDocument({ group, version }, resources));
+    }
+    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    if (!info.isResourceRequest) {
+      if (info.parts[0] === 'api' && info.parts.length === 2) {
+        const list = apiResourceList(opts.defs, '', info.parts[1]);
+        if (list) return sendObject(req, res, 200, list);
+      } else if (info.parts[0] === 'apis' && info.parts.length === 2) {
+        const doc = apiGroupDoc(opts.defs, info.parts[1]);
+        if (doc) return sendObject(req, res, 200, doc);
+      } else if (info.parts[0] === 'apis' && info.parts.length === 3) {
+        const list = apiResourceList(opts.defs, info.parts[1], info.parts[2]);
+        if (list) return sendObject(req, res, 200, list);
+      }
+      throw errors.pathNotFound();
+    }
+    return handleResource(req, res, info, url, ctx);
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((err) => {
+      const e = sendStatusError(req, res, err);
+      if (e.code >= 500) log.error('request failed', { method: req.method, url: req.url, code: e.code, error: err instanceof Error ? err.stack : String(err) });
+    });
+  };
+
+  const servers: Server[] = [];
+  const listen = (server: Server, target: { port: number; host: string } | string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const done = () => {
+        server.off('error', reject);
+        resolve();
+      };
+      if (typeof target === 'string') server.listen(target, done);
+      else server.listen(target.port, target.host, done);
+    });
+
+  const tcp = createServer(handler);
+  tcp.keepAliveTimeout = 65_000;
+  await listen(tcp, { port: opts.port, host: opts.bind });
+  servers.push(tcp);
+  const port = (tcp.address() as AddressInfo).port;
+  address = `${opts.bind.includes(':') ? `[${opts.bind}]` : opts.bind}:${port}`;
+  if (opts.socketPath) {
+    rmSync(opts.socketPath, { force: true });
+    const unix = createServer(handler);
+    await listen(unix, opts.socketPath);
+    servers.push(unix);
+  }
+
+  return {
+    address,
+    port,
+    async close() {
+      for (const res of watch.active) res.end();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      if (opts.socketPath) rmSync(opts.socketPath, { force: true });
+    },
+  };
+}
