@@ -1,0 +1,168 @@
+// bench/apiserver: 10,000 Services created by 50 concurrent clients, listed,
+// and 100 watchers receiving changes; latencies and RSS of the server process.
+// Run: npx tsx bench/apiserver.ts [--services N]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request, Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { percentile, printTable } from './report.js';
+
+const args = process.argv.slice(2);
+const total = Number(args[args.indexOf('--services') + 1]) || 10_000;
+const clients = 50;
+const watchers = 100;
+const changes = 20;
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: clients });
+
+function call(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-'));
+  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'apiserver', '--data-dir', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  server.stderr.on('data', (d) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /url=http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearInterval(t);
+        resolve(Number(m[1]));
+      }
+    }, 20);
+    server.on('exit', () => reject(new Error(`server exited: ${out}`)));
+  });
+  const idleRss = rssMb(server.pid!);
+  try {
+    // Creates: 50 clients, each creating its share sequentially.
+    const createLatencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (next < total) {
+          const i = next++;
+          const t0 = performance.now();
+          const r = await call(port, 'POST', '/api/v1/namespaces/default/services', {
+            metadata: { name: `svc-${i}`, labels: { app: `a${i % 100}` } },
+            spec: { selector: { app: `a${i % 100}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+          });
+          if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
+          createLatencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const createSeconds = (performance.now() - started) / 1000;
+    createLatencies.sort((a, b) => a - b);
+
+    // Lists: JSON and the Table kubectl asks for.
+    const listTimes: number[] = [];
+    const tableTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      let t0 = performance.now();
+      const r = await call(port, 'GET', '/api/v1/namespaces/default/services');
+      listTimes.push(performance.now() - t0);
+      if (JSON.parse(r.text).items.length < total) throw new Error('list is short');
+      t0 = performance.now();
+      await call(port, 'GET', '/api/v1/namespaces/default/services?limit=500', undefined, {
+        Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+      });
+      tableTimes.push(performance.now() - t0);
+    }
+    listTimes.sort((a, b) => a - b);
+    tableTimes.sort((a, b) => a - b);
+
+    // Watchers: 100 streams from the current revision; each change is a label patch.
+    const rv = JSON.parse((await call(port, 'GET', '/api/v1/namespaces/default/services?fieldSelector=metadata.name%3Dsvc-0')).text).metadata.resourceVersion;
+    const sentAt = new Map<string, number>();
+    const delivery: number[] = [];
+    const watchAgent = new Agent({ keepAlive: false });
+    const streams = await Promise.all(
+      Array.from(
+        { length: watchers },
+        () =>
+          new Promise<import('node:http').ClientRequest>((resolve) => {
+            const req = request(
+              { host: '127.0.0.1', port, agent: watchAgent, path: `/api/v1/namespaces/default/services?watch=true&resourceVersion=${rv}` },
+              (res) => {
+                let buf = '';
+                res.setEncoding('utf8');
+                res.on('data', (d: string) => {
+                  buf += d;
+                  let nl;
+                  while ((nl = buf.indexOf('\n')) >= 0) {
+                    const line = buf.slice(0, nl);
+                    buf = buf.slice(nl + 1);
+                    const ev = JSON.parse(line);
+                    const mark = ev.object?.metadata?.labels?.mark;
+                    const t0 = mark && sentAt.get(mark);
+                    if (t0) delivery.push(performance.now() - t0);
+                  }
+                });
+                resolve(req);
+              },
+            );
+            req.end();
+          }),
+      ),
+    );
+    const patchLatencies: number[] = [];
+    for (let c = 0; c < changes; c++) {
+      const mark = `m${c}`;
+      const expected = (c + 1) * watchers;
+      const t0 = performance.now();
+      sentAt.set(mark, t0);
+      await call(port, 'PATCH', '/api/v1/namespaces/default/services/svc-0', { metadata: { labels: { mark } } }, { 'Content-Type': 'application/merge-patch+json' });
+      patchLatencies.push(performance.now() - t0);
+      const deadline = Date.now() + 5000;
+      while (delivery.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    }
+    for (const s of streams) s.destroy();
+    delivery.sort((a, b) => a - b);
+    const loadedRss = rssMb(server.pid!);
+
+    printTable(`kubesvc API server: ${total} Services, ${clients} concurrent clients, ${watchers} watchers (targets from the issue)`, [
+      { figure: 'create p50', value: percentile(createLatencies, 50), unit: 'ms' },
+      { figure: 'create p99', value: percentile(createLatencies, 99), unit: 'ms', peer: 20, peerName: 'target' },
+      { figure: 'create throughput', value: total / createSeconds, unit: 'req/s' },
+      { figure: `list ${total} (JSON) p50`, value: percentile(listTimes, 50), unit: 'ms', peer: 300, peerName: 'target' },
+      { figure: `list ${total} (Table) p50`, value: percentile(tableTimes, 50), unit: 'ms', peer: 300, peerName: 'target' },
+      { figure: 'patch p50 (100 watchers)', value: percentile(patchLatencies, 50), unit: 'ms' },
+      { figure: 'watch delivery p50', value: percentile(delivery, 50), unit: 'ms' },
+      { figure: 'watch delivery p99', value: percentile(delivery, 99), unit: 'ms', peer: 50, peerName: 'target' },
+      { figure: 'events delivered', value: delivery.length, unit: `of ${changes * watchers}` },
+      { figure: 'RSS idle', value: idleRss, unit: 'MB' },
+      { figure: `RSS with ${total} Services`, value: loadedRss, unit: 'MB' },
+    ]);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+    agent.destroy();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

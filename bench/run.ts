@@ -1,0 +1,8 @@
+// npm run bench: every benchmark, one after another.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+for (const name of ['apiserver']) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, `${name}.ts`)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,0 +1,54 @@
+// `kubesvc apiserver`: the API server alone, until SIGINT/SIGTERM.
+import { resolve } from 'node:path';
+import { defaultApiServerConfig, runApiServer, type ApiServer } from '../apiserver/apiserver.js';
+import { intFlag, parseFlags } from './args.js';
+
+export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
+                         [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
+
+Serves the Kubernetes API on HTTP (loopback by default) and on DIR/apiserver.sock,
+stores objects in DIR/state.db (SQLite) and writes DIR/kubeconfig.`;
+
+export const apiserverFlags = {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  bind: { type: 'string' },
+  'service-cluster-ip-range': { type: 'string' },
+  'service-node-port-range': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function startApiServerFromFlags(values: Record<string, string | boolean | undefined>, defaultDataDir?: string): Promise<ApiServer> {
+  const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir;
+  if (!dataDir) throw new Error('--data-dir is required');
+  return runApiServer({
+    dataDir: resolve(dataDir),
+    port: intFlag(values.port as string | undefined, 'port', defaultApiServerConfig.port),
+    bind: (values.bind as string | undefined) ?? defaultApiServerConfig.bind,
+    serviceClusterIPRange: (values['service-cluster-ip-range'] as string | undefined) ?? defaultApiServerConfig.serviceClusterIPRange,
+    serviceNodePortRange: (values['service-node-port-range'] as string | undefined) ?? defaultApiServerConfig.serviceNodePortRange,
+  });
+}
+
+export async function apiserverCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, apiserverFlags);
+  if (values.help) {
+    console.log(apiserverUsage);
+    return;
+  }
+  const server = await startApiServerFromFlags(values);
+  await untilSignal();
+  await server.close();
+}
+
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(sig);
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
