@@ -2,7 +2,7 @@
 // and 100 watchers receiving changes; latencies and RSS of the server process.
 // Run: npx tsx bench/apiserver.ts [--services N]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,12 @@ const total = Number(args[args.indexOf('--services') + 1]) || 10_000;
 const clients = 50;
 const watchers = 100;
 const changes = 20;
+
+/** CPU seconds (user + system) the process has used. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -35,45 +41,64 @@ function call(port: number, method: string, path: string, body?: unknown, header
   });
 }
 
-async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-'));
-  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'apiserver', '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startServer(args: string[]): Promise<{ child: ReturnType<typeof spawn>; port: number }> {
+  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  server.stderr.on('data', (d) => (out += d));
-  const port = await new Promise<number>((resolve, reject) => {
+  child.stderr!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
     const t = setInterval(() => {
       const m = /url=http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (m) {
         clearInterval(t);
-        resolve(Number(m[1]));
+        resolve({ child, port: Number(m[1]) });
       }
     }, 20);
-    server.on('exit', () => reject(new Error(`server exited: ${out}`)));
+    child.on('exit', () => reject(new Error(`server exited: ${out}`)));
   });
+}
+
+/** `total` creates from `clients` concurrent keep-alive clients: sorted latencies, wall seconds, server CPU per request. */
+async function createPhase(port: number, pid: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const cpuBefore = cpuSeconds(pid);
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        const r = await call(port, 'POST', '/api/v1/namespaces/default/services', {
+          metadata: { name: `svc-${i}`, labels: { app: `a${i % 100}` } },
+          spec: { selector: { app: `a${i % 100}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+        });
+        if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { latencies: latencies.sort((a, b) => a - b), seconds, cpuPerRequest: ((cpuSeconds(pid) - cpuBefore) / total) * 1000 };
+}
+
+async function main() {
+  // Peer: a bare node:http server that only parses and echoes the body — the HTTP floor on this machine.
+  const echo = await startServer(['--import', 'tsx', join(import.meta.dirname, 'echo-server.ts')]);
+  const floor = await createPhase(echo.port, echo.child.pid!);
+  echo.child.kill('SIGTERM');
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-'));
+  // The built server (what `npm start` runs); `npm run build` first.
+  const entry = join(import.meta.dirname, '../dist/cli/main.js');
+  if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first');
+  const { child: server, port } = await startServer([entry, 'apiserver', '--data-dir', dataDir, '--port', '0']);
   const idleRss = rssMb(server.pid!);
   try {
-    // Creates: 50 clients, each creating its share sequentially.
-    const createLatencies: number[] = [];
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: clients }, async () => {
-        while (next < total) {
-          const i = next++;
-          const t0 = performance.now();
-          const r = await call(port, 'POST', '/api/v1/namespaces/default/services', {
-            metadata: { name: `svc-${i}`, labels: { app: `a${i % 100}` } },
-            spec: { selector: { app: `a${i % 100}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-          });
-          if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
-          createLatencies.push(performance.now() - t0);
-        }
-      }),
-    );
-    const createSeconds = (performance.now() - started) / 1000;
-    createLatencies.sort((a, b) => a - b);
+    const created = await createPhase(port, server.pid!);
+    const createLatencies = created.latencies;
+    const createSeconds = created.seconds;
+    const serverCpuPerCreate = created.cpuPerRequest;
 
     // Lists: JSON and the Table kubectl asks for.
     const listTimes: number[] = [];
@@ -141,10 +166,12 @@ async function main() {
     delivery.sort((a, b) => a - b);
     const loadedRss = rssMb(server.pid!);
 
-    printTable(`kubesvc API server: ${total} Services, ${clients} concurrent clients, ${watchers} watchers (targets from the issue)`, [
-      { figure: 'create p50', value: percentile(createLatencies, 50), unit: 'ms' },
-      { figure: 'create p99', value: percentile(createLatencies, 99), unit: 'ms', peer: 20, peerName: 'target' },
-      { figure: 'create throughput', value: total / createSeconds, unit: 'req/s' },
+    printTable(`kubesvc API server: ${total} Services, ${clients} concurrent clients, ${watchers} watchers (peer: bare node:http echo server, same clients)`, [
+      { figure: 'create p50', value: percentile(createLatencies, 50), unit: 'ms', peer: percentile(floor.latencies, 50), peerName: 'echo' },
+      { figure: 'create p99', value: percentile(createLatencies, 99), unit: 'ms', peer: percentile(floor.latencies, 99), peerName: 'echo' },
+      { figure: 'create p99 (target)', value: percentile(createLatencies, 99), unit: 'ms', peer: 20, peerName: 'target' },
+      { figure: 'create throughput', value: total / createSeconds, unit: 'req/s', peer: total / floor.seconds, peerName: 'echo' },
+      { figure: 'server CPU per create', value: serverCpuPerCreate, unit: 'ms', peer: floor.cpuPerRequest, peerName: 'echo' },
       { figure: `list ${total} (JSON) p50`, value: percentile(listTimes, 50), unit: 'ms', peer: 300, peerName: 'target' },
       { figure: `list ${total} (Table) p50`, value: percentile(tableTimes, 50), unit: 'ms', peer: 300, peerName: 'target' },
       { figure: 'patch p50 (100 watchers)', value: percentile(patchLatencies, 50), unit: 'ms' },

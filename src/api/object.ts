@@ -14,8 +14,9 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Objects here are JSON values, and a JSON round trip copies them faster than structuredClone. */
 export function deepClone<T>(v: T): T {
-  return structuredClone(v);
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
 /** Structural equality for JSON values (key order ignored). */

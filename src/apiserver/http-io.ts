@@ -47,7 +47,12 @@ export function sendObject(req: IncomingMessage, res: ServerResponse, code: numb
   } else {
     text = JSON.stringify(body);
   }
-  res.writeHead(code, { 'Content-Type': contentType ?? 'application/json', 'Cache-Control': 'no-cache, private' });
+  // A known length lets Node send headers and body in one write instead of chunks.
+  res.writeHead(code, {
+    'Content-Type': contentType ?? 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 

@@ -69,6 +69,13 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     return obj;
   }
 
+  /** The object as a read would return it, without parsing back what was just written. */
+  function withRevision(def: ResourceDef, obj: KubeObject, revision: number): KubeObject {
+    obj.metadata.resourceVersion = String(revision);
+    def.strategy.decorate?.(obj);
+    return obj;
+  }
+
   function encode(obj: KubeObject): string {
     const { resourceVersion: _rv, ...metadata } = obj.metadata;
     return JSON.stringify({ ...obj, metadata });
@@ -172,7 +179,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       }
       const stored = await store.create(objectKey(def, meta.namespace, meta.name!), encode(obj));
       txn?.commit();
-      return { object: decode(def, stored), warnings: ctx.warnings, created: true };
+      return { object: withRevision(def, obj, stored.modRevision), warnings: ctx.warnings, created: true };
     } catch (e) {
       txn?.rollback();
       if (e instanceof KeyExistsError) throw errors.alreadyExists(gr(def), meta.name!);
@@ -200,7 +207,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         throw errors.notFound(gr(def), name);
       }
       const old = decode(def, stored);
-      const next = deepClone(await mutate(deepClone(old)));
+      const next = await mutate(deepClone(old));
       if (!isPlainObject(next) || !isPlainObject(next.metadata)) throw errors.badRequest('the object to update has no metadata');
       const requestedRV = next.metadata.resourceVersion;
       if (requestedRV && requestedRV !== old.metadata.resourceVersion) throw errors.staleObject(gr(def), name);
@@ -259,7 +266,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         }
         const written = await store.update(key, encode(next), stored.modRevision);
         txn?.commit();
-        return { object: decode(def, written), warnings: ctx.warnings };
+        return { object: withRevision(def, next, written.modRevision), warnings: ctx.warnings };
       } catch (e) {
         txn?.rollback();
         if (e instanceof RevisionConflictError) {

@@ -246,8 +246,9 @@ function replaceOp(doc: unknown, op: JsonObject): OpResult {
     if (typeof idx === 'string') return `replace operation does not apply: doc is missing key: ${path.value}: missing value`;
     token = String(idx);
   }
-  // A missing object key reads as nil rather than an error, so replace quietly adds it.
-  return { doc: perform(doc, { op: 'add', path: pointer([...loc.parentTokens, token]), value: opValue(op) }) };
+  // A missing object key reads as nil rather than an error, so replace quietly adds it (which
+  // fast-json-patch's unvalidated replace does too).
+  return { doc: perform(doc, { op: 'replace', path: pointer([...loc.parentTokens, token]), value: opValue(op) }) };
 }
 
 function moveOp(doc: unknown, op: JsonObject): OpResult {
