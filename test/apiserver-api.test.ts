@@ -58,11 +58,33 @@ describe('API server contract', () => {
     await t.stop();
   });
 
-  test('health, readiness and version', async () => {
+  test('health, readiness and version, on TCP and on the unix socket', async () => {
     for (const p of ['/healthz', '/livez', '/readyz']) assert.equal((await t.request('GET', p)).text, 'ok');
     const v = (await t.request('GET', '/version')).json;
     assert.equal(v.major, '1');
     assert.equal(v.minor, '32');
+    const overSocket = await new Promise<string>((resolve, reject) => {
+      request({ socketPath: t.server.socketPath, path: '/api/v1/namespaces/default/services/kubernetes' }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(JSON.parse(overSocket).spec.clusterIP, '10.96.0.1');
+  });
+
+  test('dual-stack asks on a single-stack cluster are refused as upstream', async () => {
+    const r = await t.request('POST', '/api/v1/namespaces/default/services', svc('v6', { ipFamilies: ['IPv6'] }));
+    assert.equal(r.status, 422);
+    assert.match(r.json.message, /spec\.ipFamilies\[0\]: Invalid value: "IPv6": not configured on this cluster/);
+    const req = await t.request('POST', '/api/v1/namespaces/default/services', svc('dual', { ipFamilyPolicy: 'RequireDualStack' }));
+    assert.equal(req.status, 422);
+    assert.match(req.json.message, /this cluster is not configured for dual-stack services/);
+    const prefer = await t.request('POST', '/api/v1/namespaces/default/services', svc('prefer', { ipFamilyPolicy: 'PreferDualStack' }));
+    assert.equal(prefer.status, 201);
+    assert.deepEqual(prefer.json.spec.ipFamilies, ['IPv4']);
   });
 
   test('watch: synthetic ADDED from 0, only later changes from N, selectors filter, bookmarks', async () => {

@@ -440,3 +440,16 @@ describe('applyPatch', () => {
     assert.throws(() => applyPatch('application/apply-patch+yaml', service(), {}, 'Service'), /server-side apply/);
   });
 });
+
+describe('keys that look like JavaScript internals', () => {
+  it('stores "__proto__" and "constructor" as ordinary keys', () => {
+    const cm = { kind: 'ConfigMap', data: { a: '1' } };
+    const patch = JSON.parse('{"data":{"__proto__":{"polluted":true},"constructor":"x"}}');
+    for (const out of [applyMergePatch(cm, patch), applyStrategicMergePatch(cm, patch, 'ConfigMap')] as Obj[]) {
+      assert.ok(Object.hasOwn(out.data, '__proto__'));
+      assert.equal(out.data.constructor, 'x');
+      assert.equal(Object.getPrototypeOf(out.data), Object.prototype);
+    }
+    assert.equal(({} as Obj).polluted, undefined);
+  });
+});

@@ -13,6 +13,7 @@ import type { ResourceDef } from '../registry/resource.js';
 import { createServiceAllocation } from '../registry/services/allocation.js';
 import { openSqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/store.js';
+import { lockDataDir } from '../storage/data-dir-lock.js';
 import { logger } from '../util/log.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { buildResources } from './resources.js';
@@ -53,7 +54,24 @@ export interface ApiServer {
 
 export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = config.store ?? openSqliteStore(join(config.dataDir, 'state.db'));
+  const unlock = lockDataDir(config.dataDir);
+  let store: Store;
+  try {
+    store = config.store ?? openSqliteStore(join(config.dataDir, 'state.db'));
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+  try {
+    return await assemble(config, store, unlock);
+  } catch (e) {
+    await store.close();
+    unlock();
+    throw e;
+  }
+}
+
+async function assemble(config: ApiServerConfig, store: Store, unlock: () => void): Promise<ApiServer> {
   const ips = createIPAllocator(config.serviceClusterIPRange);
   const nodePorts = createPortAllocator(config.serviceNodePortRange);
   const allocation = createServiceAllocation({ ips, nodePorts });
@@ -110,6 +128,7 @@ export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> 
     async close() {
       await http.close();
       await store.close();
+      unlock();
     },
   };
 }

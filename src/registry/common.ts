@@ -4,7 +4,7 @@ import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain } from './validation
 
 /** generateName prefixes are validated with their trailing dash masked, as upstream's maskTrailingDash. */
 function nameValidator(check: (name: string) => string[]) {
-  return (name: string, prefix: boolean) => check(prefix && name.length > 1 && name.endsWith('-') ? name.slice(0, -1) + 'a' : name);
+  return (name: string, prefix: boolean) => check(prefix && name.length > 1 && name.endsWith('-') ? name.slice(0, -2) + 'a' : name);
 }
 
 export const validateDNS1035Name = nameValidator(isDNS1035Label);

@@ -22,14 +22,14 @@ function mergeInto(result: JsonObject, patch: JsonObject): JsonObject {
       delete result[key];
       continue;
     }
-    const current = result[key];
+    const current = Object.hasOwn(result, key) ? result[key] : undefined;
     if (isPlainObject(current) && isPlainObject(value)) {
-      result[key] = mergeInto(current, value);
+      setField(result, key, mergeInto(current, value));
     } else if (isPlainObject(current)) {
       // An object overwritten by a non-object takes the patch value as it is, nulls and all.
-      result[key] = structuredClone(value);
+      setField(result, key, structuredClone(value));
     } else {
-      result[key] = pruneNulls(value);
+      setField(result, key, pruneNulls(value));
     }
   }
   return result;
@@ -41,7 +41,15 @@ function pruneNulls(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== null) out[k] = pruneNulls(v);
+    if (v !== null) setField(out, k, pruneNulls(v));
   }
   return out;
+}
+
+/**
+ * Sets an own property. Plain assignment would turn a key named "__proto__" (a valid ConfigMap data
+ * key) into a prototype change.
+ */
+function setField(obj: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }

@@ -244,13 +244,13 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: StructSchema 
       if (!isDeleteList) setFromPatch(original, key, patchValue);
       continue;
     }
-    const meta = schema?.[key];
+    const meta = fieldMeta(schema, key);
     if (isPlainObject(current)) {
-      original[key] = meta?.strategy === 'replace' ? asReplacement(patchValue) : mergeMap(current, patchValue as JsonObject, meta?.schema);
+      setField(original, key, meta?.strategy === 'replace' ? asReplacement(patchValue) : mergeMap(current, patchValue as JsonObject, meta?.schema));
     } else if (Array.isArray(current)) {
-      original[key] = mergeListField(current, patchValue as unknown[], meta, key, isDeleteList).merged;
+      setField(original, key, mergeListField(current, patchValue as unknown[], meta, key, isDeleteList).merged);
     } else {
-      original[key] = patchValue;
+      setField(original, key, patchValue);
     }
   }
   return original;
@@ -264,6 +264,19 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: StructSchema 
 function deletionListsFirst(entries: [string, unknown][]): [string, unknown][] {
   const isDeletion = ([k]: [string, unknown]) => k.startsWith(DELETE_FROM_PRIMITIVE_LIST);
   return [...entries.filter(isDeletion), ...entries.filter((e) => !isDeletion(e))];
+}
+
+/** A field's patch metadata; only own entries count (a JSON key may well be "constructor"). */
+function fieldMeta(schema: StructSchema | undefined, key: string): FieldPatchMeta | undefined {
+  return schema && Object.hasOwn(schema, key) ? schema[key] : undefined;
+}
+
+/**
+ * Sets an own property. Plain assignment would turn a key named "__proto__" (a valid ConfigMap data
+ * key) into a prototype change.
+ */
+function setField(obj: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function shapeOf(v: unknown): 'map' | 'list' | 'scalar' {
@@ -320,7 +333,7 @@ function fromPatch(value: unknown): unknown {
   for (const [k, v] of Object.entries(value)) {
     if (v === null || k.startsWith('$')) continue;
     const cleaned = fromPatch(v);
-    if (cleaned !== undefined) out[k] = cleaned;
+    if (cleaned !== undefined) setField(out, k, cleaned);
   }
   return out;
 }
@@ -328,7 +341,7 @@ function fromPatch(value: unknown): unknown {
 function setFromPatch(target: JsonObject, key: string, value: unknown): void {
   const cleaned = fromPatch(value);
   if (cleaned === undefined) delete target[key];
-  else target[key] = cleaned;
+  else setField(target, key, cleaned);
 }
 
 /**
@@ -340,7 +353,7 @@ function asReplacement(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== null && !k.startsWith('$')) out[k] = asReplacement(v);
+    if (v !== null && !k.startsWith('$')) setField(out, k, asReplacement(v));
   }
   return out;
 }
@@ -619,7 +632,7 @@ function applyElementOrders(original: JsonObject, patch: JsonObject, schema: Str
     const patchList = hasPatch ? patch[key] : [];
     if (!Array.isArray(originalList)) throw badArgType('[]interface {}', originalList);
     if (!Array.isArray(patchList)) throw badArgType('[]interface {}', patchList);
-    const meta = schema?.[key];
+    const meta = fieldMeta(schema, key);
     const mergeKey = meta?.mergeKey ?? '';
     validateAgainstOrder(patchList, order, mergeKey);
 
@@ -633,10 +646,10 @@ function applyElementOrders(original: JsonObject, patch: JsonObject, schema: Str
     // Upstream errors out on an order for a list with no elements anywhere; leaving it empty is kinder.
     // Lists of objects without a merge key cannot be ranked (upstream would crash): left as merged.
     if (kind === undefined || (kind === 'map' && !mergeKey)) {
-      original[key] = result.merged;
+      setField(original, key, result.merged);
     } else {
       const [named, serverOnly] = kind === 'map' ? partitionMaps(result.merged, order, mergeKey) : partitionScalars(result.merged, order);
-      original[key] = orderElements(named, serverOnly, order, result.view, mergeKey, kind);
+      setField(original, key, orderElements(named, serverOnly, order, result.view, mergeKey, kind));
     }
     delete patch[key];
   }

@@ -2,7 +2,7 @@
 import type { ConfigMap } from '../../api/types.js';
 import { validateDNS1123SubdomainName } from '../common.js';
 import { standardVerbs, type ResourceDef } from '../resource.js';
-import { validateConfigMap } from '../workloads/validation.js';
+import { validateConfigMap, validateConfigMapUpdate } from '../workloads/validation.js';
 import { table } from './table.js';
 
 export const configMapsResource: ResourceDef = {
@@ -20,6 +20,6 @@ export const configMapsResource: ResourceDef = {
   validateName: validateDNS1123SubdomainName,
   strategy: {
     validate: (obj) => validateConfigMap(obj as unknown as ConfigMap),
-    validateUpdate: (obj) => validateConfigMap(obj as unknown as ConfigMap),
+    validateUpdate: (obj, old) => validateConfigMapUpdate(obj as unknown as ConfigMap, old as unknown as ConfigMap),
   },
 };

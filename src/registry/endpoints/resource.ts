@@ -4,7 +4,7 @@ import type { KubeObject } from '../../api/object.js';
 import { validateDNS1123SubdomainName } from '../common.js';
 import { standardVerbs, type ResourceDef } from '../resource.js';
 import { table } from './table.js';
-import { validateEndpoints } from './validation.js';
+import { validateEndpoints, validateEndpointsUpdate } from './validation.js';
 
 function setDefaults(obj: KubeObject) {
   for (const s of (obj as unknown as Endpoints).subsets ?? []) for (const p of s.ports ?? []) p.protocol ??= 'TCP';
@@ -27,6 +27,6 @@ export const endpointsResource: ResourceDef = {
     prepareForCreate: setDefaults,
     prepareForUpdate: setDefaults,
     validate: (obj) => validateEndpoints(obj as unknown as Endpoints),
-    validateUpdate: (obj) => validateEndpoints(obj as unknown as Endpoints),
+    validateUpdate: (obj, old) => validateEndpointsUpdate(obj as unknown as Endpoints, old as unknown as Endpoints),
   },
 };

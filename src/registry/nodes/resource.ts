@@ -2,6 +2,8 @@
 import type { KubeObject } from '../../api/object.js';
 import { keepAllButStatus, validateDNS1123SubdomainName } from '../common.js';
 import { standardVerbs, statusSubresource, type ResourceDef } from '../resource.js';
+import { validateNode, validateNodeUpdate } from '../workloads/validation.js';
+import type { Node } from '../../api/types.js';
 import { table } from './table.js';
 
 export const nodesResource: ResourceDef = {
@@ -24,5 +26,7 @@ export const nodesResource: ResourceDef = {
       obj.status ??= {};
     },
     prepareForStatusUpdate: keepAllButStatus,
+    validate: (obj) => validateNode(obj as unknown as Node),
+    validateUpdate: (obj, old) => validateNodeUpdate(obj as unknown as Node, old as unknown as Node),
   },
 };

@@ -1,7 +1,6 @@
 // core/v1 services: defaults, validation and the cluster IP / node port
 // allocation that makes them what they are.
 import type { Service } from '../../api/types.js';
-import { errors } from '../../api/status.js';
 import type { KubeObject } from '../../api/object.js';
 import { keepAllButStatus, validateDNS1035Name } from '../common.js';
 import { standardVerbs, statusSubresource, type ResourceDef } from '../resource.js';
@@ -28,10 +27,9 @@ export interface ServiceResourceDeps {
 
 export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
   const ident = { group: '', version: 'v1', kind: 'Service' };
-  const familyErrors = (obj: KubeObject, old?: KubeObject) => {
-    const errs = initIPFamilyFields(svc(obj), old && svc(old), deps.cluster);
-    if (errs.length) throw errors.invalid('Service', '', obj.metadata.name ?? '', errs);
-  };
+  // Family defaulting stops at what the cluster cannot serve; validation then
+  // reports it with upstream's paths and values, so its errors are not returned twice.
+  const familyDefaults = (obj: KubeObject, old?: KubeObject) => void initIPFamilyFields(svc(obj), old && svc(old), deps.cluster);
   return {
     ...ident,
     resource: 'services',
@@ -48,13 +46,13 @@ export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
         setServiceDefaults(svc(obj));
         prepareServiceForCreate(svc(obj));
         normalizeServiceIPsAndPorts(svc(obj), undefined);
-        familyErrors(obj);
+        familyDefaults(obj);
       },
       prepareForUpdate(obj, old) {
         setServiceDefaults(svc(obj));
         prepareServiceForUpdate(svc(obj), svc(old));
         normalizeServiceIPsAndPorts(svc(obj), svc(old));
-        familyErrors(obj, old);
+        familyDefaults(obj, old);
       },
       prepareForStatusUpdate(obj, old) {
         keepAllButStatus(obj, old);

@@ -10,7 +10,14 @@ import { setPodSpecDefaults } from '../pods/defaults.js';
 import { table as replicaSetTable } from '../replicasets/table.js';
 import { scaleSubresource, standardVerbs, statusSubresource, type ResourceDef } from '../resource.js';
 import type { TableConvertor } from '../table.js';
-import { validateDaemonSet, validateDeployment, validateReplicaSet } from './validation.js';
+import {
+  validateDaemonSet,
+  validateDaemonSetUpdate,
+  validateDeployment,
+  validateDeploymentUpdate,
+  validateReplicaSet,
+  validateReplicaSetUpdate,
+} from './validation.js';
 
 function setTemplateDefaults(obj: KubeObject) {
   const spec = obj.spec as { template?: { spec?: Parameters<typeof setPodSpecDefaults>[0] } } | undefined;
@@ -60,6 +67,7 @@ function workload(
   table: TableConvertor,
   setDefaults: (o: KubeObject) => void,
   validate: (o: KubeObject) => FieldError[],
+  validateUpdate: (o: KubeObject, old: KubeObject) => FieldError[],
   scalable: boolean,
 ): ResourceDef {
   const ident = { group: 'apps', version: 'v1', kind };
@@ -83,7 +91,7 @@ function workload(
       prepareForUpdate: (obj) => setDefaults(obj),
       prepareForStatusUpdate: keepAllButStatus,
       validate,
-      validateUpdate: validate,
+      validateUpdate,
     },
   };
 }
@@ -95,6 +103,7 @@ export const deploymentsResource = workload(
   deploymentTable,
   setDeploymentDefaults,
   (o) => validateDeployment(o as unknown as Deployment),
+  (o, old) => validateDeploymentUpdate(o as unknown as Deployment, old as unknown as Deployment),
   true,
 );
 export const replicaSetsResource = workload(
@@ -104,6 +113,7 @@ export const replicaSetsResource = workload(
   replicaSetTable,
   setReplicaSetDefaults,
   (o) => validateReplicaSet(o as unknown as ReplicaSet),
+  (o, old) => validateReplicaSetUpdate(o as unknown as ReplicaSet, old as unknown as ReplicaSet),
   true,
 );
 export const daemonSetsResource = workload(
@@ -113,5 +123,6 @@ export const daemonSetsResource = workload(
   daemonSetTable,
   setDaemonSetDefaults,
   (o) => validateDaemonSet(o as unknown as DaemonSet),
+  (o, old) => validateDaemonSetUpdate(o as unknown as DaemonSet, old as unknown as DaemonSet),
   false,
 );
