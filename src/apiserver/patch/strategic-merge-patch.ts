@@ -410,17 +410,19 @@ function mergeList(original: unknown[], patch: unknown[], meta: FieldPatchMeta |
       return { merged: original.filter((v) => !doomed.has(v)), view: original };
     }
     const merged = dedupeScalars([...original, ...patch]);
+    // A keyed list given scalars on both sides fails where upstream partitions by merge key.
+    if (mergeKey) throw badArgType('map[string]interface {}', merged[0]);
     const [fromPatchItems, serverOnly] = partitionScalars(merged, patch);
     return { merged: orderElements(fromPatchItems, serverOnly, patch, original, '', kind), view: original };
   }
 
   if (!mergeKey) throw patchFailure(`cannot merge lists without merge key for ${field}`);
-  const live = liveView(original);
-  const special = applySpecialElements(live, patch as JsonObject[], mergeKey);
-  const merged = mergePlainElements(live, special.live, special.plain, mergeKey, meta?.schema);
+  const slice = liveView(original);
+  const special = applySpecialElements(slice, patch as JsonObject[], mergeKey);
+  const merged = mergePlainElements(slice, special.live, special.plain, mergeKey, meta?.schema);
   const [fromPatchItems, serverOnly] = partitionMaps(merged, special.plain, mergeKey);
   // Ranked against the list as it was after deletions (upstream's shortened `original`).
-  return { merged: orderElements(fromPatchItems, serverOnly, special.plain, special.live, mergeKey, kind), view: live.view() };
+  return { merged: orderElements(fromPatchItems, serverOnly, special.plain, special.live, mergeKey, kind), view: slice.view() };
 }
 
 /**
@@ -446,9 +448,11 @@ function liveView(original: unknown[]) {
   };
 }
 
+type LiveView = ReturnType<typeof liveView>;
+
 /** Handles list elements carrying `$patch`: deletions by merge key, or a whole-list replace. */
-function applySpecialElements(live: ReturnType<typeof liveView>, patch: JsonObject[], mergeKey: string): { live: unknown[]; plain: JsonObject[] } {
-  let current = live.view().slice();
+function applySpecialElements(slice: LiveView, patch: JsonObject[], mergeKey: string): { live: unknown[]; plain: JsonObject[] } {
+  let current = slice.view().slice();
   const plain: JsonObject[] = [];
   let replace = false;
   for (const item of patch) {
@@ -462,7 +466,7 @@ function applySpecialElements(live: ReturnType<typeof liveView>, patch: JsonObje
       // Every element with that key goes, each removal shifting the slice in place.
       for (let i = findByKey(current, mergeKey, item[mergeKey]); i >= 0; i = findByKey(current, mergeKey, item[mergeKey])) {
         current.splice(i, 1);
-        live.deleteAt(i);
+        slice.deleteAt(i);
       }
     } else if (directive === 'replace') {
       replace = true; // keep scanning: later $patch elements are still pruned
@@ -482,7 +486,7 @@ function applySpecialElements(live: ReturnType<typeof liveView>, patch: JsonObje
 
 /** mergeSliceWithoutSpecialElements: patch elements merge into same-key elements or are appended. */
 function mergePlainElements(
-  view: ReturnType<typeof liveView>,
+  slice: LiveView,
   live: unknown[],
   plain: JsonObject[],
   mergeKey: string,
@@ -497,7 +501,7 @@ function mergePlainElements(
     } else {
       const added = asReplacement(item);
       merged.push(added);
-      view.append(added);
+      slice.append(added);
     }
   }
   return merged;
