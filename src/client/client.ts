@@ -1,0 +1,176 @@
+// A typed client for the resources kubesvc works with, usable against our API
+// server (TCP or unix socket) or any kube-apiserver (transport from a kubeconfig).
+import type { KubeObject } from '../api/object.js';
+import type { Status } from '../api/status.js';
+import type { Transport } from './transport.js';
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+const core = (resource: string, kind: string, namespaced = true): ResourceType => ({ group: '', version: 'v1', resource, kind, namespaced });
+const apps = (resource: string, kind: string): ResourceType => ({ group: 'apps', version: 'v1', resource, kind, namespaced: true });
+
+export const resourceTypes = {
+  services: core('services', 'Service'),
+  endpoints: core('endpoints', 'Endpoints'),
+  pods: core('pods', 'Pod'),
+  nodes: core('nodes', 'Node', false),
+  namespaces: core('namespaces', 'Namespace', false),
+  events: core('events', 'Event'),
+  configmaps: core('configmaps', 'ConfigMap'),
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true } as ResourceType,
+  deployments: apps('deployments', 'Deployment'),
+  replicasets: apps('replicasets', 'ReplicaSet'),
+  daemonsets: apps('daemonsets', 'DaemonSet'),
+};
+
+/** A failed API call, carrying the server's Status. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly status: Partial<Status>,
+  ) {
+    super(status.message ?? `HTTP ${code}`);
+  }
+  get reason(): string | undefined {
+    return this.status.reason;
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.code === 404;
+export const isConflict = (e: unknown) => e instanceof ApiError && e.code === 409;
+export const isAlreadyExists = (e: unknown) => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+}
+
+export interface WatchEventOf<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
+
+const patchContentTypes: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface ResourceClient<T extends KubeObject> {
+  readonly type: ResourceType;
+  get(namespace: string | undefined, name: string): Promise<T>;
+  list(namespace?: string, query?: ListQuery): Promise<{ items: T[]; resourceVersion: string }>;
+  create(namespace: string | undefined, obj: T): Promise<T>;
+  update(obj: T): Promise<T>;
+  updateStatus(obj: T): Promise<T>;
+  patch(namespace: string | undefined, name: string, patch: unknown, type?: PatchType, opts?: { fieldManager?: string; force?: boolean; subresource?: string }): Promise<T>;
+  delete(namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string } }): Promise<void>;
+  watch(
+    namespace: string | undefined,
+    query: ListQuery & { allowWatchBookmarks?: boolean; timeoutSeconds?: number },
+    onEvent: (e: WatchEventOf<T>) => void,
+    onEnd: (err?: ApiError | Error) => void,
+  ): { close(): void };
+}
+
+function query(params: Record<string, string | boolean | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function parseError(status: number, body: string): ApiError {
+  try {
+    const s = JSON.parse(body) as Partial<Status>;
+    if (s && s.kind === 'Status') return new ApiError(status, s);
+  } catch {
+    /* not a Status */
+  }
+  return new ApiError(status, { message: body.trim() || `HTTP ${status}`, code: status });
+}
+
+export interface Client {
+  transport: Transport;
+  resource<T extends KubeObject = KubeObject>(type: ResourceType): ResourceClient<T>;
+  close(): void;
+}
+
+export function createClient(transport: Transport, fieldManager = 'kubesvc'): Client {
+  function basePath(type: ResourceType, namespace?: string): string {
+    const root = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
+    return type.namespaced && namespace ? `${root}/namespaces/${encodeURIComponent(namespace)}/${type.resource}` : `${root}/${type.resource}`;
+  }
+
+  async function call<R>(method: string, path: string, body?: unknown, contentType?: string): Promise<R> {
+    const res = await transport.request(method, path, { body, contentType });
+    if (res.status < 200 || res.status >= 300) throw parseError(res.status, res.body);
+    return JSON.parse(res.body) as R;
+  }
+
+  function resource<T extends KubeObject>(type: ResourceType): ResourceClient<T> {
+    const item = (ns: string | undefined, name: string) => `${basePath(type, ns)}/${encodeURIComponent(name)}`;
+    return {
+      type,
+      get: (ns, name) => call<T>('GET', item(ns, name)),
+      async list(ns, q = {}) {
+        const list = await call<{ items: T[]; metadata: { resourceVersion: string } }>('GET', basePath(type, ns) + query({ ...q }));
+        for (const i of list.items) {
+          i.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
+          i.kind ??= type.kind;
+        }
+        return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+      },
+      create: (ns, obj) => call<T>('POST', basePath(type, ns) + query({ fieldManager }), obj),
+      update: (obj) => call<T>('PUT', item(obj.metadata.namespace, obj.metadata.name!) + query({ fieldManager }), obj),
+      updateStatus: (obj) => call<T>('PUT', `${item(obj.metadata.namespace, obj.metadata.name!)}/status` + query({ fieldManager }), obj),
+      patch: (ns, name, patch, patchType = 'merge', opts = {}) =>
+        call<T>(
+          'PATCH',
+          item(ns, name) + (opts.subresource ? `/${opts.subresource}` : '') + query({ fieldManager: opts.fieldManager ?? fieldManager, force: opts.force }),
+          patch,
+          patchContentTypes[patchType],
+        ),
+      async delete(ns, name, opts = {}) {
+        await call('DELETE', item(ns, name), { kind: 'DeleteOptions', apiVersion: 'v1', ...opts });
+      },
+      watch(ns, q, onEvent, onEnd) {
+        const path =
+          basePath(type, ns) +
+          query({
+            watch: true,
+            resourceVersion: q.resourceVersion,
+            labelSelector: q.labelSelector,
+            fieldSelector: q.fieldSelector,
+            allowWatchBookmarks: q.allowWatchBookmarks,
+            timeoutSeconds: q.timeoutSeconds,
+          });
+        return transport.stream(
+          path,
+          (line) => {
+            let e: WatchEventOf<T>;
+            try {
+              e = JSON.parse(line) as WatchEventOf<T>;
+            } catch {
+              return;
+            }
+            onEvent(e);
+          },
+          (err, status, body) => onEnd(err ?? (status && status !== 200 ? parseError(status, body ?? '') : undefined)),
+        );
+      },
+    };
+  }
+
+  return { transport, resource, close: () => transport.close() };
+}

@@ -1,0 +1,219 @@
+// client-go's reflector + indexed store + event handlers: list, then watch
+// from the list's resourceVersion; relist when the server says the version is
+// gone (410); reconnect with backoff when the stream drops; resync on a timer.
+import type { KubeObject } from '../api/object.js';
+import { logger } from '../util/log.js';
+import { ApiError, type ListQuery, type ResourceClient } from './client.js';
+
+const log = logger('informer');
+
+export interface EventHandlers<T> {
+  add?(obj: T): void;
+  update?(old: T, obj: T): void;
+  delete?(obj: T): void;
+}
+
+export type IndexFunc<T> = (obj: T) => string[];
+
+export interface Informer<T extends KubeObject> {
+  start(): Promise<void>;
+  stop(): void;
+  hasSynced(): boolean;
+  on(handlers: EventHandlers<T>): void;
+  get(key: string): T | undefined;
+  list(): T[];
+  addIndex(name: string, fn: IndexFunc<T>): void;
+  byIndex(name: string, value: string): T[];
+}
+
+/** namespace/name, or name for cluster-scoped objects. */
+export function keyOf(obj: KubeObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
+}
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+export interface InformerOptions extends ListQuery {
+  namespace?: string;
+  resyncMs?: number;
+}
+
+export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts: InformerOptions = {}): Informer<T> {
+  const items = new Map<string, T>();
+  const indexFns = new Map<string, IndexFunc<T>>();
+  const indexes = new Map<string, Map<string, Set<string>>>();
+  const handlers: EventHandlers<T>[] = [];
+  let synced = false;
+  let stopped = false;
+  let lastRV = '';
+  let watch: { close(): void } | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let resyncTimer: NodeJS.Timeout | undefined;
+  let backoff = 100;
+  let firstSync: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+
+  function indexAdd(key: string, obj: T) {
+    for (const [name, fn] of indexFns) {
+      const idx = indexes.get(name)!;
+      for (const v of fn(obj)) {
+        let set = idx.get(v);
+        if (!set) idx.set(v, (set = new Set()));
+        set.add(key);
+      }
+    }
+  }
+  function indexRemove(key: string, obj: T) {
+    for (const [name, fn] of indexFns) {
+      const idx = indexes.get(name)!;
+      for (const v of fn(obj)) {
+        const set = idx.get(v);
+        set?.delete(key);
+        if (set && !set.size) idx.delete(v);
+      }
+    }
+  }
+  function emit<K extends keyof EventHandlers<T>>(kind: K, ...args: Parameters<NonNullable<EventHandlers<T>[K]>>) {
+    for (const h of handlers) {
+      try {
+        (h[kind] as ((...a: unknown[]) => void) | undefined)?.(...args);
+      } catch (e) {
+        log.error('event handler failed', { resource: rc.type.resource, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+  function upsert(obj: T) {
+    const key = keyOf(obj);
+    const old = items.get(key);
+    if (old) indexRemove(key, old);
+    items.set(key, obj);
+    indexAdd(key, obj);
+    if (old) emit('update', old, obj);
+    else emit('add', obj);
+  }
+  function remove(obj: T) {
+    const key = keyOf(obj);
+    const old = items.get(key);
+    if (!old) return;
+    indexRemove(key, old);
+    items.delete(key);
+    emit('delete', obj);
+  }
+
+  async function relist() {
+    const { items: listed, resourceVersion } = await rc.list(opts.namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
+    const seen = new Set<string>();
+    for (const obj of listed) {
+      seen.add(keyOf(obj));
+      const old = items.get(keyOf(obj));
+      if (!old || old.metadata.resourceVersion !== obj.metadata.resourceVersion) upsert(obj);
+    }
+    for (const [key, obj] of [...items]) if (!seen.has(key)) remove(obj);
+    lastRV = resourceVersion;
+  }
+
+  function scheduleRetry(relistFirst: boolean) {
+    if (stopped) return;
+    retryTimer = setTimeout(() => void run(relistFirst), backoff);
+    backoff = Math.min(backoff * 2, 30_000);
+  }
+
+  async function run(relistFirst: boolean) {
+    if (stopped) return;
+    try {
+      if (relistFirst || !lastRV) await relist();
+    } catch (e) {
+      if (firstSync && !synced && !(e instanceof ApiError && e.code >= 500)) {
+        // A first list that fails for a reason retrying will not fix is reported to start().
+        if (e instanceof ApiError && (e.code === 403 || e.code === 404 || e.code === 401)) {
+          firstSync.reject(e);
+          firstSync = undefined;
+          return;
+        }
+      }
+      log.warn('list failed; retrying', { resource: rc.type.resource, error: e instanceof Error ? e.message : String(e) });
+      scheduleRetry(true);
+      return;
+    }
+    if (!synced) {
+      synced = true;
+      firstSync?.resolve();
+      firstSync = undefined;
+    }
+    let gotEvent = false;
+    watch = rc.watch(
+      opts.namespace,
+      { resourceVersion: lastRV, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, allowWatchBookmarks: true },
+      (e) => {
+        if (!gotEvent) {
+          gotEvent = true;
+          backoff = 100;
+        }
+        if (e.type === 'ERROR') {
+          const status = e.object as unknown as { code?: number };
+          watch?.close();
+          if (status.code === 410) void run(true);
+          else scheduleRetry(true);
+          return;
+        }
+        if (e.object?.metadata?.resourceVersion) lastRV = e.object.metadata.resourceVersion;
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') upsert(e.object);
+        else if (e.type === 'DELETED') remove(e.object);
+      },
+      (err) => {
+        if (stopped) return;
+        if (err instanceof ApiError && err.code === 410) {
+          void run(true);
+          return;
+        }
+        // The stream ended (server restart, timeout): watch again from where we were.
+        scheduleRetry(false);
+      },
+    );
+  }
+
+  return {
+    start() {
+      return new Promise<void>((resolve, reject) => {
+        firstSync = { resolve, reject };
+        void run(true);
+        if (opts.resyncMs) {
+          resyncTimer = setInterval(() => {
+            for (const obj of items.values()) emit('update', obj, obj);
+          }, opts.resyncMs);
+          resyncTimer.unref();
+        }
+      });
+    },
+    stop() {
+      stopped = true;
+      watch?.close();
+      if (retryTimer) clearTimeout(retryTimer);
+      if (resyncTimer) clearInterval(resyncTimer);
+    },
+    hasSynced: () => synced,
+    on(h) {
+      handlers.push(h);
+    },
+    get: (key) => items.get(key),
+    list: () => [...items.values()],
+    addIndex(name, fn) {
+      indexFns.set(name, fn);
+      const idx = new Map<string, Set<string>>();
+      indexes.set(name, idx);
+      for (const [key, obj] of items) {
+        for (const v of fn(obj)) {
+          let set = idx.get(v);
+          if (!set) idx.set(v, (set = new Set()));
+          set.add(key);
+        }
+      }
+    },
+    byIndex(name, value) {
+      const keys = indexes.get(name)?.get(value);
+      return keys ? [...keys].map((k) => items.get(k)!).filter(Boolean) : [];
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// HTTP to an API server: over TCP (http/https, with the TLS material and
+// credentials a kubeconfig gives) or over the API server's unix socket.
+import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+
+export interface TransportOptions {
+  /** http(s)://host:port, or http://localhost when socketPath is used. */
+  server: string;
+  socketPath?: string;
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+  insecureSkipTLSVerify?: boolean;
+  headers?: Record<string, string>;
+  userAgent?: string;
+}
+
+export interface Response {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  /** Abort after this many milliseconds (default 60 s; streams: none). */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  request(method: string, path: string, opts?: RequestOptions): Promise<Response>;
+  /** A streaming GET (watch): lines are delivered as they arrive; close() ends it. */
+  stream(path: string, onLine: (line: string) => void, onEnd: (err?: Error, status?: number, body?: string) => void): { close(): void };
+  close(): void;
+}
+
+export function createTransport(opts: TransportOptions): Transport {
+  const url = new URL(opts.server);
+  const tls = url.protocol === 'https:';
+  const agent = tls
+    ? new HttpsAgent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify })
+    : new HttpAgent({ keepAlive: true });
+  const send = tls ? httpsRequest : httpRequest;
+  const base = url.pathname.replace(/\/$/, '');
+  const baseHeaders = { 'User-Agent': opts.userAgent ?? 'kubesvc', ...opts.headers };
+
+  function start(method: string, path: string, headers: Record<string, string>, timeoutMs?: number) {
+    return send({
+      method,
+      agent: opts.socketPath ? undefined : agent,
+      socketPath: opts.socketPath,
+      host: opts.socketPath ? undefined : url.hostname,
+      port: opts.socketPath ? undefined : url.port || (tls ? 443 : 80),
+      path: base + path,
+      headers: { ...baseHeaders, ...headers },
+      timeout: timeoutMs,
+    });
+  }
+
+  return {
+    request(method, path, ro = {}) {
+      return new Promise((resolve, reject) => {
+        const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
+        const headers: Record<string, string> = { Accept: ro.accept ?? 'application/json' };
+        if (body !== undefined) {
+          headers['Content-Type'] = ro.contentType ?? 'application/json';
+          headers['Content-Length'] = String(Buffer.byteLength(body));
+        }
+        const req = start(method, path, headers, ro.timeoutMs ?? 60_000);
+        req.on('timeout', () => req.destroy(new Error(`request ${method} ${path} timed out`)));
+        req.on('error', reject);
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          res.on('error', reject);
+        });
+        req.end(body);
+      });
+    },
+    stream(path, onLine, onEnd) {
+      let ended = false;
+      const finish = (err?: Error, status?: number, body?: string) => {
+        if (ended) return;
+        ended = true;
+        onEnd(err, status, body);
+      };
+      const req = start('GET', path, { Accept: 'application/json' });
+      req.on('error', (e) => finish(e));
+      req.on('response', (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        if (res.statusCode !== 200) {
+          res.on('data', (d: string) => (buf += d));
+          res.on('end', () => finish(undefined, res.statusCode, buf));
+          return;
+        }
+        res.on('data', (d: string) => {
+          buf += d;
+          let nl;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (line.trim()) onLine(line);
+          }
+        });
+        res.on('end', () => {
+          if (buf.trim()) onLine(buf);
+          finish(undefined, 200);
+        });
+        res.on('error', (e) => finish(e));
+        res.on('close', () => finish(undefined, 200));
+      });
+      req.end();
+      return {
+        close() {
+          ended = true;
+          req.destroy();
+        },
+      };
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
