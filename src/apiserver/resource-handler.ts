@@ -2,7 +2,7 @@
 // delete, deletecollection and the status/scale/binding subresources) over
 // the registry, with kubectl's content negotiation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isPlainObject, type KubeObject } from '../api/object.js';
+import { isPlainObject, nowTimestamp, type KubeObject } from '../api/object.js';
 import { parseFieldSelector, parseLabelSelector, SelectorParseError, type FieldRequirement, type Selector } from '../api/selectors.js';
 import { errors, successStatus } from '../api/status.js';
 import type { DeleteOptions, ListOptions, Registry, WriteResult } from '../registry/registry.js';
@@ -267,9 +267,14 @@ async function bind(req: IncomingMessage, res: ServerResponse, info: RequestInfo
       const spec = (pod.spec ??= {}) as { nodeName?: string };
       if (spec.nodeName) throw errors.conflict(gr(def), info.name!, `pod ${info.name} is already assigned to node "${spec.nodeName}"`);
       spec.nodeName = target.name;
+      // Upstream's binding also marks the pod scheduled, in the same write.
+      const status = ((pod.status ??= {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] });
+      const conditions = (status.conditions ??= []).filter((c) => c.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() });
+      status.conditions = conditions;
       return pod;
     },
-    { dryRun: isDryRun(q) },
+    { dryRun: isDryRun(q), subresource: 'binding' },
   );
   sendObject(req, res, 201, successStatus());
 }

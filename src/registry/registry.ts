@@ -197,7 +197,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     namespace: string | undefined,
     name: string,
     mutate: Mutate,
-    opts: WriteOptions & { subresource?: 'status' | 'finalize' | ''; forceAllowCreate?: () => Promise<WriteResult> } = {},
+    opts: WriteOptions & { subresource?: 'status' | 'finalize' | 'binding' | ''; forceAllowCreate?: () => Promise<WriteResult> } = {},
   ): Promise<WriteResult> {
     const key = objectKey(def, namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -234,7 +234,8 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       if (opts.subresource === 'status') {
         def.strategy.prepareForStatusUpdate?.(next, old);
       } else {
-        if (def.subresources.some((s) => s.name === 'status') && 'status' in old) next.status = deepClone(old.status);
+        // Spec writes keep the stored status; a binding writes both (nodeName and PodScheduled).
+        if (opts.subresource !== 'binding' && def.subresources.some((s) => s.name === 'status') && 'status' in old) next.status = deepClone(old.status);
         def.strategy.prepareForUpdate?.(next, old, ctx);
       }
       if (def.strategy.tracksGeneration) {
@@ -297,6 +298,24 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         );
       }
       const graceful = def.strategy.gracefulDelete?.(obj, opts.gracePeriodSeconds);
+      // Foreground and Orphan deletion are finalizers the garbage collector acts on.
+      const gcFinalizer = opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : opts.propagationPolicy === 'Orphan' ? 'orphan' : undefined;
+      if (gcFinalizer && !obj.metadata.finalizers?.includes(gcFinalizer)) {
+        const next = deepClone(obj);
+        next.metadata.finalizers = [...(next.metadata.finalizers ?? []), gcFinalizer];
+        if (!next.metadata.deletionTimestamp) {
+          next.metadata.deletionTimestamp = nowTimestamp();
+          next.metadata.deletionGracePeriodSeconds = 0;
+        }
+        if (opts.dryRun) return { object: next, deleted: false };
+        try {
+          const written = await store.update(key, encode(next), stored.modRevision);
+          return { object: withRevision(def, next, written.modRevision), deleted: false };
+        } catch (e) {
+          if (e instanceof RevisionConflictError && attempt < 10) continue;
+          throw e;
+        }
+      }
       if (obj.metadata.finalizers?.length || graceful !== undefined) {
         // Deletion is requested, not done: the finalizers' owners (or the node agent) finish it.
         if (obj.metadata.deletionTimestamp) return { object: obj, deleted: false };
