@@ -74,7 +74,11 @@ export interface ResourceClient<T extends KubeObject> {
   update(obj: T): Promise<T>;
   updateStatus(obj: T): Promise<T>;
   patch(namespace: string | undefined, name: string, patch: unknown, type?: PatchType, opts?: { fieldManager?: string; force?: boolean; subresource?: string }): Promise<T>;
-  delete(namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string } }): Promise<void>;
+  delete(
+    namespace: string | undefined,
+    name: string,
+    opts?: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } },
+  ): Promise<void>;
   watch(
     namespace: string | undefined,
     query: ListQuery & { allowWatchBookmarks?: boolean; timeoutSeconds?: number },

@@ -5,7 +5,7 @@
 export interface WorkQueue {
   add(key: string): void;
   addAfter(key: string, delayMs: number): void;
-  /** Resolves when nothing is queued, waiting or being processed. */
+  /** Resolves when nothing is queued or being processed (delayed keys are not waited for). */
   idle(): Promise<void>;
   shutdown(): void;
   readonly length: number;
@@ -32,7 +32,7 @@ export function createWorkQueue(reconcile: (key: string) => Promise<void>, opts:
   let idleWaiters: (() => void)[] = [];
 
   const checkIdle = () => {
-    if (queue.length === 0 && running === 0 && timers.size === 0) {
+    if (queue.length === 0 && running === 0) {
       const w = idleWaiters;
       idleWaiters = [];
       w.forEach((r) => r());
