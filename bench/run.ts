@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-for (const name of ['apiserver']) {
+for (const name of ['apiserver', 'controllers']) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, `${name}.ts`)], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
