@@ -1,0 +1,19 @@
+// The apps/v1 and core/v1 shapes the workload controllers work on, as stored
+// objects (metadata always present) so they fit the informers and the client.
+import type { KubeObject } from '../../api/object.js';
+import type { DaemonSet, Deployment, Node, Pod, ReplicaSet } from '../../api/types.js';
+
+export type DeploymentObject = Deployment & KubeObject;
+export type ReplicaSetObject = ReplicaSet & KubeObject;
+export type DaemonSetObject = DaemonSet & KubeObject;
+export type PodObject = Pod & KubeObject;
+export type NodeObject = Node & KubeObject;
+
+export type PodTemplateSpec = NonNullable<Deployment['spec']>['template'];
+export type LabelSelector = NonNullable<Deployment['spec']>['selector'];
+export type IntOrString = number | string;
+export type OwnerReference = NonNullable<KubeObject['metadata']['ownerReferences']>[number];
+
+/** Label and annotation keys the apps controllers own (k8s.io/api/apps/v1). */
+export const podTemplateHashLabel = 'pod-template-hash';
+export const controllerRevisionHashLabel = 'controller-revision-hash';
