@@ -2,6 +2,7 @@
 // The `kubesvc` command.
 import { apiserverCommand } from './apiserver.js';
 import { UsageError } from './args.js';
+import { controllersCommand } from './controllers.js';
 import { upCommand } from './up.js';
 
 const usage = `kubesvc — Kubernetes Service networking in one local cluster
@@ -9,8 +10,9 @@ const usage = `kubesvc — Kubernetes Service networking in one local cluster
 Usage: kubesvc <command> [flags]
 
 Commands:
-  up          start a local cluster (API server on embedded SQLite)
+  up          start a local cluster (API server on embedded SQLite, controllers)
   apiserver   run the API server alone
+  controllers run the controllers against an API server (kubeconfig or data dir)
   help        show this help
 
 Run 'kubesvc <command> --help' for a command's flags.`;
@@ -18,6 +20,7 @@ Run 'kubesvc <command> --help' for a command's flags.`;
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   up: upCommand,
   apiserver: apiserverCommand,
+  controllers: controllersCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,63 @@
+// `kubesvc controllers`: the controllers as a separate process against any
+// API server named by a kubeconfig (ours or a conformant kube-apiserver).
+import { join, resolve } from 'node:path';
+import { createClient, type Client } from '../client/client.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { createTransport } from '../client/transport.js';
+import { controllerNames, startControllers, type ControllerName } from '../controllers/manager.js';
+import { logger } from '../util/log.js';
+import { untilSignal } from './apiserver.js';
+import { parseFlags, UsageError } from './args.js';
+
+const log = logger('controllers');
+
+export const controllersUsage = `Usage: kubesvc controllers (--kubeconfig FILE | --data-dir DIR) [--controllers a,b,...]
+                           [--max-endpoints-per-slice 100] [--load-balancer-ip-range 172.18.255.1-172.18.255.250]
+
+Runs the controllers (${controllerNames.join(', ')}) against the API server.`;
+
+export function clientFor(values: { kubeconfig?: string; 'data-dir'?: string }): Client {
+  if (values.kubeconfig) return createClient(createTransport(loadKubeconfig(resolve(values.kubeconfig))), 'kubesvc-controllers');
+  if (values['data-dir']) {
+    return createClient(createTransport({ server: 'http://localhost', socketPath: join(resolve(values['data-dir']), 'apiserver.sock') }), 'kubesvc-controllers');
+  }
+  throw new UsageError('--kubeconfig or --data-dir is required');
+}
+
+export function parseControllerList(text: string | undefined): ControllerName[] | undefined {
+  if (!text) return undefined;
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(controllerNames as readonly string[]).includes(n)) throw new UsageError(`unknown controller "${n}"; known: ${controllerNames.join(', ')}`);
+  return names as ControllerName[];
+}
+
+export async function controllersCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    kubeconfig: { type: 'string' },
+    'data-dir': { type: 'string' },
+    controllers: { type: 'string' },
+    'max-endpoints-per-slice': { type: 'string' },
+    'load-balancer-ip-range': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(controllersUsage);
+    return;
+  }
+  const maxPerSlice = values['max-endpoints-per-slice'] ? Number(values['max-endpoints-per-slice']) : undefined;
+  if (maxPerSlice !== undefined && !(Number.isInteger(maxPerSlice) && maxPerSlice >= 1 && maxPerSlice <= 1000)) {
+    throw new UsageError('--max-endpoints-per-slice must be between 1 and 1000');
+  }
+  const client = clientFor(values);
+  const running = await startControllers(client, {
+    only: parseControllerList(values.controllers),
+    options: {
+      ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
+      ...(values['load-balancer-ip-range'] ? { loadBalancerIPRange: values['load-balancer-ip-range'] } : {}),
+    },
+  });
+  log.info('ready', { controllers: running.controllers.map((c) => c.name).join(',') });
+  await untilSignal();
+  await running.stop();
+  client.close();
+}
