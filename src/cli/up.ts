@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { createClient } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
-import { startControllers } from '../controllers/manager.js';
+import { controllerNames, startControllers } from '../controllers/manager.js';
 import { apiserverFlags, startApiServerFromFlags, untilSignal } from './apiserver.js';
 import { parseFlags } from './args.js';
 
@@ -28,7 +28,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   console.log(`kubesvc is up (${ms} ms)
 
   API server   ${server.url}   (storage: SQLite in ${server.kubeconfigPath.replace(/\/kubeconfig$/, '')})
-  controllers  ${controllers.controllers.map((c) => c.name).join(', ')}
+  controllers  ${controllerNames.join(', ')}
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl get namespaces

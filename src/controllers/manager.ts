@@ -69,7 +69,8 @@ export async function startControllers(
   client: Client,
   opts: { options?: Partial<ControllerOptions>; only?: ControllerName[] } = {},
 ): Promise<RunningControllers> {
-  const factory = createInformerFactory(client);
+  // Periodic resync re-reconciles everything: level-triggered controllers converge even after a missed event.
+  const factory = createInformerFactory(client, { resyncMs: 5 * 60_000 });
   const options = { ...defaultControllerOptions, ...opts.options };
   const names = opts.only ?? controllerNames;
   const recorders = names.map((n) => createEventRecorder(client, eventSources[n]));
