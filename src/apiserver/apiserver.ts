@@ -15,6 +15,7 @@ import { openSqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/store.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { logger } from '../util/log.js';
+import { agentSocketPath } from '../agent/contracts.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { buildResources } from './resources.js';
 import { startApiServer, type RunningApiServer } from './server.js';
@@ -109,6 +110,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     socketPath,
     bookmarkIntervalMs: config.bookmarkIntervalMs,
     isReady: () => ready,
+    agentSocket: (node) => agentSocketPath(config.dataDir, node),
   });
   await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? http.port);
   ready = true;

@@ -10,6 +10,7 @@ import { apiVersionOf, type ResourceDef } from '../registry/resource.js';
 import { checkObject, decodeObject, parseFieldValidation, parseStructured, type FieldValidation } from './decode.js';
 import { addWarnings, readBody, sendObject } from './http-io.js';
 import { applyPatch } from './patch/index.js';
+import { agentSocketFor, proxyPodLog } from './node-proxy.js';
 import { initialManagedFields, serverSideApply } from './apply.js';
 import type { RequestInfo } from './request-info.js';
 import { scaleHandlers } from './scale.js';
@@ -20,6 +21,8 @@ export interface HandlerContext {
   registry: Registry;
   defs: ResourceDef[];
   watch: WatchSettings;
+  /** The unix socket of a node's agent (pods/log, pods/exec), when one is known. */
+  agentSocket?: (nodeName: string) => string | undefined;
 }
 
 const gr = (def: ResourceDef) => ({ group: def.group, resource: def.resource });
@@ -77,8 +80,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (sub === 'scale') return scaleHandlers(req, res, info, def, ctx, q);
   if (sub === 'binding') return bind(req, res, info, def, ctx, q);
   if (sub === 'log' || sub === 'exec' || sub === 'attach' || sub === 'portforward') {
-    // The node agent serves these; until a node agent is attached the pod's node cannot be reached.
+    // The node agent serves these (node-proxy.ts); exec arrives as an upgrade (server.ts), portforward is not served yet.
     const pod = await registry.get(def, ns, info.name!);
+    if (sub === 'log') return proxyPodLog(req, res, agentSocketFor(pod, ctx.agentSocket), ns!, pod, q);
+    if (sub === 'exec' || sub === 'attach') throw errors.badRequest('Upgrade request required');
     const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
     if (!node) throw errors.badRequest(`pod ${info.name} does not have a host assigned`);
     throw errors.serviceUnavailable(`the node agent for node "${node}" is not reachable, so ${sub} is not available for pod ${info.name}`);

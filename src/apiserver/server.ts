@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { errors } from '../api/status.js';
+import type { Duplex } from 'node:stream';
+import { errors, StatusError } from '../api/status.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/resource.js';
 import { logger } from '../util/log.js';
@@ -19,6 +20,7 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import { sendObject, sendStatusError, sendText } from './http-io.js';
+import { closeUpgrades, handleUpgrade } from './node-proxy.js';
 import { groupVersionDocument, openApiIndex } from './openapi/document.js';
 import { parseRequestInfo } from './request-info.js';
 import { handleResource, type HandlerContext } from './resource-handler.js';
@@ -36,6 +38,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Readiness: false until start-up work (default objects) is done. */
   isReady?: () => boolean;
+  /** The unix socket of a node's agent, for pods/log and pods/exec. */
+  agentSocket?: (nodeName: string) => string | undefined;
 }
 
 export interface RunningApiServer {
@@ -47,7 +51,7 @@ export interface RunningApiServer {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const watch: WatchSettings = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, active: new Set() };
-  const ctx: HandlerContext = { registry: opts.registry, defs: opts.defs, watch };
+  const ctx: HandlerContext = { registry: opts.registry, defs: opts.defs, watch, agentSocket: opts.agentSocket };
   const gvs = groupVersions(opts.defs);
   const openApiResources = (g: string, v: string) =>
     opts.defs
@@ -109,9 +113,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err) => {
       const e = sendStatusError(req, res, err);
-      if (e.code >= 500) log.error('request failed', { method: req.method, url: req.url, code: e.code, error: err instanceof Error ? err.stack : String(err) });
+      // Statuses we chose (e.g. 503 agent unreachable) are answers; anything else that became a 500 is a bug worth its stack.
+      if (e.code >= 500 && !(err instanceof StatusError)) {
+        log.error('request failed', { method: req.method, url: req.url, code: e.code, error: err instanceof Error ? err.stack : String(err) });
+      }
     });
   };
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(req, socket, head, ctx);
 
   const servers: Server[] = [];
   const listen = (server: Server, target: { port: number; host: string } | string) =>
@@ -126,6 +135,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
 
   const tcp = createServer(handler);
+  tcp.on('upgrade', upgrade);
   tcp.keepAliveTimeout = 65_000;
   await listen(tcp, { port: opts.port, host: opts.bind });
   servers.push(tcp);
@@ -134,6 +144,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   if (opts.socketPath) {
     rmSync(opts.socketPath, { force: true });
     const unix = createServer(handler);
+    unix.on('upgrade', upgrade);
     await listen(unix, opts.socketPath);
     servers.push(unix);
   }
@@ -143,6 +154,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     port,
     async close() {
       for (const res of watch.active) res.end();
+      closeUpgrades(ctx);
       await Promise.all(
         servers.map(
           (s) =>
