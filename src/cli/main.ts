@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The `kubesvc` command.
+import { agentCommand } from './agent.js';
 import { apiserverCommand } from './apiserver.js';
 import { UsageError } from './args.js';
 import { controllersCommand } from './controllers.js';
+import { downCommand } from './down.js';
+import { execCommand } from './exec.js';
 import { upCommand } from './up.js';
 
 const usage = `kubesvc — Kubernetes Service networking in one local cluster
@@ -13,6 +16,9 @@ Commands:
   up          start a local cluster (API server on embedded SQLite, controllers)
   apiserver   run the API server alone
   controllers run the controllers against an API server (kubeconfig or data dir)
+  agent       run one node: its network namespace and the pods bound to it
+  exec        run a command on a node's network (kubesvc exec -- curl 10.96.0.1)
+  down        remove what a crashed cluster left behind (namespaces, links, processes)
   help        show this help
 
 Run 'kubesvc <command> --help' for a command's flags.`;
@@ -21,6 +27,9 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   up: upCommand,
   apiserver: apiserverCommand,
   controllers: controllersCommand,
+  agent: agentCommand,
+  exec: execCommand,
+  down: downCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -39,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // A command may set process.exitCode (exec passes on its child's).
+  (code) => process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : code),
   (err: unknown) => {
     if (err instanceof UsageError) {
       console.error(`kubesvc: ${err.message}`);

@@ -1,45 +1,75 @@
-// `kubesvc up`: the whole local cluster in one command. Today that is the API
-// server on the embedded store and the controllers; nodes, proxy and DNS join
-// as they land.
+// `kubesvc up`: the whole local cluster in one command: the API server on the
+// embedded store, the controllers, and `--nodes N` nodes (agents running pods
+// in network namespaces). Proxy and DNS join as they land.
 import { performance } from 'node:perf_hooks';
+import { clusterIdFor } from '../agent/cluster-id.js';
+import { cleanupStale, destroyClusterNetwork } from '../agent/network.js';
 import { createClient } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { controllerNames, startControllers } from '../controllers/manager.js';
+import { nodePrerequisites, startNode, type RunningNode } from './agent.js';
 import { apiserverFlags, startApiServerFromFlags, untilSignal } from './apiserver.js';
-import { parseFlags } from './args.js';
+import { parseFlags, UsageError } from './args.js';
+import { nodeName } from './nodes.js';
 
-export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1]
+export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
-the data dir (SQLite); a second 'up' with the same data dir brings them back.`;
+the data dir (SQLite); a second 'up' with the same data dir brings them back.
+Nodes need root (network namespaces); without it the cluster runs without nodes.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
-  const { values } = parseFlags(argv, apiserverFlags);
+  const { values } = parseFlags(argv, { ...apiserverFlags, nodes: { type: 'string' } });
   if (values.help) {
     console.log(upUsage);
     return;
   }
+  const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
+  if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
   const server = await startApiServerFromFlags(values, '.kubesvc');
-  // In one process the controllers still go through the API, as separate components would.
-  const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc-controllers');
+  const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
+  // In one process the components still go through the API, as separate ones would.
+  const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc');
   const controllers = await startControllers(client);
+  const nodes: RunningNode[] = [];
+  const noNodes = nodeCount > 0 ? nodePrerequisites() : undefined;
+  const clusterId = clusterIdFor(dataDir);
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    if (nodes.length) await destroyClusterNetwork(clusterId);
+    await controllers.stop();
+    client.close();
+    await server.close();
+  };
+  try {
+    if (nodeCount > 0 && !noNodes) {
+      // Whatever a crashed run of this cluster left behind goes first.
+      await cleanupStale(clusterId);
+      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i) }));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   const ms = Math.round(performance.now() - started);
+  const nodeLine = nodes.length
+    ? nodes.map((n) => `${n.name} (${n.network.nodeIP}, pods ${n.network.podCIDR})`).join(', ')
+    : `none${noNodes ? ` — ${noNodes}` : ''}`;
   console.log(`kubesvc is up (${ms} ms)
 
-  API server   ${server.url}   (storage: SQLite in ${server.kubeconfigPath.replace(/\/kubeconfig$/, '')})
+  API server   ${server.url}   (storage: SQLite in ${dataDir})
   controllers  ${controllerNames.join(', ')}
+  nodes        ${nodeLine}
 
   export KUBECONFIG=${server.kubeconfigPath}
-  kubectl get namespaces
   kubectl create deployment web --image=nginx --replicas=3
-  kubectl expose deployment web --port=80 --type=NodePort && kubectl get svc web
+  kubectl get pods -o wide
+  kubesvc exec -- curl -s http://<pod IP>/
 
-Not running yet: nodes (pods stay Pending), service proxy, cluster DNS.
+Not running yet: service proxy, cluster DNS.
 Ctrl-C stops the cluster; 'kubesvc up' again brings every object back.`);
   await untilSignal();
   console.log('kubesvc: stopping');
-  await controllers.stop();
-  client.close();
-  await server.close();
+  await stop();
 }

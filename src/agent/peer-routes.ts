@@ -1,0 +1,33 @@
+// Keeps a node's routes to the other nodes' pod CIDRs in step with the Node
+// objects (spec.podCIDR + InternalIP), the way a simple host-gw CNI does.
+import type { Node } from '../api/types.js';
+import type { KubeObject } from '../api/object.js';
+import { resourceTypes, type Client } from '../client/client.js';
+import { createInformer } from '../client/informer.js';
+import { logger } from '../util/log.js';
+import type { NodeNetwork } from './contracts.js';
+
+const log = logger('kubelet');
+
+export async function syncPeerRoutes(client: Client, network: NodeNetwork): Promise<{ stop(): void }> {
+  const nodes = createInformer<Node & KubeObject>(client.resource(resourceTypes.nodes));
+  let last = '';
+  let running = Promise.resolve();
+  const apply = () => {
+    const peers = nodes
+      .list()
+      .map((n) => ({ podCIDR: n.spec?.podCIDR ?? '', nodeIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' }))
+      .filter((p) => p.podCIDR && p.nodeIP && p.podCIDR !== network.podCIDR)
+      .sort((a, b) => a.podCIDR.localeCompare(b.podCIDR));
+    const key = JSON.stringify(peers);
+    if (key === last) return;
+    last = key;
+    running = running
+      .then(() => network.setPeers(peers))
+      .catch((e) => log.warn('peer routes not applied', { error: e instanceof Error ? e.message : String(e) }));
+  };
+  nodes.on({ add: apply, update: apply, delete: apply });
+  await nodes.start();
+  apply();
+  return { stop: () => nodes.stop() };
+}

@@ -1,0 +1,81 @@
+// `kubesvc agent --node NAME`: one node — its network namespace, pod bridge
+// and the pods the scheduler binds to it, run as processes.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startAgent, type Agent } from '../agent/agent.js';
+import { clusterIdFor } from '../agent/cluster-id.js';
+import type { NodeNetwork } from '../agent/contracts.js';
+import { createNodeNetwork } from '../agent/network.js';
+import { syncPeerRoutes } from '../agent/peer-routes.js';
+import { createClient, type Client } from '../client/client.js';
+import { createTransport } from '../client/transport.js';
+import { untilSignal } from './apiserver.js';
+import { parseFlags, UsageError } from './args.js';
+import { nodeIndex } from './nodes.js';
+import { logger } from '../util/log.js';
+
+const log = logger('kubelet');
+
+export const agentUsage = `Usage: kubesvc agent [--data-dir .kubesvc] --node node-1
+
+Runs a node of the cluster kept in the data dir (needs root and network namespaces):
+registers the Node, builds its network namespace and pod bridge, and runs the pods
+bound to it as processes in their own namespaces.`;
+
+/** Checks the machine can run nodes, with one clear line when it cannot. */
+export function nodePrerequisites(): string | undefined {
+  if (process.platform !== 'linux') return 'nodes need Linux network namespaces; this is ' + process.platform;
+  if (process.getuid?.() !== 0) return 'nodes need root (network namespaces, veths, bridges); run as root';
+  return undefined;
+}
+
+export interface RunningNode {
+  name: string;
+  network: NodeNetwork;
+  agent: Agent;
+  stop(): Promise<void>;
+}
+
+export async function startNode(opts: { client: Client; dataDir: string; name: string }): Promise<RunningNode> {
+  const index = nodeIndex(opts.name);
+  const clusterId = clusterIdFor(opts.dataDir);
+  const stateDir = join(opts.dataDir, 'nodes', opts.name);
+  mkdirSync(stateDir, { recursive: true });
+  const network = await createNodeNetwork({ clusterId, nodeName: opts.name, nodeIndex: index, peers: [] });
+  let agent: Agent;
+  try {
+    agent = await startAgent({ client: opts.client, nodeName: opts.name, nodeIndex: index, clusterId, stateDir, dataDir: opts.dataDir, network });
+  } catch (e) {
+    await network.destroy();
+    throw e;
+  }
+  const peers = await syncPeerRoutes(opts.client, network);
+  return {
+    name: opts.name,
+    network,
+    agent,
+    async stop() {
+      peers.stop();
+      await agent.stop();
+      await network.destroy();
+    },
+  };
+}
+
+export async function agentCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, node: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    console.log(agentUsage);
+    return;
+  }
+  if (!values.node) throw new UsageError(`--node is required\n\n${agentUsage}`);
+  const why = nodePrerequisites();
+  if (why) throw new UsageError(why);
+  const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
+  const client = createClient(createTransport({ server: 'http://localhost', socketPath: join(dataDir, 'apiserver.sock') }), 'kubelet');
+  const node = await startNode({ client, dataDir, name: values.node });
+  log.info('ready', { node: node.name, netns: node.network.netns, nodeIP: node.network.nodeIP, podCIDR: node.network.podCIDR });
+  await untilSignal();
+  await node.stop();
+  client.close();
+}

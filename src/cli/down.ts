@@ -1,0 +1,20 @@
+// `kubesvc down`: removes what a crashed cluster left on the machine
+// (namespaces, links, processes, sockets). Objects in the data dir stay.
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { clusterIdFor } from '../agent/cluster-id.js';
+import { cleanupStale } from '../agent/network.js';
+import { parseFlags, UsageError } from './args.js';
+
+export async function downCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    console.log('Usage: kubesvc down [--data-dir .kubesvc]\n\nRemoves the network namespaces, links and processes a stopped or crashed cluster left behind.');
+    return;
+  }
+  if (process.getuid?.() !== 0) throw new UsageError('down removes network namespaces, which needs root');
+  const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
+  const removed = await cleanupStale(clusterIdFor(dataDir));
+  rmSync(join(dataDir, 'apiserver.sock'), { force: true });
+  console.log(removed.length ? `kubesvc: removed ${removed.length} namespace(s): ${removed.join(' ')}` : 'kubesvc: nothing to clean up');
+}
