@@ -1,12 +1,14 @@
 // Events as upstream's recorder writes them: core/v1 Events naming the object
 // (with its uid, so `kubectl describe` finds them), repeated ones counted.
-import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api/object.js';
 import { nowTimestamp } from '../api/object.js';
 import { isNotFound, resourceTypes, type Client } from '../client/client.js';
 import { logger } from '../util/log.js';
 
 const log = logger('events');
+
+/** hrtime is monotonic from an arbitrary origin; shift it to the Unix epoch once. */
+const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
 export interface EventRecorder {
   event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -34,7 +36,8 @@ export function createEventRecorder(client: Client, component: string, host = ''
         if (!isNotFound(e)) throw e;
       }
     }
-    const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
+    // As upstream: <object>.<time in nanoseconds, hex>, so names sort in the order events happened.
+    const name = `${obj.metadata.name}.${(process.hrtime.bigint() + epochOffsetNs).toString(16)}`;
     await events.create(namespace, {
       apiVersion: 'v1',
       kind: 'Event',
