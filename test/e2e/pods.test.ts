@@ -1,0 +1,150 @@
+// Pods that really run, tried the way a user would: `kubesvc up`, the real
+// kubectl, and `kubesvc exec` to reach pod addresses from inside the node.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { waitFor } from '../helpers/apiserver.js';
+import { clusterIdFor } from '../../src/agent/cluster-id.js';
+
+const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+
+function skipReason(): string | false {
+  if (process.platform !== 'linux') return 'needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
+  return false;
+}
+
+function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('pods run for real under kubesvc up', { skip: skipReason(), timeout: 240_000 }, () => {
+  let dataDir: string;
+  let up: CliProcess;
+  let kubectl: Kubectl;
+  /** `kubesvc exec -- ...` on the node. */
+  const onNode = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'exec', '--data-dir', dataDir, '--', ...args]);
+  const podIPs = async (selector: string) =>
+    (await kubectl.ok(['get', 'pods', '-l', selector, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.podIP}{"\\n"}{end}']))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('=') as [string, string]);
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-pods-'));
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0']);
+    await waitForOutput(up, /kubesvc is up/, 30_000);
+    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+  });
+
+  after(async () => {
+    up?.child.kill('SIGINT');
+    await up?.exited;
+    kubectl?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('backend-deployment.yaml: 3 Running, Ready pods with distinct IPs that answer with their own name', async () => {
+    await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml')]);
+    await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=60s']);
+    const pods = await podIPs('app=service-env');
+    assert.equal(pods.length, 3);
+    assert.equal(new Set(pods.map(([, ip]) => ip)).size, 3);
+    for (const [name, ip] of pods) {
+      assert.match(ip, /^10\.244\.0\.\d+$/);
+      const r = await onNode(['curl', '-s', '-m', '5', `http://${ip}/`]);
+      assert.equal(r.stdout.trim(), name, r.stderr);
+    }
+    const ep = await kubectl.ok(['get', 'endpoints', 'service-env', '--ignore-not-found']);
+    assert.equal(ep, '', 'no Service yet, no Endpoints');
+  });
+
+  test('kubectl exec changes only that pod\'s web page; kubectl logs shows the access', async () => {
+    await kubectl.ok(['create', 'deployment', 'web', '--image=nginx:1.23.1', '--replicas=2']);
+    await kubectl.ok(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+    const [[a, ipA], [, ipB]] = await podIPs('app=web');
+    await kubectl.ok(['exec', a, '--', 'sh', '-c', 'echo x > /usr/share/nginx/html/index.html']);
+    assert.equal((await onNode(['curl', '-s', '-m', '5', `http://${ipA}/`])).stdout, 'x\n');
+    assert.match((await onNode(['curl', '-s', '-m', '5', `http://${ipB}/`])).stdout, /Welcome to nginx!/);
+    await waitFor('the access line in the logs', async () => /"GET \/ HTTP\/1\.1" 200 2 /.test(await kubectl.ok(['logs', a])));
+  });
+
+  test('readiness flips Ready and the endpoints; liveness failure restarts the container', async () => {
+    const manifest = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'probed' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'probed' } },
+        template: {
+          metadata: { labels: { app: 'probed' } },
+          spec: {
+            containers: [
+              {
+                name: 'c',
+                image: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+                args: ['netexec', '--http-port=8080'],
+                // Files under /tmp are the host's: name them after the pod.
+                readinessProbe: { exec: { command: ['sh', '-c', 'test ! -e /tmp/kubesvc-notready-$HOSTNAME'] }, periodSeconds: 1, failureThreshold: 1 },
+                livenessProbe: { exec: { command: ['sh', '-c', 'test ! -e /tmp/kubesvc-dead-$HOSTNAME'] }, periodSeconds: 1, failureThreshold: 1 },
+              },
+            ],
+          },
+        },
+      },
+    };
+    await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+    await kubectl.ok(['expose', 'deployment', 'probed', '--port=80', '--target-port=8080']);
+    await kubectl.ok(['rollout', 'status', 'deployment/probed', '--timeout=60s']);
+    const [[pod, ip]] = await podIPs('app=probed');
+    await waitFor('ready endpoint', async () => (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])) === ip);
+    try {
+      await run('touch', [`/tmp/kubesvc-notready-${pod}`]);
+      await waitFor('pod not Ready', async () => (await kubectl.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'False');
+      await waitFor('address moved to notReadyAddresses', async () =>
+        (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].notReadyAddresses[0].ip}'])) === ip,
+      );
+      assert.equal(await kubectl.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=probed', '-o', 'jsonpath={.items[0].endpoints[0].conditions.ready}']), 'false');
+      rmSync(`/tmp/kubesvc-notready-${pod}`);
+      await waitFor('Ready again', async () => (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])) === ip);
+
+      await run('touch', [`/tmp/kubesvc-dead-${pod}`]);
+      await waitFor('a liveness restart', async () => Number(await kubectl.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1, 30_000);
+      rmSync(`/tmp/kubesvc-dead-${pod}`);
+      const events = await kubectl.ok(['describe', 'pod', pod]);
+      assert.match(events, /Liveness probe failed/);
+    } finally {
+      rmSync(`/tmp/kubesvc-notready-${pod}`, { force: true });
+      rmSync(`/tmp/kubesvc-dead-${pod}`, { force: true });
+    }
+  });
+
+  test('deleting the deployments leaves no pod namespace or process', async () => {
+    const prefix = `ksvc-${clusterIdFor(dataDir)}-n0-p`;
+    await kubectl.ok(['delete', 'deployment', 'web', 'probed', '--grace-period=1']);
+    await kubectl.ok(['delete', 'deployment', 'service-env']);
+    await kubectl.ok(['delete', 'pods', '--all', '--grace-period=0', '--force']);
+    await waitFor(
+      'no pod namespaces',
+      async () => !(await run('ip', ['netns', 'list'])).stdout.split('\n').some((l) => l.startsWith(prefix)),
+      90_000,
+    );
+    const procs = await run('pgrep', ['-f', `agent/images/main`]);
+    const ours = procs.stdout.split('\n').filter(Boolean);
+    for (const pid of ours) {
+      const environ = await run('cat', [`/proc/${pid}/cmdline`]);
+      assert.ok(!environ.stdout.includes(dataDir), `a pod process of this cluster is still running: ${pid}`);
+    }
+  });
+});
