@@ -1,0 +1,70 @@
+// The userspace proxy socket on loopback: every backend is reached, a dead
+// backend is skipped by the retry with no failed request, half-close works,
+// affinity sticks, and no endpoints means an immediate refusal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server } from 'node:net';
+import { createScheduler, createAffinity, withAffinity } from '../../src/proxy/lb/index.js';
+import { startTcpProxy } from '../../src/proxy/userspace/tcp-proxy.js';
+
+/** A backend that answers "<name>:<what it read>" once the client half-closes. */
+async function backend(name: string): Promise<{ server: Server; port: number }> {
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    let got = '';
+    s.on('data', (d) => (got += d));
+    s.on('end', () => s.end(`${name}:${got}`));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+function request(port: number, body = 'ping'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    s.end(body);
+  });
+}
+
+test('round robin over three backends, retry past a dead one, half-close relayed', async () => {
+  const bs = await Promise.all(['a', 'b', 'c'].map(backend));
+  const proxy = await startTcpProxy({ bind: '127.0.0.1', port: 0, scheduler: createScheduler('rr') });
+  try {
+    proxy.setEndpoints(bs.map((b) => ({ ip: '127.0.0.1', port: b.port })));
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      const reply = await request(proxy.port, `req${i}`);
+      assert.match(reply, new RegExp(`^[abc]:req${i}$`));
+      seen.set(reply[0], (seen.get(reply[0]) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.values()], [10, 10, 10]);
+    // Backend b dies but is still listed (endpoints lag): every request still succeeds.
+    await new Promise((r) => bs[1].server.close(r));
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => request(proxy.port, `x${i}`)));
+    assert.ok(replies.every((r) => /^[ac]:x\d+$/.test(r)), replies.join(','));
+    assert.equal(proxy.activeConnections(), 0);
+  } finally {
+    await proxy.close();
+    for (const b of bs) b.server.close();
+  }
+});
+
+test('ClientIP affinity keeps a client on one backend; no endpoints refuses at once', async () => {
+  const bs = await Promise.all(['a', 'b', 'c'].map(backend));
+  const proxy = await startTcpProxy({ bind: '127.0.0.1', port: 0, scheduler: withAffinity(createScheduler('rr'), createAffinity(600)) });
+  try {
+    proxy.setEndpoints(bs.map((b) => ({ ip: '127.0.0.1', port: b.port })));
+    const first = (await request(proxy.port))[0];
+    for (let i = 0; i < 10; i++) assert.equal((await request(proxy.port))[0], first);
+    proxy.setEndpoints([]);
+    const started = Date.now();
+    await assert.rejects(request(proxy.port), /ECONNRESET/);
+    assert.ok(Date.now() - started < 1000, 'refused without hanging');
+  } finally {
+    await proxy.close();
+    for (const b of bs) b.server.close();
+  }
+});
