@@ -1,0 +1,100 @@
+// One service port's UDP proxy socket: each client (address:port) gets a
+// session — a socket connected to the backend chosen for it — that carries
+// its datagrams both ways and closes after an idle timeout, as the
+// userspace proxier's UDP handling does.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Backend, Scheduler } from '../lb/types.js';
+import type { Endpoint, ServicePortProxy } from './tcp-proxy.js';
+
+/** kube-proxy --udp-timeout default for the userspace mode. */
+export const defaultUdpIdleTimeoutMs = 250;
+
+export interface UdpProxyOptions {
+  bind: string;
+  port: number;
+  scheduler: Scheduler;
+  idleTimeoutMs?: number;
+  onError?: (err: Error) => void;
+}
+
+interface Session {
+  upstream: Socket;
+  backend: Backend;
+  timer: NodeJS.Timeout;
+}
+
+export async function startUdpProxy(opts: UdpProxyOptions): Promise<ServicePortProxy> {
+  const idle = opts.idleTimeoutMs ?? defaultUdpIdleTimeoutMs;
+  let backends: Backend[] = [];
+  const sessions = new Map<string, Session>();
+  const family = opts.bind.includes(':') ? 'udp6' : 'udp4';
+  const socket = createSocket({ type: family });
+
+  const endSession = (key: string) => {
+    const s = sessions.get(key);
+    if (!s) return;
+    sessions.delete(key);
+    clearTimeout(s.timer);
+    s.backend.activeConns = Math.max(0, s.backend.activeConns - 1);
+    s.upstream.close();
+  };
+  const touch = (key: string, s: Session) => {
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => endSession(key), idle);
+  };
+
+  socket.on('message', (msg: Buffer, from: RemoteInfo) => {
+    const key = `${from.address}:${from.port}`;
+    let s = sessions.get(key);
+    // A session whose backend is gone starts over with a live one.
+    if (s && !backends.includes(s.backend)) {
+      endSession(key);
+      s = undefined;
+    }
+    if (!s) {
+      const backend = opts.scheduler.pick(backends, { ip: from.address, port: from.port, destIp: opts.bind }, Date.now());
+      if (!backend) return; // no endpoints: drop, as upstream
+      const upstream = createSocket({ type: backend.ip.includes(':') ? 'udp6' : 'udp4' });
+      upstream.on('message', (reply) => {
+        const live = sessions.get(key);
+        if (live) touch(key, live);
+        socket.send(reply, from.port, from.address);
+      });
+      upstream.on('error', () => endSession(key));
+      upstream.connect(backend.port, backend.ip);
+      backend.activeConns++;
+      s = { upstream, backend, timer: setTimeout(() => endSession(key), idle) };
+      sessions.set(key, s);
+      const session = s;
+      upstream.once('connect', () => session.upstream.send(msg));
+      return;
+    }
+    touch(key, s);
+    s.upstream.send(msg);
+  });
+  socket.on('error', (e) => opts.onError?.(e));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(opts.port, opts.bind, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: socket.address().port,
+    setEndpoints(endpoints: Endpoint[]) {
+      const previous = new Map(backends.map((b) => [b.id, b]));
+      backends = [...endpoints]
+        .sort((a, b) => `${a.ip}:${a.port}`.localeCompare(`${b.ip}:${b.port}`))
+        .map((e) => {
+          const id = e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
+          return previous.get(id) ?? { id, ip: e.ip, port: e.port, weight: 1, activeConns: 0, inactiveConns: 0 };
+        });
+    },
+    activeConnections: () => sessions.size,
+    close() {
+      for (const key of [...sessions.keys()]) endSession(key);
+      return new Promise((resolve) => socket.close(() => resolve()));
+    },
+  };
+}

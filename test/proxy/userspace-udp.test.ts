@@ -1,0 +1,50 @@
+// The userspace UDP proxy on loopback: sessions per client spread over the
+// backends, replies come back through the proxy, idle sessions close.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { createScheduler } from '../../src/proxy/lb/index.js';
+import { startUdpProxy } from '../../src/proxy/userspace/udp-proxy.js';
+import { waitFor } from '../helpers/apiserver.js';
+
+async function backend(name: string): Promise<{ socket: Socket; port: number }> {
+  const socket = createSocket('udp4');
+  socket.on('message', (msg, from) => socket.send(`${name}:${msg}`, from.port, from.address));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  return { socket, port: socket.address().port };
+}
+
+function ask(port: number, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    const timer = setTimeout(() => {
+      s.close();
+      reject(new Error('no UDP reply'));
+    }, 2000);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m.toString());
+    });
+    s.send(body, port, '127.0.0.1');
+  });
+}
+
+test('UDP: every backend answers over new clients; sessions end when idle', async () => {
+  const bs = await Promise.all(['a', 'b', 'c'].map(backend));
+  const proxy = await startUdpProxy({ bind: '127.0.0.1', port: 0, scheduler: createScheduler('rr'), idleTimeoutMs: 100 });
+  try {
+    proxy.setEndpoints(bs.map((b) => ({ ip: '127.0.0.1', port: b.port })));
+    const names = new Set<string>();
+    for (let i = 0; i < 9; i++) {
+      const reply = await ask(proxy.port, `q${i}`);
+      assert.match(reply, new RegExp(`^[abc]:q${i}$`));
+      names.add(reply[0]);
+    }
+    assert.deepEqual([...names].sort(), ['a', 'b', 'c']);
+    await waitFor('idle sessions closed', () => proxy.activeConnections() === 0, 3000);
+  } finally {
+    await proxy.close();
+    for (const b of bs) b.socket.close();
+  }
+});
