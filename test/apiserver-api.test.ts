@@ -87,6 +87,16 @@ describe('API server contract', () => {
     assert.deepEqual(prefer.json.spec.ipFamilies, ['IPv4']);
   });
 
+  test('a LoadBalancer with externalTrafficPolicy Local gets a healthCheckNodePort allocated before validation', async () => {
+    const r = await t.request('POST', '/api/v1/namespaces/default/services', svc('lb-local', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }));
+    assert.equal(r.status, 201, r.text);
+    assert.ok(r.json.spec.healthCheckNodePort >= 30000 && r.json.spec.healthCheckNodePort <= 32767);
+    assert.notEqual(r.json.spec.healthCheckNodePort, r.json.spec.ports[0].nodePort);
+    const toCluster = await t.request('PATCH', '/api/v1/namespaces/default/services/lb-local', { spec: { externalTrafficPolicy: 'Cluster' } }, { 'Content-Type': 'application/merge-patch+json' });
+    assert.equal(toCluster.status, 200, toCluster.text);
+    assert.equal(toCluster.json.spec.healthCheckNodePort, undefined);
+  });
+
   test('watch: synthetic ADDED from 0, only later changes from N, selectors filter, bookmarks', async () => {
     await t.request('POST', '/api/v1/namespaces/default/services', svc('w-a'));
     const list = (await t.request('GET', '/api/v1/namespaces/default/services')).json;

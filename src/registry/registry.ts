@@ -168,10 +168,12 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     obj.kind = def.kind;
     const ctx = ctxFor(opts);
     def.strategy.prepareForCreate?.(obj, ctx);
-    validateCreate(def, obj);
     if (def.namespaced && meta.namespace && hooks.checkNamespace) await hooks.checkNamespace(meta.namespace, def);
+    // As upstream's store: allocation (BeginCreate) comes before validation, so
+    // validation sees allocated values (e.g. a LoadBalancer's healthCheckNodePort).
     const txn = def.strategy.beginCreate?.(obj, ctx);
     try {
+      validateCreate(def, obj);
       if (opts.dryRun) {
         if (await store.get(objectKey(def, meta.namespace, meta.name!))) throw errors.alreadyExists(gr(def), meta.name!);
         txn?.commit();
@@ -243,12 +245,15 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       } else {
         delete next.metadata.generation;
       }
-      validateUpdate(def, next, old, opts.subresource === 'status');
       next.metadata.resourceVersion = old.metadata.resourceVersion;
-      if (deepEqual(next, old)) return { object: old, warnings: ctx.warnings };
+      if (deepEqual(next, old)) {
+        validateUpdate(def, next, old, opts.subresource === 'status');
+        return { object: old, warnings: ctx.warnings };
+      }
 
       // Removing the last finalizer of an object being deleted completes the delete.
       if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length && !opts.dryRun) {
+        validateUpdate(def, next, old, opts.subresource === 'status');
         try {
           await store.delete(key, stored.modRevision);
         } catch (e) {
@@ -261,6 +266,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
 
       const txn = opts.subresource === 'status' ? undefined : def.strategy.beginUpdate?.(next, old, ctx);
       try {
+        validateUpdate(def, next, old, opts.subresource === 'status');
         if (opts.dryRun) {
           txn?.commit();
           return { object: next, warnings: ctx.warnings };

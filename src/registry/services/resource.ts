@@ -2,6 +2,7 @@
 // allocation that makes them what they are.
 import type { Service } from '../../api/types.js';
 import type { KubeObject } from '../../api/object.js';
+import { errors } from '../../api/status.js';
 import { keepAllButStatus, validateDNS1035Name } from '../common.js';
 import { standardVerbs, statusSubresource, type ResourceDef } from '../resource.js';
 import type { ServiceAllocation } from './allocation.js';
@@ -27,9 +28,12 @@ export interface ServiceResourceDeps {
 
 export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
   const ident = { group: '', version: 'v1', kind: 'Service' };
-  // Family defaulting stops at what the cluster cannot serve; validation then
-  // reports it with upstream's paths and values, so its errors are not returned twice.
-  const familyDefaults = (obj: KubeObject, old?: KubeObject) => void initIPFamilyFields(svc(obj), old && svc(old), deps.cluster);
+  // alloc.go allocateCreate/allocateUpdate: IP families are settled first, and
+  // what the cluster cannot serve is refused before anything is allocated.
+  const settleFamilies = (obj: KubeObject, old?: KubeObject) => {
+    const errs = initIPFamilyFields(svc(obj), old && svc(old), deps.cluster);
+    if (errs.length) throw errors.invalid('Service', '', obj.metadata.name ?? '', errs);
+  };
   return {
     ...ident,
     resource: 'services',
@@ -46,13 +50,11 @@ export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
         setServiceDefaults(svc(obj));
         prepareServiceForCreate(svc(obj));
         normalizeServiceIPsAndPorts(svc(obj), undefined);
-        familyDefaults(obj);
       },
       prepareForUpdate(obj, old) {
         setServiceDefaults(svc(obj));
         prepareServiceForUpdate(svc(obj), svc(old));
         normalizeServiceIPsAndPorts(svc(obj), svc(old));
-        familyDefaults(obj, old);
       },
       prepareForStatusUpdate(obj, old) {
         keepAllButStatus(obj, old);
@@ -61,8 +63,14 @@ export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
       validate: (obj) => validateService(svc(obj), deps.cluster),
       validateUpdate: (obj, old) => validateServiceUpdate(svc(obj), svc(old), deps.cluster),
       validateStatusUpdate: (obj, old) => validateServiceStatusUpdate(svc(obj), svc(old)),
-      beginCreate: (obj, ctx) => deps.allocation.beginCreate(svc(obj), ctx.dryRun),
-      beginUpdate: (obj, old, ctx) => deps.allocation.beginUpdate(svc(obj), svc(old), ctx.dryRun),
+      beginCreate(obj, ctx) {
+        settleFamilies(obj);
+        return deps.allocation.beginCreate(svc(obj), ctx.dryRun);
+      },
+      beginUpdate(obj, old, ctx) {
+        settleFamilies(obj, old);
+        return deps.allocation.beginUpdate(svc(obj), svc(old), ctx.dryRun);
+      },
       async afterDelete(obj) {
         deps.allocation.releaseAll(svc(obj));
         await deps.deleteEndpoints(obj.metadata.namespace!, obj.metadata.name!);
