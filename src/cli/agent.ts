@@ -1,6 +1,8 @@
 // `kubesvc agent --node NAME`: one node — its network namespace, pod bridge
 // and the pods the scheduler binds to it, run as processes.
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { startAgent, type Agent } from '../agent/agent.js';
 import { clusterIdFor } from '../agent/cluster-id.js';
@@ -50,14 +52,41 @@ export async function startNode(opts: { client: Client; dataDir: string; name: s
     throw e;
   }
   const peers = await syncPeerRoutes(opts.client, network);
+  const proxy = startProxyProcess(network.netns, opts.dataDir, opts.name);
   return {
     name: opts.name,
     network,
     agent,
     async stop() {
+      await proxy.stop();
       peers.stop();
       await agent.stop();
       await network.destroy();
+    },
+  };
+}
+
+/**
+ * The node's service proxy is its own process inside the node's network
+ * namespace (sockets and iptables rules live there), like kube-proxy on a node.
+ */
+function startProxyProcess(netns: string, dataDir: string, nodeName: string): { stop(): Promise<void> } {
+  const self = import.meta.url.endsWith('.ts');
+  const cli = fileURLToPath(new URL(self ? './main.ts' : './main.js', import.meta.url));
+  const child = spawn(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.on('error', (e) => log.error('proxy did not start', { node: nodeName, error: e.message }));
+  return {
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

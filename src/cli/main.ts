@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { controllersCommand } from './controllers.js';
 import { downCommand } from './down.js';
 import { execCommand } from './exec.js';
+import { proxyCommand } from './proxy.js';
 import { upCommand } from './up.js';
 
 const usage = `kubesvc — Kubernetes Service networking in one local cluster
@@ -17,6 +18,7 @@ Commands:
   apiserver   run the API server alone
   controllers run the controllers against an API server (kubeconfig or data dir)
   agent       run one node: its network namespace and the pods bound to it
+  proxy       run the service proxy in the current (node's) network namespace
   exec        run a command on a node's network (kubesvc exec -- curl 10.96.0.1)
   down        remove what a crashed cluster left behind (namespaces, links, processes)
   help        show this help
@@ -28,6 +30,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   apiserver: apiserverCommand,
   controllers: controllersCommand,
   agent: agentCommand,
+  proxy: proxyCommand,
   exec: execCommand,
   down: downCommand,
 };
