@@ -6,7 +6,7 @@ import { isNotFound, resourceTypes, ApiError } from '../client/client.js';
 import { keyOf, splitKey, type Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { desiredEndpoints } from './endpoints-subsets.js';
-import { addPodIndexes, addServiceIndexes, podsForSelector, servicesForLabels, servicesForPodUpdate } from './endpointslice/indexes.js';
+import { addPodIndexes, addServiceIndexes, enqueueServicesOnChange, podsForSelector } from './endpointslice/indexes.js';
 import { annotationLeaderElection, createTriggerTimeTracker, isManagedSelectorService, serviceSelector } from './endpointslice/pod-endpoints.js';
 
 const workers = 5;
@@ -115,16 +115,7 @@ export function createEndpointsController(ctx: ControllerContext): Controller {
       endpoints = ctx.factory.informer<Endpoints>(resourceTypes.endpoints);
       addServiceIndexes(services);
       addPodIndexes(pods);
-      services.on({
-        add: (s) => enqueue(keyOf(s)),
-        update: (_o, s) => enqueue(keyOf(s)),
-        delete: (s) => enqueue(keyOf(s)),
-      });
-      pods.on({
-        add: (p) => servicesForLabels(services, p.metadata.namespace, p.metadata.labels).forEach(enqueue),
-        update: (o, p) => servicesForPodUpdate(services, o, p).forEach(enqueue),
-        delete: (p) => servicesForLabels(services, p.metadata.namespace, p.metadata.labels).forEach(enqueue),
-      });
+      enqueueServicesOnChange(services, pods, enqueue);
       endpoints.on({
         add: (e) => onEndpointsEvent(e, false),
         update: (o, e) => {

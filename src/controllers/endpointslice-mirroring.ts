@@ -7,7 +7,7 @@ import type { EndpointSlice, Endpoints, Service } from './endpointslice/pod-endp
 import { isNotFound, resourceTypes, ApiError } from '../client/client.js';
 import { keyOf, type Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
-import { addSliceIndexes, slicesForOwner } from './endpointslice/indexes.js';
+import { addSliceIndexes, enqueueOnSliceChange, slicesForOwner } from './endpointslice/indexes.js';
 import { defaultMaxEndpointsPerSubset, mirrorEndpoints } from './endpointslice/mirroring.js';
 import { annotationLeaderElection, labelManagedBy, labelServiceName, labelSkipMirror, mirroringControllerName, serviceSelector } from './endpointslice/pod-endpoints.js';
 import { createSliceTracker } from './endpointslice/tracker.js';
@@ -139,17 +139,7 @@ export function createEndpointSliceMirroringController(ctx: ControllerContext): 
           if (shouldMirror(e)) enqueue(keyOf(e));
         },
       });
-      slices.on({
-        add: (s) => onSliceEvent(s, false),
-        update: (o, s) => {
-          if (ownerOf(o) !== ownerOf(s) || managed(o) !== managed(s)) {
-            for (const k of [ownerOf(o), ownerOf(s)]) if (k) enqueue(k);
-            return;
-          }
-          if (o.metadata.resourceVersion !== s.metadata.resourceVersion) onSliceEvent(s, false);
-        },
-        delete: (s) => onSliceEvent(s, true),
-      });
+      enqueueOnSliceChange(slices, ownerOf, managed, enqueue, onSliceEvent);
     },
     run() {
       running = true;

@@ -10,10 +10,11 @@ import {
   addPodIndexes,
   addServiceIndexes,
   addSliceIndexes,
+  enqueueOnSliceChange,
+  enqueueServicesOnChange,
   podNodeIndex,
   podsForSelector,
   servicesForLabels,
-  servicesForPodUpdate,
   slicesForOwner,
 } from './indexes.js';
 import {
@@ -146,16 +147,7 @@ export function createEndpointSliceController(ctx: ControllerContext): Controlle
       addServiceIndexes(services);
       addPodIndexes(pods);
       addSliceIndexes(slices);
-      services.on({
-        add: (s) => enqueue(keyOf(s)),
-        update: (_o, s) => enqueue(keyOf(s)),
-        delete: (s) => enqueue(keyOf(s)),
-      });
-      pods.on({
-        add: (p) => servicesForLabels(services, p.metadata.namespace, p.metadata.labels).forEach(enqueue),
-        update: (o, p) => servicesForPodUpdate(services, o, p).forEach(enqueue),
-        delete: (p) => servicesForLabels(services, p.metadata.namespace, p.metadata.labels).forEach(enqueue),
-      });
+      enqueueServicesOnChange(services, pods, enqueue);
       // A node's zone is copied into endpoints, and pods on unknown nodes wait for theirs.
       nodes.on({
         add: (n) => enqueueServicesOfNode(n.metadata.name!),
@@ -164,18 +156,7 @@ export function createEndpointSliceController(ctx: ControllerContext): Controlle
         },
         delete: (n) => enqueueServicesOfNode(n.metadata.name!),
       });
-      slices.on({
-        add: (s) => onSliceEvent(s, false),
-        update: (o, s) => {
-          // Someone relabelled a slice: both the old and the new owner need a look.
-          if (ownerOf(o) !== ownerOf(s) || managed(o) !== managed(s)) {
-            for (const k of [ownerOf(o), ownerOf(s)]) if (k) enqueue(k);
-            return;
-          }
-          if (o.metadata.resourceVersion !== s.metadata.resourceVersion) onSliceEvent(s, false);
-        },
-        delete: (s) => onSliceEvent(s, true),
-      });
+      enqueueOnSliceChange(slices, ownerOf, managed, enqueue, onSliceEvent);
     },
     run() {
       running = true;

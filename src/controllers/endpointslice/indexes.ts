@@ -79,3 +79,35 @@ export function servicesForPodUpdate(services: Informer<Service>, oldPod: Pod, n
   for (const k of before) if (podChanged || !now.has(k)) out.add(k);
   return out;
 }
+
+/** Both endpoint controllers reconcile a Service when it changes or when a pod it selects does. */
+export function enqueueServicesOnChange(services: Informer<Service>, pods: Informer<Pod>, enqueue: (key: string) => void): void {
+  const key = (s: Service) => `${s.metadata.namespace}/${s.metadata.name}`;
+  services.on({ add: (s) => enqueue(key(s)), update: (_o, s) => enqueue(key(s)), delete: (s) => enqueue(key(s)) });
+  pods.on({
+    add: (p) => servicesForLabels(services, p.metadata.namespace, p.metadata.labels).forEach(enqueue),
+    update: (o, p) => servicesForPodUpdate(services, o, p).forEach(enqueue),
+    delete: (p) => servicesForLabels(services, p.metadata.namespace, p.metadata.labels).forEach(enqueue),
+  });
+}
+
+/** Slice events for the controllers that own slices: a relabelled slice concerns its old and new owner. */
+export function enqueueOnSliceChange(
+  slices: Informer<EndpointSlice>,
+  ownerOf: (s: EndpointSlice) => string | undefined,
+  managed: (s: EndpointSlice) => boolean,
+  enqueue: (key: string) => void,
+  onSliceEvent: (s: EndpointSlice, deleted: boolean) => void,
+): void {
+  slices.on({
+    add: (s) => onSliceEvent(s, false),
+    update: (o, s) => {
+      if (ownerOf(o) !== ownerOf(s) || managed(o) !== managed(s)) {
+        for (const k of [ownerOf(o), ownerOf(s)]) if (k) enqueue(k);
+        return;
+      }
+      if (o.metadata.resourceVersion !== s.metadata.resourceVersion) onSliceEvent(s, false);
+    },
+    delete: (s) => onSliceEvent(s, true),
+  });
+}
