@@ -6,7 +6,6 @@
 // exec behave as on a kubelet; deleting leaves no namespace or process.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,25 +19,11 @@ import { startAgent, type Agent } from '../../src/agent/agent.js';
 import { createNodeNetwork, destroyClusterNetwork } from '../../src/agent/network.js';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/apiserver.js';
+import { namespaceSkipReason, run } from '../helpers/root.js';
 
 type PodObj = Pod & KubeObject;
 
-function skipReason(): string | false {
-  if (process.platform !== 'linux') return 'needs Linux network namespaces';
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  for (const tool of ['ip', 'unshare', 'nsenter', 'setpriv', 'kubectl', 'curl']) {
-    if (!(process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, tool)))) return `needs ${tool}`;
-  }
-  return false;
-}
 
-function run(file: string, args: string[], timeout = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const isReady = (p: PodObj) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const alive = (pid: number) => {
@@ -50,7 +35,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe('node agent', { skip: skipReason(), timeout: 180_000 }, () => {
+describe('node agent', { skip: namespaceSkipReason(['ip', 'unshare', 'nsenter', 'setpriv', 'kubectl', 'curl']), timeout: 180_000 }, () => {
   const clusterId = `t${randomBytes(3).toString('hex')}`;
   let cluster: TestCluster;
   let network: NodeNetwork;

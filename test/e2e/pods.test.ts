@@ -2,37 +2,25 @@
 // kubectl, and `kubesvc exec` to reach pod addresses from inside the node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
-import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { clusterIdFor } from '../../src/agent/cluster-id.js';
 
 const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
-function skipReason(): string | false {
-  if (process.platform !== 'linux') return 'needs Linux network namespaces';
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  return false;
-}
 
-function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 20_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
-describe('pods run for real under kubesvc up', { skip: skipReason(), timeout: 240_000 }, () => {
+describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), timeout: 240_000 }, () => {
   let dataDir: string;
   let up: CliProcess;
   let kubectl: Kubectl;
   /** `kubesvc exec -- ...` on the node. */
-  const onNode = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'exec', '--data-dir', dataDir, '--', ...args]);
+  const onNode = (args: string[]) => execOnNode(dataDir, args);
   const podIPs = async (selector: string) =>
     (await kubectl.ok(['get', 'pods', '-l', selector, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.podIP}{"\\n"}{end}']))
       .trim()

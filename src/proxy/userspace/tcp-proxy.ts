@@ -30,7 +30,8 @@ export interface ServicePortProxy {
   close(): Promise<void>;
 }
 
-function toBackends(endpoints: Endpoint[], previous: Map<string, Backend>): Map<string, Backend> {
+/** Endpoints as scheduler backends in a stable order, keeping each surviving backend's connection counts. */
+export function toBackends(endpoints: Endpoint[], previous: Map<string, Backend>): Map<string, Backend> {
   const next = new Map<string, Backend>();
   for (const e of [...endpoints].sort((a, b) => `${a.ip}:${a.port}`.localeCompare(`${b.ip}:${b.port}`))) {
     const id = e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;

@@ -4,7 +4,7 @@
 // userspace proxier's UDP handling does.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Backend, Scheduler } from '../lb/types.js';
-import type { Endpoint, ServicePortProxy } from './tcp-proxy.js';
+import { toBackends, type Endpoint, type ServicePortProxy } from './tcp-proxy.js';
 
 /** kube-proxy --udp-timeout default for the userspace mode. */
 export const defaultUdpIdleTimeoutMs = 250;
@@ -83,13 +83,7 @@ export async function startUdpProxy(opts: UdpProxyOptions): Promise<ServicePortP
   return {
     port: socket.address().port,
     setEndpoints(endpoints: Endpoint[]) {
-      const previous = new Map(backends.map((b) => [b.id, b]));
-      backends = [...endpoints]
-        .sort((a, b) => `${a.ip}:${a.port}`.localeCompare(`${b.ip}:${b.port}`))
-        .map((e) => {
-          const id = e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
-          return previous.get(id) ?? { id, ip: e.ip, port: e.port, weight: 1, activeConns: 0, inactiveConns: 0 };
-        });
+      backends = [...toBackends(endpoints, new Map(backends.map((b) => [b.id, b]))).values()];
     },
     activeConnections: () => sessions.size,
     close() {

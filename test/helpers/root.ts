@@ -1,0 +1,35 @@
+// Helpers for the tests that build real network namespaces (they need root).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './cli.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; never rejects (the exit code says how it went). */
+export function run(file: string, args: string[], timeout = 20_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Why this machine cannot run namespace tests, or false when it can. */
+export function namespaceSkipReason(tools: string[] = []): string | false {
+  if (process.platform !== 'linux') return 'needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
+  for (const tool of tools) {
+    if (!(process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, tool)))) return `needs ${tool}`;
+  }
+  return false;
+}
+
+/** `kubesvc exec --data-dir DIR -- ARGS`: a command on the node's network. */
+export function onNode(dataDir: string, args: string[]): Promise<RunResult> {
+  return run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'exec', '--data-dir', dataDir, '--', ...args]);
+}
