@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { startAgent, type Agent } from '../agent/agent.js';
 import { clusterIdFor } from '../agent/cluster-id.js';
 import type { NodeNetwork } from '../agent/contracts.js';
-import { createNodeNetwork } from '../agent/network.js';
+import { CLUSTER_POD_CIDR, createNodeNetwork } from '../agent/network.js';
 import { syncPeerRoutes } from '../agent/peer-routes.js';
 import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
@@ -75,7 +75,7 @@ function startProxyProcess(netns: string, dataDir: string, nodeName: string): { 
   const cli = fileURLToPath(new URL(self ? './main.ts' : './main.js', import.meta.url));
   const child = spawn(
     'setpriv',
-    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName],
+    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName, '--cluster-cidr', CLUSTER_POD_CIDR],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

@@ -250,6 +250,9 @@ const flagAppliers: Record<string, (cfg: Decoded, v: string) => void> = {
   'config-sync-period': durationFlag(['configSyncPeriod']),
 };
 
+/** Every kube-proxy flag `kubesvc proxy` accepts (without the dashes). */
+export const proxyFlagNames = Object.keys(flagAppliers);
+
 function set(obj: Decoded, path: string[], v: unknown) {
   let o = obj;
   for (const k of path.slice(0, -1)) o = o[k] ??= {};

@@ -210,8 +210,8 @@ export function createMetricsServer(opts: MetricsServerOptions): MetricsServer {
 }
 
 export interface ServiceHealthServerOptions {
-  /** Addresses to open each healthCheckNodePort on; default every address ("0.0.0.0"), as upstream without nodePortAddresses. */
-  bindAddresses?: string[];
+  /** Addresses to open each healthCheckNodePort on (read when a port opens); default every address ("0.0.0.0"), as upstream without nodePortAddresses. */
+  bindAddresses?: string[] | (() => string[]);
   /** The node-level proxy health (a stale proxy fails every service check too). */
   isProxyHealthy: () => boolean;
   nodeName?: string;
@@ -247,7 +247,7 @@ export function serviceHealthBody(namespace: string, name: string, localEndpoint
 
 /** healthcheck.ServiceHealthServer: any path on a service's healthCheckNodePort → 200 when it has local endpoints, else 503. */
 export function createServiceHealthServer(opts: ServiceHealthServerOptions): ServiceHealthServer {
-  const hosts = opts.bindAddresses ?? ['0.0.0.0'];
+  const hostsNow = () => (typeof opts.bindAddresses === 'function' ? opts.bindAddresses() : (opts.bindAddresses ?? ['0.0.0.0']));
   const instances = new Map<string, { port: number; servers: Server[]; endpoints: number }>();
 
   function handler(key: string) {
@@ -277,7 +277,7 @@ export function createServiceHealthServer(opts: ServiceHealthServerOptions): Ser
         if (instances.has(key)) continue;
         const servers: Server[] = [];
         try {
-          for (const host of hosts) {
+          for (const host of hostsNow()) {
             const s = createServer(handler(key));
             servers.push(s);
             await listen(s, `${host.includes(':') ? `[${host}]` : host}:${port}`);

@@ -1,10 +1,11 @@
 // Services carrying real traffic through the userspace proxy under
 // `kubesvc up`: ClusterIP from the node and from a pod, NodePort on the node
-// IP, LoadBalancer IP, multi-port, ClientIP affinity; rules live only in the
-// node namespace and leave with it.
+// IP, LoadBalancer IP, multi-port, ClientIP affinity, UDP, no endpoints, a
+// backend refusing connections; metrics and healthz; rules live only in the
+// node namespace; a standalone `kubesvc proxy` removes its rules when it stops.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
@@ -22,6 +23,39 @@ function skipReason(): string | false {
 }
 
 
+/** Three UDP serve-hostname backends behind a UDP service, and a service whose selector matches nothing. */
+const udpAndEmpty = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: udp-env}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: udp-env}}
+  template:
+    metadata: {labels: {app: udp-env}}
+    spec:
+      containers:
+      - name: udp
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: ["serve-hostname", "--udp", "--http=false", "--port", "9376"]
+        ports: [{containerPort: 9376, protocol: UDP, name: dns-ish}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: udp-svc}
+spec:
+  selector: {app: udp-env}
+  ports: [{port: 53, protocol: UDP, targetPort: dns-ish}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: no-endpoints}
+spec:
+  clusterIP: 10.97.1.9
+  selector: {app: nothing-matches}
+  ports: [{port: 80}]
+`;
+
 describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_000 }, () => {
   let dataDir: string;
   let up: CliProcess;
@@ -35,8 +69,9 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
     up = startCli(['up', '--data-dir', dataDir, '--port', '0']);
     await waitForOutput(up, /kubesvc is up/, 30_000);
     kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
-    await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
+    await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: udpAndEmpty });
     await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=60s']);
+    await kubectl.ok(['rollout', 'status', 'deployment/udp-env', '--timeout=60s']);
     podNames = (await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
     await waitFor('the proxy serving the ClusterIP', async () => podNames.includes(await curlFromNode('http://10.97.1.1/')), 20_000);
   });
@@ -80,10 +115,95 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
     assert.deepEqual([...new Set(out.trim().split('\n'))].sort(), podNames);
   });
 
+  test('UDP service: every backend answers, one session per client port', async () => {
+    const ip = await kubectl.ok(['get', 'svc', 'udp-svc', '-o', 'jsonpath={.spec.clusterIP}']);
+    const udpPods = (await kubectl.ok(['get', 'pods', '-l', 'app=udp-env', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
+    const out = await onNode(['sh', '-c', `for i in $(seq 9); do echo hi | socat -t 1 - UDP4:${ip}:53; echo; done`]);
+    assert.deepEqual([...new Set(out.stdout.trim().split('\n'))].sort(), udpPods);
+  });
+
+  test('a service without endpoints refuses at once instead of hanging', async () => {
+    const started = Date.now();
+    const r = await onNode(['curl', '-s', '-m', '10', 'http://10.97.1.9/']);
+    assert.notEqual(r.code, 0);
+    assert.notEqual(r.code, 28, 'curl timed out');
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  test('healthz on 10256 and metrics on 10249 answer inside the node', async () => {
+    const healthz = await onNode(['curl', '-s', '-w', '\n%{http_code}', 'http://127.0.0.1:10256/healthz']);
+    assert.match(healthz.stdout, /"nodeEligible": true}\n200$/);
+    const metrics = async () => (await onNode(['curl', '-s', 'http://127.0.0.1:10249/metrics'])).stdout;
+    assert.match(await metrics(), /^kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/m);
+    assert.match(await metrics(), /^kubeproxy_sync_proxy_rules_last_timestamp_seconds [1-9]/m);
+    // Trigger times have second precision and count only when later than the proxy's start (as upstream): a new service's do.
+    await kubectl.ok(['create', 'service', 'clusterip', 'metrics-probe', '--tcp=80:80']);
+    await waitFor('a network programming latency sample', async () => /^kubeproxy_network_programming_duration_seconds_count [1-9]/m.test(await metrics()), 10_000);
+    assert.equal((await onNode(['curl', '-s', 'http://127.0.0.1:10249/proxyMode'])).stdout, 'userspace');
+  });
+
   test('the rules live in the node namespace only', async () => {
     const node = await onNode(['iptables-save', '-t', 'nat']);
     assert.match(node.stdout, /-A KUBE-PORTALS-CONTAINER -d 10\.97\.1\.1\/32 -p tcp -m comment --comment "default\/service-clusterip" -m tcp --dport 80 -j REDIRECT/);
     const host = await run('iptables-save', ['-t', 'nat']);
     assert.doesNotMatch(host.stdout, /KUBE-/);
+  });
+
+  // Last: it leaves one backend refusing connections.
+  test('a backend that refuses connections is skipped by the retry: no request fails', async () => {
+    const victim = podNames[0];
+    await kubectl.ok(['exec', victim, '--', 'sh', '-c', 'iptables -I INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset']);
+    // The readiness probe takes ~3 s to drop the endpoint; these requests run inside that window.
+    const out = await onNode(['sh', '-c', 'for i in $(seq 15); do curl -s -m 3 http://10.97.1.1/ || echo FAILED; echo; done']);
+    const answers = out.stdout.trim().split('\n');
+    assert.equal(answers.length, 15);
+    assert.ok(!answers.includes('FAILED'), out.stdout);
+    assert.deepEqual([...new Set(answers)].sort(), podNames.filter((p) => p !== victim));
+  });
+});
+
+describe('standalone kubesvc proxy in its own network namespace', { skip: skipReason(), timeout: 120_000 }, () => {
+  const netns = `ksvc-test-proxy-${process.pid}`;
+  let dataDir: string;
+  let api: CliProcess;
+  let kubectl: Kubectl;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-proxy-alone-'));
+    api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
+    await waitForOutput(api, /apiserver info ready/, 30_000);
+    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+    await kubectl.ok(['apply', '-f', join(fixtures, 'services.yaml')]);
+    await run('ip', ['netns', 'add', netns]);
+    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  });
+
+  after(async () => {
+    api?.child.kill('SIGINT');
+    await api?.exited;
+    kubectl?.cleanup();
+    await run('ip', ['netns', 'del', netns]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('programs the services from the API, serves healthz, and removes every rule when it stops', async () => {
+    const config = join(dataDir, 'kube-proxy.yaml');
+    writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nnodePortAddresses: ["127.0.0.0/8"]\nhealthzBindAddress: 127.0.0.1:10256\n');
+    const proxy = startCli(['proxy', '--data-dir', dataDir, '--config', config, '--hostname-override', 'elsewhere'], {}, netns);
+    try {
+      await waitForOutput(proxy, /proxy info ready/, 30_000);
+      const saved = async () => (await run('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'])).stdout;
+      await waitFor('rules for the fixture services', async () => /default\/service-nodeport/.test(await saved()), 15_000);
+      const rules = await saved();
+      assert.match(rules, /-A KUBE-NODEPORT-HOST -d 127\.0\.0\.1\/32 -p tcp -m comment --comment "default\/service-nodeport" -m tcp --dport 30002 -j REDIRECT/);
+      assert.doesNotMatch(rules, /service-headless|service-externalname/);
+      const healthz = await run('ip', ['netns', 'exec', netns, 'curl', '-s', '-w', '\n%{http_code}', 'http://127.0.0.1:10256/healthz']);
+      assert.match(healthz.stdout, /200$/);
+      proxy.child.kill('SIGTERM');
+      assert.equal(await proxy.exited, 0);
+      assert.doesNotMatch(await saved(), /KUBE-/);
+    } finally {
+      proxy.child.kill('SIGKILL');
+    }
   });
 });

@@ -12,8 +12,11 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
+/** Runs `kubesvc ARGS`; inside network namespace `netns` when given (ip netns exec replaces itself, so signals reach kubesvc). */
+export function startCli(args: string[], env: Record<string, string> = {}, netns?: string): CliProcess {
+  const argv = [process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args];
+  if (netns) argv.unshift('ip', 'netns', 'exec', netns);
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

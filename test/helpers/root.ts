@@ -29,7 +29,7 @@ export function namespaceSkipReason(tools: string[] = []): string | false {
   return false;
 }
 
-/** `kubesvc exec --data-dir DIR -- ARGS`: a command on the node's network. */
-export function onNode(dataDir: string, args: string[]): Promise<RunResult> {
-  return run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'exec', '--data-dir', dataDir, '--', ...args]);
+/** `kubesvc exec --data-dir DIR [--node NODE] -- ARGS`: a command on a node's network (node-1 by default). */
+export function onNode(dataDir: string, args: string[], node = 'node-1'): Promise<RunResult> {
+  return run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'exec', '--data-dir', dataDir, '--node', node, '--', ...args]);
 }

@@ -1,7 +1,7 @@
 // Applies the userspace mode's rules with iptables-restore (one transaction)
 // in the network namespace this process runs in, and removes them on stop.
 import { run } from '../../net/ip.js';
-import { chains, jumpRules, renderRules, type PortalRule } from './rules.js';
+import { chains, jumpRules, renderRules, type PortalRule, type RuleContext } from './rules.js';
 
 async function ensureJump(chain: string, args: string[]): Promise<void> {
   try {
@@ -11,9 +11,9 @@ async function ensureJump(chain: string, args: string[]): Promise<void> {
   }
 }
 
-export async function applyRules(rules: PortalRule[]): Promise<void> {
+export async function applyRules(rules: PortalRule[], ctx: RuleContext): Promise<void> {
   // Chains first (restore declares them), then the jumps into them.
-  await run(['iptables-restore', '-w', '--noflush'], { input: renderRules(rules) });
+  await run(['iptables-restore', '-w', '--noflush'], { input: renderRules(rules, ctx) });
   for (const j of jumpRules()) await ensureJump(j.chain, j.args);
 }
 

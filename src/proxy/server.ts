@@ -1,0 +1,102 @@
+// One running service proxy, as kube-proxy's ProxyServer: the change tracker
+// feeding the bounded-frequency sync loop, a mode's proxier applying each
+// snapshot, the node health server, the metrics server and the per-service
+// healthCheckNodePort servers. Modes plug in as a Proxier.
+import type { Client } from '../client/client.js';
+import { logger } from '../util/log.js';
+import { createChangeTracker, type ChangeTracker } from './change-tracker.js';
+import type { ProxyConfig } from './config.js';
+import { createMetricsServer, createProxyHealthServer, createServiceHealthServer, type Listening } from './health-server.js';
+import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
+import { hostIP, localAddresses, nodePortIPs, nodePrimaryIPs } from './node-addresses.js';
+import { createBoundedFrequencyRunner } from './runner.js';
+import { healthCheckNodePorts, localReadyEndpoints, type ProxySnapshot } from './snapshot.js';
+
+const log = logger('proxy');
+
+/** A proxy mode's backend: makes the node's dataplane match a snapshot. */
+export interface Proxier {
+  sync(snapshot: ProxySnapshot): Promise<void>;
+  /** Removes everything the mode installed. */
+  stop(): Promise<void>;
+}
+
+/** What a mode may ask of the server when it is created. */
+export interface ProxierContext {
+  /** Addresses node ports accept traffic on (nodePortAddresses), undefined for every local address; current at each call. */
+  nodePortIPs(): string[] | undefined;
+  /** The node's own address, when known; current at each call. */
+  hostIP(): string | undefined;
+  metrics: ProxyMetrics;
+}
+
+export interface ProxyServerOptions {
+  client: Client;
+  config: ProxyConfig;
+  nodeName: string;
+  createProxier(ctx: ProxierContext): Proxier;
+}
+
+export interface ProxyServer {
+  tracker: ChangeTracker;
+  metrics: ProxyMetrics;
+  healthz: Listening;
+  metricsAddress: Listening;
+  stop(): Promise<void>;
+}
+
+export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyServer> {
+  const { config, nodeName } = opts;
+  const metrics = createProxyMetrics();
+  const health = createProxyHealthServer({ bindAddress: config.healthzBindAddress, healthTimeoutMs: 2 * config.syncPeriodMs, metrics });
+  const metricsServer = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, mode: config.mode, config: config.configuration });
+  // eslint-disable-next-line prefer-const
+  let tracker: ChangeTracker;
+  const nodePorts = () => nodePortIPs(config.nodePortAddresses, localAddresses(), nodePrimaryIPs(tracker.node()));
+  const serviceHealth = createServiceHealthServer({ bindAddresses: () => nodePorts() ?? ['0.0.0.0'], isProxyHealthy: () => health.isHealthy(), nodeName });
+  const proxier = opts.createProxier({ nodePortIPs: nodePorts, hostIP: () => hostIP(localAddresses(), nodePrimaryIPs(tracker.node())), metrics });
+  const runner = createBoundedFrequencyRunner(
+    'sync-runner',
+    async () => {
+      const started = performance.now();
+      const snapshot = tracker.currentSnapshot();
+      // Taken after the snapshot: building it checks out the trigger times of the changes it folds in.
+      const triggers = tracker.takeTriggerTimes();
+      await proxier.sync(snapshot);
+      await serviceHealth.syncServices(healthCheckNodePorts(snapshot));
+      serviceHealth.syncEndpoints(localReadyEndpoints(snapshot));
+      metrics.observeSync({ full: true, durationSeconds: (performance.now() - started) / 1000, triggerTimes: triggers });
+      health.updated();
+    },
+    config.minSyncPeriodMs,
+    config.syncPeriodMs,
+    2,
+    { retryOnErrorMs: 1000, onError: (e) => log.warn('sync failed; retrying', { error: e instanceof Error ? e.message : String(e) }) },
+  );
+  tracker = createChangeTracker({
+    client: opts.client,
+    nodeName,
+    serviceProxyName: config.serviceProxyName || undefined,
+    metrics,
+    onChange: () => {
+      health.queuedUpdate();
+      runner.run();
+    },
+    onNode: (n) => health.syncNode(n),
+  });
+  const [healthz, metricsAddress] = await Promise.all([health.listen(), metricsServer.listen()]);
+  await tracker.start();
+  runner.run();
+  return {
+    tracker,
+    metrics,
+    healthz,
+    metricsAddress,
+    async stop() {
+      tracker.stop();
+      await runner.stop();
+      await proxier.stop();
+      await Promise.all([health.close(), metricsServer.close(), serviceHealth.close()]);
+    },
+  };
+}
