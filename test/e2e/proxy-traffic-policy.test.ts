@@ -1,0 +1,124 @@
+// Traffic policies through the userspace proxy on a two-node `kubesvc up`:
+// two backends pinned to node-1; externalTrafficPolicy: Local serves outside
+// traffic only from node-local endpoints (node-2 refuses, its health check
+// says 503), traffic from a node itself is short-circuited to every endpoint,
+// and internalTrafficPolicy: Local keeps cluster-IP traffic on the node.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { namespaceSkipReason, onNode } from '../helpers/root.js';
+import { waitFor } from '../helpers/apiserver.js';
+
+function skipReason(): string | false {
+  const base = namespaceSkipReason();
+  if (base) return base;
+  if (!['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].some((p) => existsSync(p))) return 'needs iptables (Debian package iptables)';
+  return false;
+}
+
+const manifests = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: pinned}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: pinned}}
+  template:
+    metadata: {labels: {app: pinned}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: node-1}
+      containers:
+      - name: web
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: ["serve-hostname", "--http", "--port", "80"]
+        ports: [{containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: etp-local}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: pinned}
+  ports: [{port: 80, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: itp-local}
+spec:
+  clusterIP: 10.97.2.2
+  internalTrafficPolicy: Local
+  selector: {app: pinned}
+  ports: [{port: 80}]
+`;
+
+const node1 = '172.18.0.2';
+const node2 = '172.18.0.3';
+
+describe('traffic policies across two nodes (userspace proxy)', { skip: skipReason(), timeout: 180_000 }, () => {
+  let dataDir: string;
+  let up: CliProcess;
+  let kubectl: Kubectl;
+  let pods: string[];
+  let healthPort: string;
+
+  /** Distinct answers (or FAILED) over n requests from a node. */
+  const seen = async (node: string, url: string, n = 8) => {
+    const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m 3 ${url} || echo FAILED; echo; done`], node);
+    return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
+  };
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-policy-'));
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2']);
+    await waitForOutput(up, /kubesvc is up/, 30_000);
+    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+    await kubectl.ok(['apply', '-f', '-'], { input: manifests });
+    await kubectl.ok(['rollout', 'status', 'deployment/pinned', '--timeout=60s']);
+    pods = (await kubectl.ok(['get', 'pods', '-l', 'app=pinned', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
+    healthPort = await kubectl.ok(['get', 'svc', 'etp-local', '-o', 'jsonpath={.spec.healthCheckNodePort}']);
+    await waitFor('node-1 serving the node port', async () => JSON.stringify(await seen('node-2', `http://${node1}:30080/`, 4)) === JSON.stringify(pods), 20_000);
+  });
+
+  after(async () => {
+    up?.child.kill('SIGINT');
+    await up?.exited;
+    kubectl?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('both backends run on node-1', async () => {
+    const nodes = await kubectl.ok(['get', 'pods', '-l', 'app=pinned', '-o', 'jsonpath={.items[*].spec.nodeName}']);
+    assert.deepEqual([...new Set(nodes.split(' '))], ['node-1']);
+  });
+
+  test('externalTrafficPolicy Local: node-1 serves outside traffic from its endpoints, node-2 refuses it', async () => {
+    assert.deepEqual(await seen('node-2', `http://${node1}:30080/`), pods);
+    assert.deepEqual(await seen('node-1', `http://${node2}:30080/`, 3), ['FAILED']);
+  });
+
+  test('healthCheckNodePort: 200 with the local endpoint count on node-1, 503 on node-2', async () => {
+    assert.match(healthPort, /^\d+$/);
+    const ask = async (from: string, ip: string) => (await onNode(dataDir, ['curl', '-s', '-w', '\n%{http_code}', `http://${ip}:${healthPort}/healthz`], from)).stdout;
+    const one = await ask('node-2', node1);
+    assert.match(one, /"localEndpoints": 2,/);
+    assert.match(one, /"name": "etp-local"/);
+    assert.match(one, /200$/);
+    const two = await ask('node-1', node2);
+    assert.match(two, /"localEndpoints": 0,/);
+    assert.match(two, /503$/);
+  });
+
+  test('traffic from a node to its own node port is short-circuited to every endpoint', async () => {
+    assert.deepEqual(await seen('node-2', `http://${node2}:30080/`), pods);
+  });
+
+  test('internalTrafficPolicy Local: node-1 reaches its endpoints, node-2 has none', async () => {
+    assert.deepEqual(await seen('node-1', 'http://10.97.2.2/'), pods);
+    assert.deepEqual(await seen('node-2', 'http://10.97.2.2/', 3), ['FAILED']);
+  });
+});
