@@ -38,7 +38,15 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-export async function startNode(opts: { client: Client; dataDir: string; name: string }): Promise<RunningNode> {
+export interface NodeOptions {
+  client: Client;
+  dataDir: string;
+  name: string;
+  /** A KubeProxyConfiguration file for the node's proxy (absolute path). */
+  proxyConfig?: string;
+}
+
+export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const index = nodeIndex(opts.name);
   const clusterId = clusterIdFor(opts.dataDir);
   const stateDir = join(opts.dataDir, 'nodes', opts.name);
@@ -52,7 +60,7 @@ export async function startNode(opts: { client: Client; dataDir: string; name: s
     throw e;
   }
   const peers = await syncPeerRoutes(opts.client, network);
-  const proxy = startProxyProcess(network.netns, opts.dataDir, opts.name);
+  const proxy = startProxyProcess(network.netns, opts.dataDir, opts.name, opts.proxyConfig);
   return {
     name: opts.name,
     network,
@@ -70,12 +78,12 @@ export async function startNode(opts: { client: Client; dataDir: string; name: s
  * The node's service proxy is its own process inside the node's network
  * namespace (sockets and iptables rules live there), like kube-proxy on a node.
  */
-function startProxyProcess(netns: string, dataDir: string, nodeName: string): { stop(): Promise<void> } {
+function startProxyProcess(netns: string, dataDir: string, nodeName: string, config?: string): { stop(): Promise<void> } {
   const self = import.meta.url.endsWith('.ts');
   const cli = fileURLToPath(new URL(self ? './main.ts' : './main.js', import.meta.url));
   const child = spawn(
     'setpriv',
-    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName, '--cluster-cidr', CLUSTER_POD_CIDR],
+    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName, '--cluster-cidr', CLUSTER_POD_CIDR, ...(config ? ['--config', config] : [])],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

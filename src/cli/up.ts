@@ -1,6 +1,6 @@
 // `kubesvc up`: the whole local cluster in one command: the API server on the
 // embedded store, the controllers, and `--nodes N` nodes (agents running pods
-// in network namespaces). Proxy and DNS join as they land.
+// in network namespaces, each with its service proxy). DNS joins as it lands.
 import { performance } from 'node:perf_hooks';
 import { clusterIdFor } from '../agent/cluster-id.js';
 import { cleanupStale, destroyClusterNetwork } from '../agent/network.js';
@@ -11,22 +11,27 @@ import { nodePrerequisites, startNode, type RunningNode } from './agent.js';
 import { apiserverFlags, startApiServerFromFlags, untilSignal } from './apiserver.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeName } from './nodes.js';
+import { checkProxyConfigFile } from './proxy.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
+                  [--proxy-config kube-proxy.yaml]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
-Nodes need root (network namespaces); without it the cluster runs without nodes.`;
+Nodes need root (network namespaces); without it the cluster runs without nodes.
+--proxy-config: a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) for
+every node's service proxy, as kube-proxy's --config.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
-  const { values } = parseFlags(argv, { ...apiserverFlags, nodes: { type: 'string' } });
+  const { values } = parseFlags(argv, { ...apiserverFlags, nodes: { type: 'string' }, 'proxy-config': { type: 'string' } });
   if (values.help) {
     console.log(upUsage);
     return;
   }
   const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
+  const proxyConfig = values['proxy-config'] === undefined ? undefined : checkProxyConfigFile(values['proxy-config']);
   const server = await startApiServerFromFlags(values, '.kubesvc');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would.
@@ -46,7 +51,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     if (nodeCount > 0 && !noNodes) {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
-      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i) }));
+      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i), proxyConfig: proxyConfig?.path }));
     }
   } catch (e) {
     await stop();
@@ -61,13 +66,14 @@ export async function upCommand(argv: string[]): Promise<void> {
   API server   ${server.url}   (storage: SQLite in ${dataDir})
   controllers  ${controllerNames.join(', ')}
   nodes        ${nodeLine}
+  proxy        ${nodes.length ? `${proxyConfig?.mode ?? 'userspace'} mode on every node (healthz :10256, metrics 127.0.0.1:10249 inside the node)` : 'none (no nodes)'}
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl create deployment web --image=nginx --replicas=3
   kubectl get pods -o wide
   kubesvc exec -- curl -s http://<pod IP>/
 
-Not running yet: service proxy, cluster DNS.
+Not running yet: cluster DNS.
 Ctrl-C stops the cluster; 'kubesvc up' again brings every object back.`);
   await untilSignal();
   console.log('kubesvc: stopping');

@@ -5,7 +5,7 @@
 import type { Client } from '../client/client.js';
 import { logger } from '../util/log.js';
 import { createChangeTracker, type ChangeTracker } from './change-tracker.js';
-import type { ProxyConfig } from './config.js';
+import type { ProxyConfig, ProxyMode } from './config.js';
 import { createMetricsServer, createProxyHealthServer, createServiceHealthServer, type Listening } from './health-server.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { hostIP, localAddresses, nodePortIPs, nodePrimaryIPs } from './node-addresses.js';
@@ -33,6 +33,8 @@ export interface ProxierContext {
 export interface ProxyServerOptions {
   client: Client;
   config: ProxyConfig;
+  /** The mode being run (served at /proxyMode). */
+  mode: ProxyMode;
   nodeName: string;
   createProxier(ctx: ProxierContext): Proxier;
 }
@@ -49,7 +51,7 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
   const { config, nodeName } = opts;
   const metrics = createProxyMetrics();
   const health = createProxyHealthServer({ bindAddress: config.healthzBindAddress, healthTimeoutMs: 2 * config.syncPeriodMs, metrics });
-  const metricsServer = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, mode: config.mode, config: config.configuration });
+  const metricsServer = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, mode: opts.mode, config: config.configuration });
   // eslint-disable-next-line prefer-const
   let tracker: ChangeTracker;
   const nodePorts = () => nodePortIPs(config.nodePortAddresses, localAddresses(), nodePrimaryIPs(tracker.node()));

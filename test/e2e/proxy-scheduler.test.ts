@@ -1,0 +1,81 @@
+// Choosing the proxy's load-balancing algorithm the kube-proxy way: a
+// KubeProxyConfiguration given to `kubesvc up --proxy-config` selects the IPVS
+// "sh" (source hashing) scheduler on every node, so each client address
+// sticks to one backend; a bad configuration is refused before anything starts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { namespaceSkipReason, onNode } from '../helpers/root.js';
+import { waitFor } from '../helpers/apiserver.js';
+
+const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+
+function skipReason(): string | false {
+  const base = namespaceSkipReason();
+  if (base) return base;
+  if (!['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].some((p) => existsSync(p))) return 'needs iptables (Debian package iptables)';
+  return false;
+}
+
+test('up --proxy-config refuses a bad configuration with kube-proxy\'s message and starts nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubesvc-badproxy-'));
+  try {
+    const file = join(dir, 'kube-proxy.yaml');
+    writeFileSync(file, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nipvs:\n  scheduler: fastest\n');
+    const up = startCli(['up', '--data-dir', join(dir, 'data'), '--port', '0', '--proxy-config', file]);
+    assert.equal(await up.exited, 2);
+    assert.match(up.output(), /--proxy-config .*kube-proxy\.yaml: .*scheduler/);
+    assert.doesNotMatch(up.output(), /at .*\.ts:\d+/);
+    assert.equal(existsSync(join(dir, 'data', 'state.db')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('ipvs scheduler "sh" chosen through up --proxy-config', { skip: skipReason(), timeout: 180_000 }, () => {
+  let dataDir: string;
+  let up: CliProcess;
+  let kubectl: Kubectl;
+  let pods: string[];
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-sched-'));
+    const config = join(dataDir, 'kube-proxy.yaml');
+    writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nipvs:\n  scheduler: sh\n');
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--proxy-config', config]);
+    await waitForOutput(up, /kubesvc is up/, 30_000);
+    assert.match(up.output(), /proxy {8}userspace mode on every node/);
+    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+    await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
+    await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=60s']);
+    pods = (await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
+    await waitFor('the proxy serving the ClusterIP', async () => pods.includes((await onNode(dataDir, ['curl', '-s', '-m', '3', 'http://10.97.1.1/'])).stdout), 20_000);
+  });
+
+  after(async () => {
+    up?.child.kill('SIGINT');
+    await up?.exited;
+    kubectl?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the node proxy runs the configured scheduler (/configz)', async () => {
+    const configz = JSON.parse((await onNode(dataDir, ['curl', '-s', 'http://127.0.0.1:10249/configz'])).stdout);
+    assert.equal(configz['kubeproxy.config.k8s.io'].ipvs.scheduler, 'sh');
+  });
+
+  test('one client address always lands on one backend; each pod is hashed on its own', async () => {
+    const fromNode = await onNode(dataDir, ['sh', '-c', 'for i in $(seq 10); do curl -s -m 3 http://10.97.1.1/; echo; done']);
+    assert.equal(new Set(fromNode.stdout.trim().split('\n')).size, 1, fromNode.stdout);
+    for (const pod of pods) {
+      const out = await kubectl.ok(['exec', pod, '--', 'sh', '-c', 'for i in 1 2 3 4 5 6; do curl -s -m 3 http://10.97.1.1/; echo; done']);
+      const answers = new Set(out.trim().split('\n'));
+      assert.equal(answers.size, 1, `${pod}: ${out}`);
+      assert.ok(pods.includes([...answers][0]));
+    }
+  });
+});
