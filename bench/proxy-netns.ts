@@ -1,0 +1,154 @@
+// bench/proxy-netns (root): the userspace proxy as a node runs it — a
+// standalone `kubesvc proxy` in a network namespace this bench creates,
+// programmed from a real API server, traffic to a ClusterIP captured by its
+// iptables rules. Measures bulk TCP and connections/s through the ClusterIP
+// next to direct-to-backend and haproxy (tcp mode) in the same namespace, and
+// the time from an EndpointSlice write to the proxy serving the new endpoint,
+// next to the time the same write takes to reach a plain API watcher.
+// Run: sudo npx tsx bench/proxy-netns.ts   (needs iptables; haproxy optional)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, resourceTypes } from '../src/client/client.js';
+import { createTransport } from '../src/client/transport.js';
+import { percentile, printTable, type Row } from './report.js';
+import { ask, backend, bulk, bulkBytes, concurrency, connections, connsPerSecond, haproxyConfig, waitForListener } from './tcp-load.js';
+
+const repo = join(import.meta.dirname, '..');
+const backendIP = '10.250.0.1';
+const clusterIP = '10.96.100.100';
+const flips = 15;
+
+if (process.argv[2] !== '--inside') {
+  // The host side: make the namespace, run this file inside it, always remove it.
+  if (process.getuid?.() !== 0) {
+    console.log('bench/proxy-netns: needs root (network namespaces); skipped');
+    process.exit(0);
+  }
+  const netns = `ksvc-bench-proxy-${process.pid}`;
+  spawnSync('ip', ['netns', 'add', netns]);
+  let status: number;
+  try {
+    // A node-like namespace: loopback, and one interface (a veth pair inside the namespace) holding the backend address and the default route
+    // (connect() to a ClusterIP needs a route before the OUTPUT rules can capture it).
+    for (const args of [['link', 'set', 'lo', 'up'], ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1'], ['link', 'set', 'eth0', 'up'], ['link', 'set', 'eth1', 'up'], ['addr', 'add', `${backendIP}/24`, 'dev', 'eth0'], ['route', 'add', 'default', 'dev', 'eth0']]) {
+      spawnSync('ip', ['-n', netns, ...args]);
+    }
+    status = spawnSync('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', import.meta.filename, '--inside'], { stdio: 'inherit' }).status ?? 1;
+  } finally {
+    const pids = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    for (const pid of pids) spawnSync('kill', ['-9', pid]);
+    spawnSync('ip', ['netns', 'del', netns]);
+  }
+  process.exit(status);
+}
+
+function startKubesvc(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      if (ready.test(out)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`kubesvc ${args[0]} exited ${code}: ${out}`)));
+  });
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-netns-'));
+const children: ChildProcess[] = [];
+try {
+  children.push(await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver info ready/));
+  const client = createClient(createTransport({ server: 'http://localhost', socketPath: join(dataDir, 'apiserver.sock') }), 'bench');
+  const backends = [await backend(backendIP, 9001, 'a'), await backend(backendIP, 9002, 'b')];
+  await client.resource(resourceTypes.services).create('default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'bench' },
+    spec: { clusterIP, ports: [{ port: 80, protocol: 'TCP' }] },
+  });
+  const slices = client.resource(resourceTypes.endpointslices);
+  const sliceFor = (port: number) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'bench-manual', labels: { 'kubernetes.io/service-name': 'bench' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [backendIP], conditions: { ready: true } }],
+    ports: [{ name: '', port, protocol: 'TCP' }],
+  });
+  let slice = await slices.create('default', sliceFor(9001));
+  children.push(await startKubesvc(['proxy', '--data-dir', dataDir, '--hostname-override', 'bench-node', '--proxy-mode', 'userspace'], /proxy info ready/));
+  await until('the ClusterIP served', async () => (await ask(clusterIP, 80)) === 'a');
+
+  const results: Record<string, { gbps: number; cps: number }> = {};
+  results.direct = { gbps: await bulk(backendIP, 9001), cps: await connsPerSecond(backendIP, 9001) };
+  results.kubesvc = { gbps: await bulk(clusterIP, 80), cps: await connsPerSecond(clusterIP, 80) };
+  const haproxyBin = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
+  if (haproxyBin) {
+    const cfg = join(dataDir, 'haproxy.cfg');
+    writeFileSync(cfg, haproxyConfig(`${backendIP}:9100`, `${backendIP}:9001`));
+    const haproxy = spawn(haproxyBin, ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(haproxy);
+    await waitForListener(backendIP, 9100);
+    results.haproxy = { gbps: await bulk(backendIP, 9100), cps: await connsPerSecond(backendIP, 9100) };
+    haproxy.kill('SIGTERM');
+  }
+
+  // EndpointSlice write → the proxy serving the new endpoint; and → a plain watcher seeing it (the floor).
+  let watched: ((rv: string) => void) | undefined;
+  const watch = slices.watch('default', { resourceVersion: slice.metadata.resourceVersion }, (e) => watched?.(e.object.metadata.resourceVersion!), () => undefined);
+  const toServe: number[] = [];
+  const toWatch: number[] = [];
+  for (let i = 0; i < flips; i++) {
+    // Past minSyncPeriod (1 s) since the last sync, as an isolated change in a quiet cluster.
+    await new Promise((r) => setTimeout(r, 1100));
+    const [port, id] = i % 2 === 0 ? [9002, 'b'] : [9001, 'a'];
+    const seen = new Promise<number>((resolve) => (watched = () => resolve(performance.now())));
+    const t0 = performance.now();
+    slice = await slices.update({ ...sliceFor(port), metadata: { ...slice.metadata } } as typeof slice);
+    let served = 0;
+    while (!served) if ((await ask(clusterIP, 80)) === id) served = performance.now();
+    toServe.push(served - t0);
+    toWatch.push((await seen) - t0);
+  }
+  watch.close();
+  toServe.sort((x, y) => x - y);
+  toWatch.sort((x, y) => x - y);
+
+  const rows: Row[] = [
+    { figure: 'bulk TCP via ClusterIP vs direct', value: results.kubesvc.gbps, unit: 'Gbit/s', peer: results.direct.gbps, peerName: 'direct', lowerIsBetter: false },
+    { figure: 'connections/s via ClusterIP vs direct', value: results.kubesvc.cps, unit: 'conn/s', peer: results.direct.cps, peerName: 'direct', lowerIsBetter: false },
+  ];
+  if (results.haproxy) {
+    rows.push(
+      { figure: 'bulk TCP via ClusterIP vs haproxy', value: results.kubesvc.gbps, unit: 'Gbit/s', peer: results.haproxy.gbps, peerName: 'haproxy', lowerIsBetter: false },
+      { figure: 'connections/s via ClusterIP vs haproxy', value: results.kubesvc.cps, unit: 'conn/s', peer: results.haproxy.cps, peerName: 'haproxy', lowerIsBetter: false },
+    );
+  }
+  rows.push(
+    { figure: 'EndpointSlice write → served, p50', value: percentile(toServe, 50), unit: 'ms', peer: percentile(toWatch, 50), peerName: 'API watch floor' },
+    { figure: 'EndpointSlice write → served, p99', value: percentile(toServe, 99), unit: 'ms', peer: percentile(toWatch, 99), peerName: 'API watch floor' },
+  );
+  printTable(
+    `bench/proxy-netns: kubesvc proxy (userspace) in a network namespace, iptables capture of a ClusterIP; ${bulkBytes >> 20} MiB bulk, ${connections} connections × ${concurrency} parallel, ${flips} EndpointSlice changes`,
+    rows,
+  );
+  if (!results.haproxy) console.log('haproxy not installed (Debian package haproxy): peer skipped');
+  for (const b of backends) b.server.close();
+  client.close();
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  rmSync(dataDir, { recursive: true, force: true });
+}
