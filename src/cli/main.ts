@@ -4,6 +4,7 @@ import { agentCommand } from './agent.js';
 import { apiserverCommand } from './apiserver.js';
 import { UsageError } from './args.js';
 import { controllersCommand } from './controllers.js';
+import { dnsCommand } from './dns.js';
 import { downCommand } from './down.js';
 import { execCommand } from './exec.js';
 import { proxyCommand } from './proxy.js';
@@ -19,6 +20,7 @@ Commands:
   controllers run the controllers against an API server (kubeconfig or data dir)
   agent       run one node: its network namespace and the pods bound to it
   proxy       run the service proxy in the current (node's) network namespace
+  dns         run the cluster DNS server (the Kubernetes DNS specification) against an API server
   exec        run a command on a node's network (kubesvc exec -- curl 10.96.0.1)
   down        remove what a crashed cluster left behind (namespaces, links, processes)
   help        show this help
@@ -31,6 +33,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   controllers: controllersCommand,
   agent: agentCommand,
   proxy: proxyCommand,
+  dns: dnsCommand,
   exec: execCommand,
   down: downCommand,
 };

@@ -1,0 +1,82 @@
+// `kubesvc dns`: the cluster DNS server against any API server (kubeconfig or
+// data dir), as CoreDNS with the kubernetes plugin runs in a cluster.
+import { isIP } from 'node:net';
+import { startClusterDns } from '../dns/cluster-dns.js';
+import { parseUpstream, upstreamsFromResolvConf } from '../dns/forwarder.js';
+import { logger } from '../util/log.js';
+import { untilSignal } from './apiserver.js';
+import { parseFlags, UsageError } from './args.js';
+import { clientFor } from './controllers.js';
+
+const log = logger('dns');
+
+export const dnsUsage = `Usage: kubesvc dns (--kubeconfig FILE | --data-dir DIR) [--listen 0.0.0.0:53]
+                   [--cluster-domain cluster.local] [--ttl 5] [--upstream IP[:port],... | --resolv-conf /etc/resolv.conf]
+                   [--recursion-from CIDR,...] [--autopath]
+                   [--health :8080] [--ready :8181] [--metrics :9153]
+
+Serves the Kubernetes DNS specification for the cluster's Services and Pods (UDP
+and TCP), forwarding other names to the upstreams (the host's resolv.conf by
+default) for clients in --recursion-from (default: everyone). --autopath
+finishes a pod's search path on the server, so an external name costs one query.`;
+
+export async function dnsCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    kubeconfig: { type: 'string' },
+    'data-dir': { type: 'string' },
+    listen: { type: 'string' },
+    'cluster-domain': { type: 'string' },
+    ttl: { type: 'string' },
+    upstream: { type: 'string' },
+    'resolv-conf': { type: 'string' },
+    'recursion-from': { type: 'string' },
+    autopath: { type: 'boolean' },
+    health: { type: 'string' },
+    ready: { type: 'string' },
+    metrics: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(dnsUsage);
+    return;
+  }
+  const listen = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(values.listen ?? '0.0.0.0:53');
+  const host = listen ? (listen[1] ?? listen[2]) || '0.0.0.0' : '';
+  if (!listen || !isIP(host) || Number(listen[3]) > 65535) throw new UsageError(`--listen "${values.listen}": want IP:port`);
+  const ttl = Number(values.ttl ?? 5);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new UsageError('--ttl must be a whole number of seconds from 0 to 3600');
+  const zone = (values['cluster-domain'] ?? 'cluster.local').replace(/\.$/, '').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(zone)) throw new UsageError(`--cluster-domain "${values['cluster-domain']}" is not a DNS name`);
+  let upstreams;
+  try {
+    upstreams = values.upstream ? values.upstream.split(',').map((s) => parseUpstream(s.trim())) : upstreamsFromResolvConf(values['resolv-conf']);
+  } catch (e) {
+    throw new UsageError(`--upstream: ${(e as Error).message}`);
+  }
+  const recursionFrom = values['recursion-from']?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const c of recursionFrom ?? []) {
+    const [addr, bits] = c.split('/');
+    if (!isIP(addr) || !/^\d+$/.test(bits ?? '') || Number(bits) > (isIP(addr) === 4 ? 32 : 128)) throw new UsageError(`--recursion-from: "${c}" is not a CIDR`);
+  }
+  const client = clientFor(values);
+  const dns = await startClusterDns({
+    client,
+    zone,
+    ttl,
+    host,
+    port: Number(listen[3]),
+    upstreams,
+    recursionFrom,
+    autopath: values.autopath ?? false,
+    health: values.health ?? ':8080',
+    ready: values.ready ?? ':8181',
+    metrics: values.metrics ?? ':9153',
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') throw new UsageError(`cannot listen: ${e.message}`);
+    throw e;
+  });
+  log.info('ready', { listen: `${host}:${dns.port}`, zone, upstreams: upstreams.map((u) => `${u.host}:${u.port}`).join(',') || 'none', autopath: values.autopath ?? false });
+  await untilSignal();
+  await dns.stop();
+  client.close();
+}

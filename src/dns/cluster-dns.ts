@@ -1,0 +1,99 @@
+// One cluster DNS instance, as a CoreDNS pod with the kubernetes, forward,
+// cache, autopath, health, ready and prometheus plugins: informers on
+// Services, EndpointSlices and Pods feed the record index; the server answers
+// from it; HTTP endpoints report health, readiness and metrics.
+import type { EndpointSlice, Pod, Service } from '../api/types.js';
+import type { KubeObject } from '../api/object.js';
+import { resourceTypes, type Client } from '../client/client.js';
+import { createInformer, type Informer } from '../client/informer.js';
+import { logger } from '../util/log.js';
+import { answerQuery } from './answer.js';
+import { createForwarder, type Upstream } from './forwarder.js';
+import { startDnsHttp } from './http.js';
+import { createDnsMetrics } from './metrics.js';
+import { createDnsIndex } from './records.js';
+import { startDnsServer } from './server.js';
+
+const log = logger('dns');
+
+export interface ClusterDnsOptions {
+  client: Client;
+  zone: string;
+  ttl: number;
+  host: string;
+  port: number;
+  upstreams: Upstream[];
+  /** CIDRs allowed recursion (names outside the zone); undefined: everyone. */
+  recursionFrom?: string[];
+  autopath: boolean;
+  health: string;
+  ready: string;
+  metrics: string;
+}
+
+export interface ClusterDns {
+  port: number;
+  httpPorts: { health?: number; ready?: number; metrics?: number };
+  stop(): Promise<void>;
+}
+
+type Obj<T> = T & KubeObject;
+
+export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
+  const index = createDnsIndex({ zone: opts.zone });
+  const services = createInformer<Obj<Service>>(opts.client.resource(resourceTypes.services));
+  const slices = createInformer<Obj<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices));
+  const pods = createInformer<Obj<Pod>>(opts.client.resource(resourceTypes.pods));
+  /** Pod IP → namespace, for autopath's "who is asking". */
+  const podNamespaces = new Map<string, string>();
+  const podIPs = (p: Pod) => [...new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((x) => x.ip)].filter((ip): ip is string => !!ip))];
+  const wire = <T extends KubeObject>(inf: Informer<T>, set: (o: T) => void, del: (o: T) => void) =>
+    inf.on({ add: set, update: (_old, o) => set(o), delete: del });
+  wire(services, (s) => index.setService(s), (s) => index.deleteService(s));
+  wire(slices, (s) => index.setEndpointSlice(s), (s) => index.deleteEndpointSlice(s));
+  wire(
+    pods,
+    (p) => {
+      index.setPod(p);
+      for (const ip of podIPs(p)) podNamespaces.set(ip, p.metadata.namespace ?? 'default');
+    },
+    (p) => {
+      index.deletePod(p);
+      for (const ip of podIPs(p)) if (podNamespaces.get(ip) === p.metadata.namespace) podNamespaces.delete(ip);
+    },
+  );
+  const informers: Informer<KubeObject>[] = [services, slices, pods] as Informer<KubeObject>[];
+  const synced = () => informers.every((i) => i.hasSynced());
+
+  const metrics = createDnsMetrics();
+  const forwarder = createForwarder({ upstreams: opts.upstreams, onForward: (to, outcome, s) => metrics.forwarded(to, outcome === 'error' ? 'error' : String(outcome), s) });
+  const server = await startDnsServer({
+    host: opts.host,
+    port: opts.port,
+    zone: opts.zone,
+    answer: (q) => answerQuery(index, q, { ttl: opts.ttl }),
+    synced,
+    forwarder,
+    recursionFrom: opts.recursionFrom,
+    podNamespace: opts.autopath ? (ip) => podNamespaces.get(ip) : undefined,
+    metrics,
+  });
+  let http: Awaited<ReturnType<typeof startDnsHttp>>;
+  try {
+    http = await startDnsHttp({ health: opts.health, ready: opts.ready, metrics: opts.metrics, isReady: synced, registry: metrics.registry });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  // Listing starts after the sockets are open: until it completes, cluster names get SERVFAIL and /ready says 503.
+  void Promise.all(informers.map((i) => i.start())).then(() => log.info('synced with the API', { services: services.list().length, endpointSlices: slices.list().length, pods: pods.list().length }));
+  void forwarder.probe();
+  return {
+    port: server.port,
+    httpPorts: http.ports,
+    async stop() {
+      for (const i of informers) i.stop();
+      await Promise.all([server.close(), http.close()]);
+    },
+  };
+}

@@ -1,0 +1,264 @@
+// The cluster DNS server: UDP and TCP on one address, answers for the cluster
+// zone from the record index, everything else forwarded (to clients inside
+// the cluster ranges only: no open resolver). EDNS0 buffer sizes, truncation
+// with the TC bit (clients retry over TCP), many queries per TCP connection,
+// FORMERR for malformed queries that still carry an id, silence for garbage,
+// SERVFAIL while the API has never synced.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { BlockList, createServer as createTcpServer, isIPv6, type Server as TcpServer, type Socket } from 'node:net';
+import { logger } from '../util/log.js';
+import type { Forwarder } from './forwarder.js';
+import type { DnsMetrics } from './metrics.js';
+import { rcodeName, typeName } from './metrics.js';
+import { Rcode, RRClass, RRType, type Message, type Question, type ResourceRecord } from './types.js';
+import { normalizeName, parseMessage, serializeMessage, WireError } from './wire.js';
+
+const log = logger('dns');
+
+/** What the cluster zone says about one question (see answer.ts). */
+export type ZoneAnswer =
+  | { rcode: number; answers: ResourceRecord[]; authorities: ResourceRecord[]; additionals: ResourceRecord[]; authoritative: boolean }
+  | { forward: true };
+
+export interface DnsServerOptions {
+  /** Address to listen on, e.g. "0.0.0.0:53" or "127.0.0.1:0". */
+  host: string;
+  port: number;
+  zone: string;
+  /** Answers from the cluster zone (or "forward"). */
+  answer(q: Question): ZoneAnswer;
+  /** False until the API has been listed once: cluster names get SERVFAIL meanwhile. */
+  synced(): boolean;
+  forwarder?: Forwarder;
+  /** CIDRs whose clients may have names outside the zone resolved (recursion); default: everyone. */
+  recursionFrom?: string[];
+  /**
+   * Server-side search-path completion (the autopath idea): the namespace of
+   * the pod at an IP, so "name.<ns>.svc.<zone>" misses can be finished here.
+   * Undefined: off.
+   */
+  podNamespace?: (ip: string) => string | undefined;
+  metrics?: DnsMetrics;
+  /** TCP connections idle longer than this are closed (CoreDNS: 10 s read timeout). */
+  tcpIdleMs?: number;
+}
+
+export interface DnsServer {
+  /** The bound port (useful with port 0). */
+  port: number;
+  /** Answers one query as the network path would (tests, benchmarks). */
+  handle(query: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}
+
+/** Largest UDP answer without EDNS (RFC 1035) and the size this server advertises (the DNS flag day value). */
+const classicUdpSize = 512;
+const advertisedUdpSize = 1232;
+
+function blockListOf(cidrs: string[]): BlockList {
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const [addr, bits] = c.split('/');
+    list.addSubnet(addr, Number(bits ?? (isIPv6(addr) ? 128 : 32)), isIPv6(addr) ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
+/** A bare reply header for a request we could only read the id (and opcode) of. */
+function errorOnly(buf: Buffer, rcode: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16BE(buf.readUInt16BE(0), 0);
+  // QR=1, keep OPCODE and RD from the request, the rcode in the low bits.
+  out[2] = 0x80 | (buf[2] & 0x79);
+  out[3] = rcode & 0x0f;
+  return out;
+}
+
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const zone = normalizeName(opts.zone);
+  const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
+  const recursion = opts.recursionFrom ? blockListOf(opts.recursionFrom) : undefined;
+  const mayRecurse = (ip: string) => !recursion || recursion.check(ip.replace(/^::ffff:/, ''), isIPv6(ip.replace(/^::ffff:/, '')) ? 'ipv6' : 'ipv4');
+  const label = (port: number) => `dns://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  let serverLabel = label(opts.port);
+
+  function reply(req: Message, rcode: number, sections: Partial<Pick<Message, 'answers' | 'authorities' | 'additionals'>> = {}, aa = false): Message {
+    return {
+      header: { id: req.header.id, qr: true, opcode: req.header.opcode, aa, tc: false, rd: req.header.rd, ra: true, ad: false, cd: req.header.cd, rcode },
+      questions: req.questions,
+      answers: sections.answers ?? [],
+      authorities: sections.authorities ?? [],
+      additionals: sections.additionals ?? [],
+      edns: req.edns ? { udpSize: advertisedUdpSize, extendedRcode: 0, version: 0, dnssecOk: req.edns.dnssecOk, options: [] } : undefined,
+    };
+  }
+
+  /** A forwarded answer, re-addressed to this client. */
+  function relayed(req: Message, m: Message): Message {
+    return { ...reply(req, m.header.rcode, m), header: { ...m.header, id: req.header.id, rd: req.header.rd, ra: true, aa: false, tc: false } };
+  }
+
+  async function forward(req: Message, q: Question, client: string): Promise<{ msg: Message; plugin: string }> {
+    if (!mayRecurse(client)) return { msg: reply(req, Rcode.REFUSED), plugin: '' };
+    const m = await opts.forwarder?.resolve(q, { rd: req.header.rd, dnssecOk: req.edns?.dnssecOk ?? false });
+    return { msg: m ? relayed(req, m) : reply(req, Rcode.SERVFAIL), plugin: 'forward' };
+  }
+
+  /** autopath: a miss for "base.<ns>.svc.<zone>" from a pod of <ns> is retried along the pod's search path; a hit is a CNAME to it. */
+  async function completeSearchPath(req: Message, q: Question, client: string): Promise<Message | undefined> {
+    const ns = opts.podNamespace?.(client.replace(/^::ffff:/, ''));
+    const name = normalizeName(q.name);
+    const suffix = ns ? `.${ns}.svc.${zone}` : undefined;
+    if (!suffix || !name.endsWith(suffix) || name === suffix.slice(1)) return undefined;
+    const base = q.name.slice(0, q.name.length - suffix.length);
+    for (const candidate of [`${base}.svc.${zone}`, `${base}.${zone}`, base]) {
+      const cq = { ...q, name: candidate };
+      const local = inZone(normalizeName(candidate)) ? opts.answer(cq) : ({ forward: true } as const);
+      let answers: ResourceRecord[] | undefined;
+      if (!('forward' in local)) {
+        if (local.rcode === Rcode.NOERROR && local.answers.length) answers = local.answers;
+      } else if (mayRecurse(client)) {
+        const m = await opts.forwarder?.resolve(cq, { rd: true, dnssecOk: false });
+        if (m && m.header.rcode === Rcode.NOERROR && m.answers.length) answers = m.answers;
+      }
+      if (answers) {
+        const cname: ResourceRecord = { name: q.name, type: RRType.CNAME, class: RRClass.IN, ttl: answers[0].ttl, data: { kind: 'name', target: candidate } };
+        return reply(req, Rcode.NOERROR, { answers: [cname, ...answers] });
+      }
+    }
+    return undefined;
+  }
+
+  async function respond(req: Message, client: string): Promise<{ msg: Message; zone: string; plugin: string }> {
+    if (req.header.opcode !== 0) return { msg: reply(req, Rcode.NOTIMP), zone: '.', plugin: '' };
+    if (req.questions.length !== 1) return { msg: reply(req, Rcode.FORMERR), zone: '.', plugin: '' };
+    if (req.edns && req.edns.version > 0) {
+      // BADVERS (16): extended rcode 1, header rcode 0.
+      const m = reply(req, 0);
+      m.edns = { ...m.edns!, extendedRcode: 1 };
+      return { msg: m, zone: '.', plugin: '' };
+    }
+    const q = req.questions[0];
+    const name = normalizeName(q.name);
+    if (opts.forwarder && name === normalizeName(opts.forwarder.probeName)) {
+      opts.forwarder.loopDetected(client);
+      return { msg: reply(req, Rcode.SERVFAIL), zone: '.', plugin: 'loop' };
+    }
+    if (q.type === RRType.AXFR || q.type === 251 /* IXFR */) return { msg: reply(req, Rcode.REFUSED), zone: '.', plugin: '' };
+    const clusterName = inZone(name) || /\.(in-addr|ip6)\.arpa$/.test(name);
+    if (clusterName && !opts.synced()) return { msg: reply(req, Rcode.SERVFAIL), zone: inZone(name) ? zone : '.', plugin: 'kubernetes' };
+    const a = q.class === RRClass.IN ? opts.answer(q) : ({ forward: true } as const);
+    if ('forward' in a) {
+      const f = await forward(req, q, client);
+      return { ...f, zone: '.' };
+    }
+    if (a.rcode === Rcode.NXDOMAIN && opts.podNamespace) {
+      const completed = await completeSearchPath(req, q, client);
+      if (completed) return { msg: completed, zone, plugin: 'autopath' };
+    }
+    return { msg: reply(req, a.rcode, a, a.authoritative), zone, plugin: 'kubernetes' };
+  }
+
+  async function handle(buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Promise<Buffer | undefined> {
+    const started = performance.now();
+    let req: Message;
+    try {
+      req = parseMessage(buf);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      // Something with a header gets FORMERR (unless it claims to be a response); garbage is dropped.
+      return buf.length >= 12 && !(buf[2] & 0x80) ? errorOnly(buf, Rcode.FORMERR) : undefined;
+    }
+    if (req.header.qr) return undefined;
+    const { msg, zone: z, plugin } = await respond(req, client.address);
+    const maxSize = client.proto === 'tcp' ? 65535 : req.edns ? Math.max(classicUdpSize, Math.min(req.edns.udpSize, 65535)) : classicUdpSize;
+    const out = serializeMessage(msg, { maxSize }).buf;
+    const q = req.questions[0];
+    opts.metrics?.observe({
+      server: serverLabel,
+      zone: z === '.' ? '.' : `${z}.`,
+      proto: client.proto,
+      family: isIPv6(client.address) && !client.address.startsWith('::ffff:') ? '2' : '1',
+      type: q ? typeName(q.type) : 'other',
+      rcode: rcodeName(msg.header.rcode),
+      plugin,
+      seconds: (performance.now() - started) / 1000,
+      requestSize: client.proto === 'tcp' ? 65535 : (req.edns?.udpSize ?? classicUdpSize),
+      responseSize: out.length,
+    });
+    return out;
+  }
+
+  const safeHandle = async (buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }) => {
+    try {
+      return await handle(buf, client);
+    } catch (e) {
+      // A bug must cost one answer (SERVFAIL), never the server.
+      log.error('query failed', { client: client.address, error: e instanceof Error ? e.message : String(e) });
+      return buf.length >= 12 ? errorOnly(buf, Rcode.SERVFAIL) : undefined;
+    }
+  };
+
+  const udp: UdpSocket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4' });
+  udp.on('message', (buf, rinfo) => {
+    void safeHandle(buf, { address: rinfo.address, proto: 'udp' }).then((out) => {
+      if (out) udp.send(out, rinfo.port, rinfo.address);
+    });
+  });
+  udp.on('error', (e) => log.error('udp socket error', { error: e.message }));
+
+  const tcpIdleMs = opts.tcpIdleMs ?? 10_000;
+  const connections = new Set<Socket>();
+  const tcp: TcpServer = createTcpServer((conn) => {
+    connections.add(conn);
+    conn.setTimeout(tcpIdleMs, () => conn.destroy());
+    conn.on('close', () => connections.delete(conn));
+    conn.on('error', () => conn.destroy());
+    let pending = Buffer.alloc(0);
+    // Answers go back in order, one query after another (RFC 7766 allows either; in order keeps it simple).
+    let chain = Promise.resolve();
+    conn.on('data', (d) => {
+      pending = pending.length ? Buffer.concat([pending, d]) : d;
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const frame = pending.subarray(2, 2 + pending.readUInt16BE(0));
+        pending = pending.subarray(2 + frame.length);
+        chain = chain.then(async () => {
+          const out = await safeHandle(frame, { address: conn.remoteAddress ?? '', proto: 'tcp' });
+          if (!out) return;
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(out.length);
+          if (!conn.destroyed) conn.write(Buffer.concat([len, out]));
+        });
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(opts.port, opts.host, () => {
+      udp.off('error', reject);
+      resolve();
+    });
+  });
+  const port = udp.address().port;
+  serverLabel = label(port);
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(port, opts.host, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  }).catch((e: unknown) => {
+    udp.close();
+    throw e;
+  });
+  if (opts.forwarder) opts.metrics?.watchCache(serverLabel, opts.forwarder.cache);
+  return {
+    port,
+    handle: safeHandle,
+    async close() {
+      for (const c of connections) c.destroy();
+      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+    },
+  };
+}
