@@ -48,3 +48,24 @@ test('UDP: every backend answers over new clients; sessions end when idle', asyn
     for (const b of bs) b.socket.close();
   }
 });
+
+test('UDP: datagrams sent back to back by one client (a resolver\'s A and AAAA) all reach the backend and come back', async () => {
+  const b = await backend('a');
+  const proxy = await startUdpProxy({ bind: '127.0.0.1', port: 0, scheduler: createScheduler('rr') });
+  const client = createSocket('udp4');
+  try {
+    proxy.setEndpoints([{ ip: '127.0.0.1', port: b.port }]);
+    const replies: string[] = [];
+    client.on('message', (m) => replies.push(m.toString()));
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+    // Both leave before the proxy's upstream socket for this new session has connected.
+    client.send('A', proxy.port, '127.0.0.1');
+    client.send('AAAA', proxy.port, '127.0.0.1');
+    await waitFor('both replies', () => replies.length === 2, 2000);
+    assert.deepEqual(replies.sort(), ['a:A', 'a:AAAA']);
+  } finally {
+    client.close();
+    await proxy.close();
+    b.socket.close();
+  }
+});

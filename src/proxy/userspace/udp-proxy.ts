@@ -21,6 +21,8 @@ interface Session {
   upstream: Socket;
   backend: Backend;
   timer: NodeJS.Timeout;
+  /** Datagrams that arrived while the upstream socket was still connecting (e.g. a resolver's parallel A and AAAA queries). */
+  queued?: Buffer[];
 }
 
 export async function startUdpProxy(opts: UdpProxyOptions): Promise<ServicePortProxy> {
@@ -63,14 +65,18 @@ export async function startUdpProxy(opts: UdpProxyOptions): Promise<ServicePortP
       upstream.on('error', () => endSession(key));
       upstream.connect(backend.port, backend.ip);
       backend.activeConns++;
-      s = { upstream, backend, timer: setTimeout(() => endSession(key), idle) };
+      s = { upstream, backend, timer: setTimeout(() => endSession(key), idle), queued: [msg] };
       sessions.set(key, s);
       const session = s;
-      upstream.once('connect', () => session.upstream.send(msg));
+      upstream.once('connect', () => {
+        for (const m of session.queued ?? []) session.upstream.send(m);
+        session.queued = undefined;
+      });
       return;
     }
     touch(key, s);
-    s.upstream.send(msg);
+    if (s.queued) s.queued.push(msg);
+    else s.upstream.send(msg);
   });
   socket.on('error', (e) => opts.onError?.(e));
   await new Promise<void>((resolve, reject) => {
