@@ -11,7 +11,7 @@ import { CLUSTER_POD_CIDR, createNodeNetwork } from '../agent/network.js';
 import { syncPeerRoutes } from '../agent/peer-routes.js';
 import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
-import { untilSignal } from './apiserver.js';
+import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeIndex } from './nodes.js';
 import { logger } from '../util/log.js';

@@ -1,6 +1,7 @@
 // `kubesvc apiserver`: the API server alone, until SIGINT/SIGTERM.
 import { resolve } from 'node:path';
 import { defaultApiServerConfig, runApiServer, type ApiServer } from '../apiserver/apiserver.js';
+import { untilSignal } from '../util/signals.js';
 import { intFlag, parseFlags } from './args.js';
 
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
@@ -41,14 +42,3 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
   await server.close();
 }
 
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const done = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve(sig);
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
-}

@@ -1,12 +1,9 @@
 // `kubesvc controllers`: the controllers as a separate process against any
 // API server named by a kubeconfig (ours or a conformant kube-apiserver).
-import { join, resolve } from 'node:path';
-import { createClient, type Client } from '../client/client.js';
-import { loadKubeconfig } from '../client/kubeconfig.js';
-import { createTransport } from '../client/transport.js';
 import { controllerNames, startControllers, type ControllerName } from '../controllers/manager.js';
 import { logger } from '../util/log.js';
-import { untilSignal } from './apiserver.js';
+import { untilSignal } from '../util/signals.js';
+import { clientFor } from './client-flags.js';
 import { parseFlags, UsageError } from './args.js';
 
 const log = logger('controllers');
@@ -15,14 +12,6 @@ export const controllersUsage = `Usage: kubesvc controllers (--kubeconfig FILE |
                            [--max-endpoints-per-slice 100] [--load-balancer-ip-range 172.18.255.1-172.18.255.250]
 
 Runs the controllers (${controllerNames.join(', ')}) against the API server.`;
-
-export function clientFor(values: { kubeconfig?: string; 'data-dir'?: string }): Client {
-  if (values.kubeconfig) return createClient(createTransport(loadKubeconfig(resolve(values.kubeconfig))), 'kubesvc-controllers');
-  if (values['data-dir']) {
-    return createClient(createTransport({ server: 'http://localhost', socketPath: join(resolve(values['data-dir']), 'apiserver.sock') }), 'kubesvc-controllers');
-  }
-  throw new UsageError('--kubeconfig or --data-dir is required');
-}
 
 export function parseControllerList(text: string | undefined): ControllerName[] | undefined {
   if (!text) return undefined;

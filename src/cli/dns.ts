@@ -4,20 +4,21 @@ import { isIP } from 'node:net';
 import { startClusterDns } from '../dns/cluster-dns.js';
 import { parseUpstream, upstreamsFromResolvConf } from '../dns/forwarder.js';
 import { logger } from '../util/log.js';
-import { untilSignal } from './apiserver.js';
+import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
-import { clientFor } from './controllers.js';
+import { clientFor } from './client-flags.js';
 
 const log = logger('dns');
 
 export const dnsUsage = `Usage: kubesvc dns (--kubeconfig FILE | --data-dir DIR) [--listen 0.0.0.0:53]
-                   [--cluster-domain cluster.local] [--ttl 5] [--upstream IP[:port],... | --resolv-conf /etc/resolv.conf]
+                   [--cluster-domain cluster.local] [--ttl 5] [--upstream IP[:port],...|none | --resolv-conf /etc/resolv.conf]
                    [--recursion-from CIDR,...] [--autopath]
                    [--health :8080] [--ready :8181] [--metrics :9153]
 
 Serves the Kubernetes DNS specification for the cluster's Services and Pods (UDP
 and TCP), forwarding other names to the upstreams (the host's resolv.conf by
-default) for clients in --recursion-from (default: everyone). --autopath
+default; "none": other names are REFUSED) for clients in --recursion-from
+(default: everyone). --autopath
 finishes a pod's search path on the server, so an external name costs one query.`;
 
 export async function dnsCommand(argv: string[]): Promise<void> {
@@ -49,7 +50,12 @@ export async function dnsCommand(argv: string[]): Promise<void> {
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(zone)) throw new UsageError(`--cluster-domain "${values['cluster-domain']}" is not a DNS name`);
   let upstreams;
   try {
-    upstreams = values.upstream ? values.upstream.split(',').map((s) => parseUpstream(s.trim())) : upstreamsFromResolvConf(values['resolv-conf']);
+    upstreams =
+      values.upstream === 'none'
+        ? []
+        : values.upstream
+          ? values.upstream.split(',').map((s) => parseUpstream(s.trim()))
+          : upstreamsFromResolvConf(values['resolv-conf']);
   } catch (e) {
     throw new UsageError(`--upstream: ${(e as Error).message}`);
   }
@@ -58,7 +64,7 @@ export async function dnsCommand(argv: string[]): Promise<void> {
     const [addr, bits] = c.split('/');
     if (!isIP(addr) || !/^\d+$/.test(bits ?? '') || Number(bits) > (isIP(addr) === 4 ? 32 : 128)) throw new UsageError(`--recursion-from: "${c}" is not a CIDR`);
   }
-  const client = clientFor(values);
+  const client = clientFor(values, 'coredns');
   const dns = await startClusterDns({
     client,
     zone,

@@ -8,9 +8,9 @@ import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from '../proxy/l
 import { startProxyServer } from '../proxy/server.js';
 import { createUserspaceProxier } from '../proxy/userspace/proxier.js';
 import { logger } from '../util/log.js';
-import { untilSignal } from './apiserver.js';
+import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
-import { clientFor } from './controllers.js';
+import { clientFor } from './client-flags.js';
 
 const log = logger('proxy');
 
@@ -77,7 +77,7 @@ export async function proxyCommand(argv: string[]): Promise<void> {
   const nodeName = config.hostnameOverride;
   if (!nodeName) throw new UsageError('--hostname-override (the node name) is required');
 
-  const client = clientFor(values);
+  const client = clientFor(values, 'kube-proxy');
   const server = await startProxyServer({
     client,
     config,

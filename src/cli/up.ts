@@ -1,6 +1,7 @@
 // `kubesvc up`: the whole local cluster in one command: the API server on the
 // embedded store, the controllers, and `--nodes N` nodes (agents running pods
-// in network namespaces, each with its service proxy). DNS joins as it lands.
+// in network namespaces, each with its service proxy), and the cluster DNS as
+// a system pod behind kube-system/kube-dns.
 import { performance } from 'node:perf_hooks';
 import { clusterIdFor } from '../agent/cluster-id.js';
 import { cleanupStale, destroyClusterNetwork } from '../agent/network.js';
@@ -8,10 +9,12 @@ import { createClient } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { controllerNames, startControllers } from '../controllers/manager.js';
 import { nodePrerequisites, startNode, type RunningNode } from './agent.js';
-import { apiserverFlags, startApiServerFromFlags, untilSignal } from './apiserver.js';
+import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
+import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeName } from './nodes.js';
 import { checkProxyConfigFile } from './proxy.js';
+import { clusterDNSIP, ensureClusterDns } from './system-components.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-config kube-proxy.yaml]
@@ -37,6 +40,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   // In one process the components still go through the API, as separate ones would.
   const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc');
   const controllers = await startControllers(client);
+  await ensureClusterDns(client, dataDir);
   const nodes: RunningNode[] = [];
   const noNodes = nodeCount > 0 ? nodePrerequisites() : undefined;
   const clusterId = clusterIdFor(dataDir);
@@ -66,14 +70,15 @@ export async function upCommand(argv: string[]): Promise<void> {
   API server   ${server.url}   (storage: SQLite in ${dataDir})
   controllers  ${controllerNames.join(', ')}
   nodes        ${nodeLine}
+  DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
   proxy        ${nodes.length ? `${proxyConfig?.mode ?? 'userspace'} mode on every node (healthz :10256, metrics 127.0.0.1:10249 inside the node)` : 'none (no nodes)'}
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl create deployment web --image=nginx --replicas=3
   kubectl get pods -o wide
   kubesvc exec -- curl -s http://<pod IP>/
+  kubesvc exec -- dig @${clusterDNSIP} kubernetes.default.svc.cluster.local
 
-Not running yet: cluster DNS.
 Ctrl-C stops the cluster; 'kubesvc up' again brings every object back.`);
   await untilSignal();
   console.log('kubesvc: stopping');

@@ -66,7 +66,9 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   const synced = () => informers.every((i) => i.hasSynced());
 
   const metrics = createDnsMetrics();
-  const forwarder = createForwarder({ upstreams: opts.upstreams, onForward: (to, outcome, s) => metrics.forwarded(to, outcome === 'error' ? 'error' : String(outcome), s) });
+  const forwarder = opts.upstreams.length
+    ? createForwarder({ upstreams: opts.upstreams, onForward: (to, outcome, s) => metrics.forwarded(to, outcome === 'error' ? 'error' : String(outcome), s) })
+    : undefined;
   const server = await startDnsServer({
     host: opts.host,
     port: opts.port,
@@ -87,7 +89,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   }
   // Listing starts after the sockets are open: until it completes, cluster names get SERVFAIL and /ready says 503.
   void Promise.all(informers.map((i) => i.start())).then(() => log.info('synced with the API', { services: services.list().length, endpointSlices: slices.list().length, pods: pods.list().length }));
-  void forwarder.probe();
+  void forwarder?.probe();
   return {
     port: server.port,
     httpPorts: http.ports,

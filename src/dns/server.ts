@@ -29,6 +29,7 @@ export interface DnsServerOptions {
   answer(q: Question): ZoneAnswer;
   /** False until the API has been listed once: cluster names get SERVFAIL meanwhile. */
   synced(): boolean;
+  /** Where names outside the zone go; undefined: they are REFUSED. */
   forwarder?: Forwarder;
   /** CIDRs whose clients may have names outside the zone resolved (recursion); default: everyone. */
   recursionFrom?: string[];
@@ -99,8 +100,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   async function forward(req: Message, q: Question, client: string): Promise<{ msg: Message; plugin: string }> {
-    if (!mayRecurse(client)) return { msg: reply(req, Rcode.REFUSED), plugin: '' };
-    const m = await opts.forwarder?.resolve(q, { rd: req.header.rd, dnssecOk: req.edns?.dnssecOk ?? false });
+    // No upstreams, or a client outside the cluster: REFUSED, as CoreDNS answers names no plugin serves.
+    if (!opts.forwarder || !mayRecurse(client)) return { msg: reply(req, Rcode.REFUSED), plugin: '' };
+    const m = await opts.forwarder.resolve(q, { rd: req.header.rd, dnssecOk: req.edns?.dnssecOk ?? false });
     return { msg: m ? relayed(req, m) : reply(req, Rcode.SERVFAIL), plugin: 'forward' };
   }
 

@@ -149,6 +149,32 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
     assert.doesNotMatch(host.stdout, /KUBE-/);
   });
 
+  test('cluster DNS runs as kube-system/coredns behind kube-dns 10.96.0.10, reachable from the node over UDP and TCP', async () => {
+    await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=60s']);
+    assert.match(await kubectl.ok(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns']), /coredns-\S+\s+1\/1\s+Running/);
+    assert.equal(await kubectl.ok(['get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}']), '10.96.0.10');
+    const dig = async (...args: string[]) => (await onNode(['dig', '@10.96.0.10', '+short', '+time=2', ...args])).stdout.trim();
+    await waitFor('the DNS answering through the proxy', async () => (await dig('service-clusterip.default.svc.cluster.local')) === '10.97.1.1', 20_000);
+    assert.equal(await dig('+tcp', 'service-clusterip.default.svc.cluster.local'), '10.97.1.1');
+    assert.equal(await dig('kubernetes.default.svc.cluster.local'), '10.96.0.1');
+  });
+
+  test('a pod resolves services through its search path; autopath finishes it in one answer', async () => {
+    assert.equal((await kubectl.ok(['exec', podNames[0], '--', 'getent', 'hosts', 'service-clusterip'])).trim(), '10.97.1.1       service-clusterip.default.svc.cluster.local');
+    assert.ok(podNames.includes(await kubectl.ok(['exec', podNames[0], '--', 'curl', '-s', '-m', '3', 'http://service-clusterip/'])));
+    const headless = await kubectl.ok(['exec', podNames[0], '--', 'getent', 'ahostsv4', 'service-headless']);
+    assert.equal(new Set(headless.trim().split('\n').map((l) => l.split(/\s+/)[0])).size, 3);
+    // The first search-path try for "kube-dns.kube-system" from a pod of "default" is answered with a CNAME to the real name.
+    // Asked of the DNS pod directly: the userspace proxy hides the client's IP, which autopath needs to know the pod.
+    const dnsPod = await kubectl.ok(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={.items[0].status.podIP}']);
+    const completed = await kubectl.ok(['exec', podNames[0], '--', 'dig', `@${dnsPod}`, '+short', 'kube-dns.kube-system.default.svc.cluster.local']);
+    assert.deepEqual(completed.trim().split('\n'), ['kube-dns.kube-system.svc.cluster.local.', '10.96.0.10']);
+    // Names outside the cluster are refused at once (the cluster network has no way out), not timed out.
+    const started = Date.now();
+    await kubectl(['exec', podNames[0], '--', 'getent', 'hosts', 'www.example.com']);
+    assert.ok(Date.now() - started < 3000);
+  });
+
   // Last: it leaves one backend refusing connections.
   test('a backend that refuses connections is skipped by the retry: no request fails', async () => {
     const victim = podNames[0];

@@ -11,7 +11,7 @@ export const AGNHOST_SUBCOMMANDS: readonly string[] = ['netexec', 'serve-hostnam
 
 /** The images kubesvc implements or runs with host tools, for messages. */
 export const BUILTIN_IMAGES: readonly string[] = [
-  'agnhost', 'pause', 'nginx', 'node-hello', 'hello-app', 'kubernetes-bootcamp', 'echoserver', 'http-echo', 'serve_hostname',
+  'agnhost', 'pause', 'nginx', 'node-hello', 'hello-app', 'kubernetes-bootcamp', 'echoserver', 'http-echo', 'serve_hostname', 'coredns',
   'busybox', 'alpine', 'debian', 'ubuntu', 'curlimages/curl',
 ];
 
@@ -93,7 +93,7 @@ export function builtinArgv(kind: string, args: string[] = []): string[] {
 
 type Kind =
   | 'agnhost' | 'serve_hostname' | 'pause' | 'nginx' | 'nginx-unprivileged' | 'node-hello' | 'hello-app' | 'kubernetes-bootcamp'
-  | 'echoserver' | 'http-echo' | 'curl' | 'shell';
+  | 'echoserver' | 'http-echo' | 'curl' | 'shell' | 'coredns';
 
 const SHELL_IMAGES: Record<string, string[]> = {
   busybox: ['sh'],
@@ -119,6 +119,7 @@ function classify(ref: ImageRef): Kind | undefined {
   if (name === 'kubernetes-bootcamp') return 'kubernetes-bootcamp';
   if (name === 'echoserver') return 'echoserver';
   if (name === 'http-echo') return 'http-echo';
+  if (name === 'coredns') return 'coredns';
   if (name === 'curl' && (namespace === 'curlimages' || namespace === 'appropriate')) return 'curl';
   if (SHELL_IMAGES[name]) return 'shell';
   return undefined;
@@ -209,6 +210,11 @@ export function resolveImage(container: ContainerSpecLite): ImagePlan {
       // ENTRYPOINT ["/http-echo"]
       if (command && base(command[0]) !== 'http-echo') return host([...command, ...args]);
       return builtin('http-echo', [...(command ? command.slice(1) : []), ...args]);
+    }
+    case 'coredns': {
+      // ENTRYPOINT ["/coredns"]: the built-in is kubesvc's cluster DNS, configured by `kubesvc dns` flags (not a Corefile).
+      if (command && base(command[0]) !== 'coredns') return host([...command, ...args]);
+      return builtin('coredns', [...(command ? command.slice(1) : []), ...args]);
     }
     case 'curl': {
       // ENTRYPOINT ["/entrypoint.sh"] (prepends curl to flags), CMD ["curl"]
