@@ -44,6 +44,8 @@ export interface NodeOptions {
   name: string;
   /** A KubeProxyConfiguration file for the node's proxy (absolute path). */
   proxyConfig?: string;
+  /** --proxy-mode for the node's proxy (over the file's). */
+  proxyMode?: string;
 }
 
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
@@ -60,7 +62,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     throw e;
   }
   const peers = await syncPeerRoutes(opts.client, network);
-  const proxy = startProxyProcess(network.netns, opts.dataDir, opts.name, opts.proxyConfig);
+  const proxy = startProxyProcess(network.netns, opts.dataDir, opts.name, [...(opts.proxyConfig ? ['--config', opts.proxyConfig] : []), ...(opts.proxyMode ? ['--proxy-mode', opts.proxyMode] : [])]);
   return {
     name: opts.name,
     network,
@@ -78,12 +80,12 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
  * The node's service proxy is its own process inside the node's network
  * namespace (sockets and iptables rules live there), like kube-proxy on a node.
  */
-function startProxyProcess(netns: string, dataDir: string, nodeName: string, config?: string): { stop(): Promise<void> } {
+function startProxyProcess(netns: string, dataDir: string, nodeName: string, extraArgs: string[]): { stop(): Promise<void> } {
   const self = import.meta.url.endsWith('.ts');
   const cli = fileURLToPath(new URL(self ? './main.ts' : './main.js', import.meta.url));
   const child = spawn(
     'setpriv',
-    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName, '--cluster-cidr', CLUSTER_POD_CIDR, ...(config ? ['--config', config] : [])],
+    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName, '--cluster-cidr', CLUSTER_POD_CIDR, ...extraArgs],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

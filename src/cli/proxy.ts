@@ -1,12 +1,13 @@
 // `kubesvc proxy`: the per-node service proxy, run inside the node's network
 // namespace (as kube-proxy runs on its node), against any API server.
-// Today: the userspace mode; iptables, nftables and ipvs modes come next.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// Modes: iptables (the default, as kube-proxy), ipvs (iptables where the kernel
+// has no IPVS), userspace; nftables comes next.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadProxyConfig, proxyFlagNames, ProxyConfigError, type ProxyConfig, type ProxyFlags, type ProxyMode } from '../proxy/config.js';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from '../proxy/lb/index.js';
 import { startProxyServer } from '../proxy/server.js';
-import { createUserspaceProxier } from '../proxy/userspace/proxier.js';
+import { cleanupOtherModes, createProxierFor, effectiveMode } from '../proxy/modes.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
@@ -15,7 +16,7 @@ import { clientFor } from './client-flags.js';
 const log = logger('proxy');
 
 export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir DIR) --hostname-override NODE
-                     [--proxy-mode userspace] [--config kube-proxy.yaml] [--ipvs-scheduler rr]
+                     [--proxy-mode iptables|ipvs|userspace] [--config kube-proxy.yaml] [--ipvs-scheduler rr]
                      [--cluster-cidr 10.244.0.0/16] [--nodeport-addresses CIDR,...|primary]
                      [--iptables-min-sync-period 1s] [--iptables-sync-period 30s]
                      [--healthz-bind-address 0.0.0.0:10256] [--metrics-bind-address 127.0.0.1:10249]
@@ -23,9 +24,12 @@ export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir 
 Runs the service proxy in the current network namespace (a node's: kubesvc up starts
 one per node). Flags and the KubeProxyConfiguration file are kube-proxy's.`;
 
+/** The modes kubesvc can run (ipvs runs as iptables where the kernel lacks IPVS, as documented upstream). */
+export const implementedModes: readonly ProxyMode[] = ['iptables', 'ipvs', 'userspace'];
+
 export interface RunnableProxyConfig {
   config: ProxyConfig;
-  /** The mode to run: as configured; a blank mode means userspace until the kernel modes land (kube-proxy's blank is iptables). */
+  /** The mode configured (blank means iptables, as kube-proxy on Linux). */
   mode: ProxyMode;
   scheduler: SchedulerName;
 }
@@ -47,17 +51,42 @@ function loadRunnable(file: string | undefined, flags: ProxyFlags, label: string
     if (e instanceof ProxyConfigError) throw new UsageError(`${label}${file ? ` ${file}` : ''}: ${e.message}`);
     throw e;
   }
-  const mode = config.configuration.mode ? config.mode : 'userspace';
-  if (mode !== 'userspace') throw new UsageError(`${label}: proxy mode "${mode}" is not implemented yet; kubesvc runs the userspace mode today`);
+  const mode = config.mode;
+  if (!implementedModes.includes(mode)) throw new UsageError(`${label}: proxy mode "${mode}" is not implemented yet; kubesvc runs ${implementedModes.join(', ')}`);
   const scheduler = config.ipvsScheduler || 'rr';
   if (!isSchedulerName(scheduler)) throw new UsageError(`${label}: scheduler "${scheduler}" is not implemented; kubesvc has ${SCHEDULER_NAMES.join(', ')}`);
   return { config, mode, scheduler };
 }
 
-/** Reads and validates a KubeProxyConfiguration file for the node proxies `up` starts, so mistakes surface before anything runs. */
-export function checkProxyConfigFile(file: string): { path: string; mode: string } {
-  const { mode } = loadRunnable(file, {}, '--proxy-config');
-  return { path: resolve(file), mode };
+export interface NodeProxyChoice {
+  /** The configuration file, absolute. */
+  configPath?: string;
+  /** The mode to pass to every node's proxy. */
+  mode: ProxyMode;
+  /** The mode that runs (ipvs may fall back to iptables). */
+  running: ProxyMode;
+  /** Why this mode: said on the `up` screen. */
+  why: string;
+}
+
+/**
+ * The node proxies' mode for `up`: --proxy-mode, else the configuration file's,
+ * else iptables where iptables-restore exists and userspace otherwise. Checks
+ * the file and the mode before anything starts.
+ */
+export function chooseNodeProxy(flagMode: string | undefined, file: string | undefined): NodeProxyChoice {
+  const flags: ProxyFlags = flagMode ? { 'proxy-mode': flagMode } : {};
+  const { config } = loadRunnable(file, flags, flagMode ? '--proxy-mode' : '--proxy-config');
+  let mode = config.mode;
+  let why = flagMode ? '--proxy-mode' : 'set in --proxy-config';
+  if (!flagMode && !config.configuration.mode) {
+    const hasIptables = (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, 'iptables-restore')));
+    mode = hasIptables ? 'iptables' : 'userspace';
+    why = hasIptables ? 'default' : 'iptables-restore not found (Debian package iptables); the userspace mode needs only sockets';
+  }
+  const { mode: running, fallbackReason } = effectiveMode(mode);
+  if (fallbackReason) why = `ipvs requested, but ${fallbackReason}: iptables instead, as kube-proxy falls back`;
+  return { configPath: file ? resolve(file) : undefined, mode, running, why };
 }
 
 export async function proxyCommand(argv: string[]): Promise<void> {
@@ -77,16 +106,12 @@ export async function proxyCommand(argv: string[]): Promise<void> {
   const nodeName = config.hostnameOverride;
   if (!nodeName) throw new UsageError('--hostname-override (the node name) is required');
 
+  const { mode: running, fallbackReason } = effectiveMode(mode);
+  if (fallbackReason) log.error(`Can't use the IPVS proxier: ${fallbackReason}; falling back to the iptables proxier`, { node: nodeName });
+  await cleanupOtherModes(running);
   const client = clientFor(values, 'kube-proxy');
-  const server = await startProxyServer({
-    client,
-    config,
-    mode,
-    nodeName,
-    createProxier: (ctx) =>
-      createUserspaceProxier({ scheduler, ruleContext: () => ({ podCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs(), hostIP: ctx.hostIP() }) }),
-  });
-  log.info('ready', { node: nodeName, mode, scheduler });
+  const server = await startProxyServer({ client, config, mode: running, nodeName, createProxier: (ctx) => createProxierFor(running, config, scheduler, ctx) });
+  log.info('ready', { node: nodeName, mode: running, scheduler });
   await untilSignal();
   await server.stop();
   client.close();

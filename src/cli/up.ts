@@ -13,28 +13,30 @@ import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeName } from './nodes.js';
-import { checkProxyConfigFile } from './proxy.js';
+import { chooseNodeProxy } from './proxy.js';
 import { clusterDNSIP, ensureClusterDns } from './system-components.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
-                  [--proxy-config kube-proxy.yaml]
+                  [--proxy-mode iptables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
 Nodes need root (network namespaces); without it the cluster runs without nodes.
---proxy-config: a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) for
-every node's service proxy, as kube-proxy's --config.`;
+--proxy-mode: every node's service proxy mode (default iptables where
+iptables-restore exists, else userspace; ipvs falls back to iptables on
+kernels without IPVS). --proxy-config: a KubeProxyConfiguration
+(kubeproxy.config.k8s.io/v1alpha1) for every node's proxy, as kube-proxy's --config.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
-  const { values } = parseFlags(argv, { ...apiserverFlags, nodes: { type: 'string' }, 'proxy-config': { type: 'string' } });
+  const { values } = parseFlags(argv, { ...apiserverFlags, nodes: { type: 'string' }, 'proxy-config': { type: 'string' }, 'proxy-mode': { type: 'string' } });
   if (values.help) {
     console.log(upUsage);
     return;
   }
   const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
-  const proxyConfig = values['proxy-config'] === undefined ? undefined : checkProxyConfigFile(values['proxy-config']);
+  const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config']);
   const server = await startApiServerFromFlags(values, '.kubesvc');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would.
@@ -55,7 +57,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     if (nodeCount > 0 && !noNodes) {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
-      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i), proxyConfig: proxyConfig?.path }));
+      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i), proxyConfig: proxy.configPath, proxyMode: proxy.mode }));
     }
   } catch (e) {
     await stop();
@@ -71,7 +73,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   controllers  ${controllerNames.join(', ')}
   nodes        ${nodeLine}
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
-  proxy        ${nodes.length ? `${proxyConfig?.mode ?? 'userspace'} mode on every node (healthz :10256, metrics 127.0.0.1:10249 inside the node)` : 'none (no nodes)'}
+  proxy        ${nodes.length ? `${proxy.running} mode on every node (${proxy.why}; healthz :10256, metrics 127.0.0.1:10249 inside the node)` : 'none (no nodes)'}
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl create deployment web --image=nginx --replicas=3

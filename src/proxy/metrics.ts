@@ -31,6 +31,10 @@ export interface ProxyMetrics extends ChangeMetrics {
   iptablesPartialRestoreFailuresTotal: Counter;
   nftablesSyncFailuresTotal: Counter;
   syncProxyRulesNoLocalEndpointsTotal: Gauge<'traffic_policy'>;
+  /** Rules in each iptables table after the last sync (iptables mode). */
+  iptablesRulesTotal: Gauge<'table'>;
+  /** Elements and chains in the nftables table after the last sync (nftables mode). */
+  nftablesElementsTotal: Gauge<'set'>;
   proxyHealthzTotal: Counter<'code'>;
   proxyLivezTotal: Counter<'code'>;
   /** Prometheus text exposition of everything in the registry. */
@@ -88,6 +92,8 @@ export function createProxyMetrics(opts: ProxyMetricsOptions = {}): ProxyMetrics
       labelNames: ['traffic_policy'] as const,
       registers,
     }),
+    iptablesRulesTotal: new Gauge({ name: 'kubeproxy_sync_proxy_rules_iptables_total', help: 'Total number of iptables rules owned by kube-proxy', labelNames: ['table'] as const, registers }),
+    nftablesElementsTotal: new Gauge({ name: 'kubeproxy_sync_proxy_rules_nftables_elements_total', help: 'Total number of nftables elements owned by kube-proxy', labelNames: ['set'] as const, registers }),
     proxyHealthzTotal: new Counter({ name: 'kubeproxy_proxy_healthz_total', help: 'Cumulative proxy healthz HTTP status', labelNames: ['code'] as const, registers }),
     proxyLivezTotal: new Counter({ name: 'kubeproxy_proxy_livez_total', help: 'Cumulative proxy livez HTTP status', labelNames: ['code'] as const, registers }),
   };

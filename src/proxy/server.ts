@@ -16,7 +16,8 @@ const log = logger('proxy');
 
 /** A proxy mode's backend: makes the node's dataplane match a snapshot. */
 export interface Proxier {
-  sync(snapshot: ProxySnapshot): Promise<void>;
+  /** Applies the snapshot; says whether that was a full sync (else partial), for the metrics. */
+  sync(snapshot: ProxySnapshot): Promise<{ full: boolean } | void>;
   /** Removes everything the mode installed. */
   stop(): Promise<void>;
 }
@@ -64,10 +65,10 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
       const snapshot = tracker.currentSnapshot();
       // Taken after the snapshot: building it checks out the trigger times of the changes it folds in.
       const triggers = tracker.takeTriggerTimes();
-      await proxier.sync(snapshot);
+      const result = await proxier.sync(snapshot);
       await serviceHealth.syncServices(healthCheckNodePorts(snapshot));
       serviceHealth.syncEndpoints(localReadyEndpoints(snapshot));
-      metrics.observeSync({ full: true, durationSeconds: (performance.now() - started) / 1000, triggerTimes: triggers });
+      metrics.observeSync({ full: result?.full ?? true, durationSeconds: (performance.now() - started) / 1000, triggerTimes: triggers });
       health.updated();
     },
     config.minSyncPeriodMs,

@@ -74,7 +74,7 @@ describe('traffic policies across two nodes (userspace proxy)', { skip: skipReas
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-policy-'));
-    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2']);
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2', '--proxy-mode', 'userspace']);
     await waitForOutput(up, /kubesvc is up/, 30_000);
     kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
     await kubectl.ok(['apply', '-f', '-'], { input: manifests });

@@ -66,7 +66,7 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-proxy-'));
-    up = startCli(['up', '--data-dir', dataDir, '--port', '0']);
+    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--proxy-mode', 'userspace']);
     await waitForOutput(up, /kubesvc is up/, 30_000);
     kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
     await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: udpAndEmpty });

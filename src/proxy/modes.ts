@@ -1,0 +1,59 @@
+// The proxy modes as one choice: which one runs (ipvs falls back to iptables
+// when the kernel has no IPVS, with the reason logged, as Kubernetes
+// documents), the proxier each builds, and the cleanup of whatever another
+// mode left in this namespace so switching modes leaves no stale rules.
+import { existsSync } from 'node:fs';
+import { run } from '../net/ip.js';
+import { logger } from '../util/log.js';
+import type { ProxyConfig, ProxyMode } from './config.js';
+import { createIptablesProxier, removeIptablesRules } from './iptables/proxier.js';
+import type { SchedulerName } from './lb/types.js';
+import type { Proxier, ProxierContext } from './server.js';
+import { createUserspaceProxier } from './userspace/proxier.js';
+import { removeRules as removeUserspaceRules } from './userspace/iptables.js';
+
+const log = logger('proxy');
+
+/** Why this kernel cannot run the ipvs mode, or undefined when it can. */
+export function ipvsUnavailableReason(procNetIpVs = '/proc/net/ip_vs'): string | undefined {
+  if (!existsSync(procNetIpVs)) return `the kernel has no IPVS (${procNetIpVs} is missing: module ip_vs not loaded or not built)`;
+  return undefined;
+}
+
+/** The mode that will run for the configured one: ipvs without kernel support falls back to iptables. */
+export function effectiveMode(configured: ProxyMode): { mode: ProxyMode; fallbackReason?: string } {
+  if (configured !== 'ipvs') return { mode: configured };
+  const why = ipvsUnavailableReason();
+  return why ? { mode: 'iptables', fallbackReason: why } : { mode: 'ipvs' };
+}
+
+/** Removes what the other modes install (kube-proxy --cleanup, minus the running mode). */
+export async function cleanupOtherModes(running: ProxyMode): Promise<void> {
+  if (running !== 'userspace') await removeUserspaceRules();
+  if (running !== 'iptables' && running !== 'ipvs') await removeIptablesRules();
+  if (running !== 'nftables') {
+    for (const family of ['ip', 'ip6']) await run(['nft', 'delete', 'table', family, 'kube-proxy']).catch(() => undefined);
+  }
+}
+
+export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler: SchedulerName, ctx: ProxierContext): Proxier {
+  switch (mode) {
+    case 'userspace':
+      return createUserspaceProxier({ scheduler, ruleContext: () => ({ podCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs(), hostIP: ctx.hostIP() }) });
+    case 'iptables':
+      return createIptablesProxier({
+        syncPeriodMs: config.syncPeriodMs,
+        metrics: ctx.metrics,
+        ruleContext: () => ({
+          clusterCIDRs: config.clusterCIDRs,
+          nodePortIPs: ctx.nodePortIPs(),
+          masqueradeAll: config.masqueradeAll,
+          masqueradeBit: config.masqueradeBit,
+          nodeIPs: ctx.hostIP() ? [ctx.hostIP()!] : [],
+        }),
+      });
+    default:
+      log.error('mode not implemented', { mode });
+      throw new Error(`proxy mode "${mode}" is not implemented yet`);
+  }
+}

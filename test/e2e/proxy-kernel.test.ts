@@ -1,0 +1,250 @@
+// The kernel proxy modes with real traffic on a two-node `kubesvc up`, per
+// mode: ClusterIP from a node and from a pod, NodePort on every node's IP,
+// LoadBalancer and external IPs, ClientIP affinity, UDP (and the conntrack
+// cleanup when a UDP endpoint goes), externalTrafficPolicy / internalTraffic-
+// Policy Local with the health check, the cluster DNS through its ClusterIP
+// with autopath (the kernel modes keep the client's IP), rules named as
+// upstream names them, and a standalone proxy that removes its rules on stop.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { namespaceSkipReason, onNode, run } from '../helpers/root.js';
+import { waitFor } from '../helpers/apiserver.js';
+import { servicePortPolicyClusterChain } from '../../src/proxy/iptables/chain-names.js';
+
+const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+
+function skipReason(tool: string): string | false {
+  const base = namespaceSkipReason();
+  if (base) return base;
+  if (!(process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, tool)))) return `needs ${tool}`;
+  return false;
+}
+
+const manifests = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: pinned}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: pinned}}
+  template:
+    metadata: {labels: {app: pinned}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: node-1}
+      containers:
+      - name: web
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: ["serve-hostname", "--http", "--port", "80"]
+        ports: [{containerPort: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: udp-env}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: udp-env}}
+  template:
+    metadata: {labels: {app: udp-env}}
+    spec:
+      containers:
+      - name: udp
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: ["serve-hostname", "--udp", "--http=false", "--port", "9376"]
+        ports: [{containerPort: 9376, protocol: UDP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: udp-svc}
+spec:
+  clusterIP: 10.97.3.3
+  selector: {app: udp-env}
+  ports: [{port: 53, protocol: UDP, targetPort: 9376}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: etp-local}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: pinned}
+  ports: [{port: 80, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: itp-local}
+spec:
+  clusterIP: 10.97.2.2
+  internalTrafficPolicy: Local
+  selector: {app: pinned}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: external-ip}
+spec:
+  selector: {app: service-env}
+  externalIPs: [172.18.100.1]
+  ports: [{port: 8080, targetPort: 80}]
+`;
+
+const node1 = '172.18.0.2';
+const node2 = '172.18.0.3';
+
+for (const mode of ['iptables'] as const) {
+  describe(`${mode} mode: real traffic on two nodes`, { skip: skipReason(mode === 'iptables' ? 'iptables-restore' : 'nft'), timeout: 240_000 }, () => {
+    let dataDir: string;
+    let up: CliProcess;
+    let kubectl: Kubectl;
+    let envPods: string[];
+    let pinned: string[];
+
+    /** Distinct answers (FAILED for a failed request) over n requests made from a node (negative checks use a short timeout: DROP never answers). */
+    // 30 requests: the kernel picks at random, and missing one of three backends in 30 tries has odds of 1 in 60,000.
+    const seen = async (url: string, n = 30, node = 'node-1', timeout = 3) => {
+      const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m ${timeout} ${url} || echo FAILED; echo; done`], node);
+      return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
+    };
+    const podsOf = async (app: string) => (await kubectl.ok(['get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), `kubesvc-${mode}-`));
+      up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2', '--proxy-mode', mode]);
+      await waitForOutput(up, /kubesvc is up/, 30_000);
+      assert.match(up.output(), new RegExp(`proxy {8}${mode} mode on every node`));
+      kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+      await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: manifests });
+      for (const d of ['service-env', 'pinned', 'udp-env']) await kubectl.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
+      await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=60s']);
+      envPods = await podsOf('service-env');
+      pinned = await podsOf('pinned');
+      await waitFor('the ClusterIP serving every backend', async () => JSON.stringify(await seen('http://10.97.1.1/')) === JSON.stringify(envPods), 30_000);
+    });
+
+    after(async () => {
+      up?.child.kill('SIGINT');
+      await up?.exited;
+      kubectl?.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test('ClusterIP from a node and from a pod on the other node reach every backend', async () => {
+      assert.deepEqual(await seen('http://10.97.1.1/', 30, 'node-2'), envPods);
+      const out = await kubectl.ok(['exec', envPods[0], '--', 'sh', '-c', 'for i in $(seq 30); do curl -s -m 3 http://10.97.1.1/; echo; done']);
+      assert.deepEqual([...new Set(out.trim().split('\n'))].sort(), envPods);
+    });
+
+    test('NodePort on every node IP, the LoadBalancer IP and an external IP reach every backend', async () => {
+      assert.deepEqual(await seen(`http://${node1}:30002/`), envPods);
+      assert.deepEqual(await seen(`http://${node2}:30002/`), envPods);
+      const lbIP = await kubectl.ok(['get', 'svc', 'service-lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}']);
+      assert.deepEqual(await seen(`http://${lbIP}/`), envPods);
+      assert.deepEqual(await seen('http://172.18.100.1:8080/', 30, 'node-2'), envPods);
+    });
+
+    test('multi-port and ClientIP affinity', async () => {
+      const multi = await kubectl.ok(['get', 'svc', 'service-multiport', '-o', 'jsonpath={.spec.clusterIP}']);
+      assert.deepEqual(await seen(`http://${multi}:8443/`), envPods);
+      const sticky = await kubectl.ok(['get', 'svc', 'service-affinity', '-o', 'jsonpath={.spec.clusterIP}']);
+      assert.equal((await seen(`http://${sticky}:8080/`, 10)).length, 1);
+    });
+
+    test('UDP: every backend answers; when a client\'s endpoint goes, its conntrack entry goes with it', async () => {
+      const udpPods = await podsOf('udp-env');
+      const ask = async (sport?: number) =>
+        (await onNode(dataDir, ['sh', '-c', `echo hi | socat -t 0.3 - UDP4:10.97.3.3:53${sport ? `,sourceport=${sport}` : ''}`])).stdout.trim();
+      const many = await onNode(dataDir, ['sh', '-c', 'for i in $(seq 30); do echo hi | socat -t 0.3 - UDP4:10.97.3.3:53; echo; done']);
+      assert.deepEqual([...new Set(many.stdout.trim().split('\n'))].sort(), udpPods);
+      // One source port: conntrack pins it to one backend...
+      const first = await ask(40053);
+      assert.ok(udpPods.includes(first));
+      assert.equal(await ask(40053), first);
+      // ...until that backend is deleted: the flow must move on, not blackhole.
+      await kubectl.ok(['delete', 'pod', first, '--wait=false']);
+      await waitFor('the flow answered by another backend', async () => {
+        const now = await ask(40053);
+        return now !== '' && now !== first;
+        // Well inside the 30 s a replied UDP conntrack entry lives: only the cleanup can move the flow this soon.
+      }, 15_000);
+    });
+
+    test('externalTrafficPolicy Local: node-1 serves outside traffic locally, node-2 drops it; health checks say so', async () => {
+      assert.deepEqual(await seen(`http://${node1}:30080/`, 20, 'node-2'), pinned);
+      assert.deepEqual(await seen(`http://${node2}:30080/`, 2, 'node-1', 1), ['FAILED']);
+      const hc = await kubectl.ok(['get', 'svc', 'etp-local', '-o', 'jsonpath={.spec.healthCheckNodePort}']);
+      const ask = async (from: string, ip: string) => (await onNode(dataDir, ['curl', '-s', '-w', '\n%{http_code}', `http://${ip}:${hc}/healthz`], from)).stdout;
+      assert.match(await ask('node-2', node1), /"localEndpoints": 2,[\s\S]*200$/);
+      assert.match(await ask('node-1', node2), /"localEndpoints": 0,[\s\S]*503$/);
+    });
+
+    test('internalTrafficPolicy Local: node-1 reaches its endpoints, node-2 has none', async () => {
+      assert.deepEqual(await seen('http://10.97.2.2/', 20, 'node-1'), pinned);
+      assert.deepEqual(await seen('http://10.97.2.2/', 2, 'node-2', 1), ['FAILED']);
+    });
+
+    test('cluster DNS through 10.96.0.10: search path from a pod, and autopath (the client IP survives)', async () => {
+      assert.equal((await kubectl.ok(['exec', envPods[0], '--', 'getent', 'hosts', 'service-clusterip'])).trim(), '10.97.1.1       service-clusterip.default.svc.cluster.local');
+      const completed = await kubectl.ok(['exec', envPods[0], '--', 'dig', '+short', 'kube-dns.kube-system.default.svc.cluster.local']);
+      assert.deepEqual(completed.trim().split('\n'), ['kube-dns.kube-system.svc.cluster.local.', '10.96.0.10']);
+    });
+
+    if (mode === 'iptables') {
+      test('rules read like a Kubernetes node: upstream chain names, statistic probabilities, REJECT without endpoints', async () => {
+        const nat = (await onNode(dataDir, ['iptables-save', '-t', 'nat'])).stdout;
+        const svc = servicePortPolicyClusterChain('default/service-clusterip', 'tcp');
+        assert.match(nat, new RegExp(`-A KUBE-SERVICES -d 10\\.97\\.1\\.1/32 -p tcp -m comment --comment "default/service-clusterip cluster IP" -m tcp --dport 80 -j ${svc}`));
+        assert.match(nat, new RegExp(`-A ${svc} .*-m statistic --mode random --probability 0\\.33333333349 -j KUBE-SEP-`));
+        assert.match(nat, /-A KUBE-POSTROUTING .*-j MASQUERADE/);
+        await kubectl.ok(['create', 'service', 'clusterip', 'nobody-home', '--tcp=80:80']);
+        const ip = await kubectl.ok(['get', 'svc', 'nobody-home', '-o', 'jsonpath={.spec.clusterIP}']);
+        await waitFor('REJECT for the service without endpoints', async () => new RegExp(`-d ${ip.replace(/\./g, '\\.')}/32 .*-j REJECT`).test((await onNode(dataDir, ['iptables-save', '-t', 'filter'])).stdout), 10_000);
+        const started = Date.now();
+        const r = await onNode(dataDir, ['curl', '-s', '-m', '5', `http://${ip}/`]);
+        assert.equal(r.code, 7, 'connection refused');
+        assert.ok(Date.now() - started < 3000);
+      });
+    }
+  });
+
+  describe(`${mode} mode: a standalone proxy removes its rules when it stops`, { skip: skipReason(mode === 'iptables' ? 'iptables-restore' : 'nft'), timeout: 60_000 }, () => {
+    const netns = `ksvc-test-${mode}-${process.pid}`;
+    let dataDir: string;
+    let api: CliProcess;
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), `kubesvc-${mode}-alone-`));
+      api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
+      await waitForOutput(api, /apiserver info ready/, 30_000);
+      const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+      await kubectl.ok(['apply', '-f', join(fixtures, 'services.yaml')]);
+      kubectl.cleanup();
+      await run('ip', ['netns', 'add', netns]);
+      await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    });
+
+    after(async () => {
+      api?.child.kill('SIGINT');
+      await api?.exited;
+      await run('ip', ['netns', 'del', netns]);
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test('rules appear, then leave with the proxy', async () => {
+      const proxy = startCli(['proxy', '--data-dir', dataDir, '--proxy-mode', mode, '--hostname-override', 'elsewhere', '--healthz-bind-address', '127.0.0.1:10256'], {}, netns);
+      const saved = async () => (await run('ip', ['netns', 'exec', netns, 'sh', '-c', 'iptables-save; nft list ruleset 2>/dev/null'])).stdout;
+      try {
+        await waitForOutput(proxy, /proxy info ready/, 30_000);
+        await waitFor('rules for the fixture services', async () => /default\/service-nodeport/.test(await saved()), 15_000);
+        proxy.child.kill('SIGTERM');
+        assert.equal(await proxy.exited, 0);
+        assert.doesNotMatch(await saved(), /KUBE-|kube-proxy/);
+      } finally {
+        proxy.child.kill('SIGKILL');
+      }
+    });
+  });
+}
