@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 // pods and proxy-netns need root (network namespaces).
-for (const name of ['apiserver', 'controllers', 'proxy', ...(process.getuid?.() === 0 ? ['pods', 'proxy-netns'] : [])]) {
+for (const name of ['apiserver', 'controllers', 'proxy', 'dns', ...(process.getuid?.() === 0 ? ['pods', 'proxy-netns'] : [])]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, `${name}.ts`)], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
