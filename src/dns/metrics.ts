@@ -66,14 +66,29 @@ export function createDnsMetrics(): DnsMetrics {
       for (const { server, cache } of caches) this.inc({ server, zones: '.', view: '' }, cache.misses());
     },
   });
+  // Children per label combination, cached: a query then costs a few map reads, not label hashing per metric.
+  const children = new Map<string, { requests: Counter; responses: Counter; duration: Histogram; requestSize: Histogram; responseSize: Histogram }>();
   return {
     registry,
     observe(q) {
-      requests.inc({ server: q.server, zone: q.zone, view: '', proto: q.proto, family: q.family, type: q.type });
-      responses.inc({ server: q.server, zone: q.zone, view: '', rcode: q.rcode, plugin: q.plugin });
-      duration.observe({ server: q.server, zone: q.zone, view: '', type: q.type }, q.seconds);
-      requestSize.observe({ server: q.server, zone: q.zone, view: '', proto: q.proto }, q.requestSize);
-      responseSize.observe({ server: q.server, zone: q.zone, view: '', proto: q.proto }, q.responseSize);
+      const key = `${q.server}|${q.zone}|${q.proto}|${q.family}|${q.type}|${q.rcode}|${q.plugin}`;
+      let c = children.get(key);
+      if (!c) {
+        const base = { server: q.server, zone: q.zone, view: '' };
+        c = {
+          requests: requests.labels({ ...base, proto: q.proto, family: q.family, type: q.type }) as unknown as Counter,
+          responses: responses.labels({ ...base, rcode: q.rcode, plugin: q.plugin }) as unknown as Counter,
+          duration: duration.labels({ ...base, type: q.type }) as unknown as Histogram,
+          requestSize: requestSize.labels({ ...base, proto: q.proto }) as unknown as Histogram,
+          responseSize: responseSize.labels({ ...base, proto: q.proto }) as unknown as Histogram,
+        };
+        children.set(key, c);
+      }
+      c.requests.inc();
+      c.responses.inc();
+      c.duration.observe(q.seconds);
+      c.requestSize.observe(q.requestSize);
+      c.responseSize.observe(q.responseSize);
     },
     forwarded(to, rcode, seconds) {
       proxyDuration.observe({ proxy_name: 'forward', to, rcode }, seconds);

@@ -131,7 +131,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return undefined;
   }
 
-  async function respond(req: Message, client: string): Promise<{ msg: Message; zone: string; plugin: string }> {
+  type Result = { msg: Message; zone: string; plugin: string };
+
+  /** The answer; a Promise only when it needs an upstream (forwarding, autopath): cluster names are answered synchronously. */
+  function respond(req: Message, client: string): Result | Promise<Result> {
     if (req.header.opcode !== 0) return { msg: reply(req, Rcode.NOTIMP), zone: '.', plugin: '' };
     if (req.questions.length !== 1) return { msg: reply(req, Rcode.FORMERR), zone: '.', plugin: '' };
     if (req.edns && req.edns.version > 0) {
@@ -150,18 +153,34 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const clusterName = inZone(name) || /\.(in-addr|ip6)\.arpa$/.test(name);
     if (clusterName && !opts.synced()) return { msg: reply(req, Rcode.SERVFAIL), zone: inZone(name) ? zone : '.', plugin: 'kubernetes' };
     const a = q.class === RRClass.IN ? opts.answer(q) : ({ forward: true } as const);
-    if ('forward' in a) {
-      const f = await forward(req, q, client);
-      return { ...f, zone: '.' };
-    }
+    if ('forward' in a) return forward(req, q, client).then((f) => ({ ...f, zone: '.' }));
+    const local: Result = { msg: reply(req, a.rcode, a, a.authoritative), zone, plugin: 'kubernetes' };
     if (a.rcode === Rcode.NXDOMAIN && opts.podNamespace) {
-      const completed = await completeSearchPath(req, q, client);
-      if (completed) return { msg: completed, zone, plugin: 'autopath' };
+      return completeSearchPath(req, q, client).then((completed) => (completed ? { msg: completed, zone, plugin: 'autopath' } : local));
     }
-    return { msg: reply(req, a.rcode, a, a.authoritative), zone, plugin: 'kubernetes' };
+    return local;
   }
 
-  async function handle(buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Promise<Buffer | undefined> {
+  function finish(req: Message, r: Result, client: { address: string; proto: 'udp' | 'tcp' }, started: number): Buffer {
+    const maxSize = client.proto === 'tcp' ? 65535 : req.edns ? Math.max(classicUdpSize, Math.min(req.edns.udpSize, 65535)) : classicUdpSize;
+    const out = serializeMessage(r.msg, { maxSize }).buf;
+    const q = req.questions[0];
+    opts.metrics?.observe({
+      server: serverLabel,
+      zone: r.zone === '.' ? '.' : `${r.zone}.`,
+      proto: client.proto,
+      family: isIPv6(client.address) && !client.address.startsWith('::ffff:') ? '2' : '1',
+      type: q ? typeName(q.type) : 'other',
+      rcode: rcodeName(r.msg.header.rcode),
+      plugin: r.plugin,
+      seconds: (performance.now() - started) / 1000,
+      requestSize: client.proto === 'tcp' ? 65535 : (req.edns?.udpSize ?? classicUdpSize),
+      responseSize: out.length,
+    });
+    return out;
+  }
+
+  function handle(buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Buffer | undefined | Promise<Buffer | undefined> {
     const started = performance.now();
     let req: Message;
     try {
@@ -172,40 +191,32 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return buf.length >= 12 && !(buf[2] & 0x80) ? errorOnly(buf, Rcode.FORMERR) : undefined;
     }
     if (req.header.qr) return undefined;
-    const { msg, zone: z, plugin } = await respond(req, client.address);
-    const maxSize = client.proto === 'tcp' ? 65535 : req.edns ? Math.max(classicUdpSize, Math.min(req.edns.udpSize, 65535)) : classicUdpSize;
-    const out = serializeMessage(msg, { maxSize }).buf;
-    const q = req.questions[0];
-    opts.metrics?.observe({
-      server: serverLabel,
-      zone: z === '.' ? '.' : `${z}.`,
-      proto: client.proto,
-      family: isIPv6(client.address) && !client.address.startsWith('::ffff:') ? '2' : '1',
-      type: q ? typeName(q.type) : 'other',
-      rcode: rcodeName(msg.header.rcode),
-      plugin,
-      seconds: (performance.now() - started) / 1000,
-      requestSize: client.proto === 'tcp' ? 65535 : (req.edns?.udpSize ?? classicUdpSize),
-      responseSize: out.length,
-    });
-    return out;
+    const r = respond(req, client.address);
+    return r instanceof Promise ? r.then((x) => finish(req, x, client, started)) : finish(req, r, client, started);
   }
 
-  const safeHandle = async (buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }) => {
+  const failed = (buf: Buffer, client: { address: string }, e: unknown) => {
+    // A bug must cost one answer (SERVFAIL), never the server.
+    log.error('query failed', { client: client.address, error: e instanceof Error ? e.message : String(e) });
+    return buf.length >= 12 ? errorOnly(buf, Rcode.SERVFAIL) : undefined;
+  };
+  const safeHandle = (buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Buffer | undefined | Promise<Buffer | undefined> => {
     try {
-      return await handle(buf, client);
+      const r = handle(buf, client);
+      return r instanceof Promise ? r.catch((e: unknown) => failed(buf, client, e)) : r;
     } catch (e) {
-      // A bug must cost one answer (SERVFAIL), never the server.
-      log.error('query failed', { client: client.address, error: e instanceof Error ? e.message : String(e) });
-      return buf.length >= 12 ? errorOnly(buf, Rcode.SERVFAIL) : undefined;
+      return failed(buf, client, e);
     }
   };
 
   const udp: UdpSocket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4' });
   udp.on('message', (buf, rinfo) => {
-    void safeHandle(buf, { address: rinfo.address, proto: 'udp' }).then((out) => {
+    const send = (out: Buffer | undefined) => {
       if (out) udp.send(out, rinfo.port, rinfo.address);
-    });
+    };
+    const r = safeHandle(buf, { address: rinfo.address, proto: 'udp' });
+    if (r instanceof Promise) void r.then(send);
+    else send(r);
   });
   udp.on('error', (e) => log.error('udp socket error', { error: e.message }));
 
@@ -257,7 +268,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   if (opts.forwarder) opts.metrics?.watchCache(serverLabel, opts.forwarder.cache);
   return {
     port,
-    handle: safeHandle,
+    handle: async (buf, client) => safeHandle(buf, client),
     async close() {
       for (const c of connections) c.destroy();
       await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
