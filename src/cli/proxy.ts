@@ -8,6 +8,9 @@ import { loadProxyConfig, proxyFlagNames, ProxyConfigError, type ProxyConfig, ty
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from '../proxy/lb/index.js';
 import { startProxyServer } from '../proxy/server.js';
 import { cleanupOtherModes, createProxierFor, effectiveMode } from '../proxy/modes.js';
+import { createChangeTracker } from '../proxy/change-tracker.js';
+import { nodePortIPs, nodePrimaryIPs } from '../proxy/node-addresses.js';
+import { renderRulesListing } from '../proxy/rules-listing.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
@@ -22,7 +25,8 @@ export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir 
                      [--healthz-bind-address 0.0.0.0:10256] [--metrics-bind-address 127.0.0.1:10249]
 
 Runs the service proxy in the current network namespace (a node's: kubesvc up starts
-one per node). Flags and the KubeProxyConfiguration file are kube-proxy's.`;
+one per node). Flags and the KubeProxyConfiguration file are kube-proxy's.
+'kubesvc proxy rules --mode M' prints the rules a node would have.`;
 
 /** The modes kubesvc can run (ipvs runs as iptables where the kernel lacks IPVS, as documented upstream). */
 export const implementedModes: readonly ProxyMode[] = ['iptables', 'ipvs', 'userspace'];
@@ -89,7 +93,51 @@ export function chooseNodeProxy(flagMode: string | undefined, file: string | und
   return { configPath: file ? resolve(file) : undefined, mode, running, why };
 }
 
+export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|ipvs] [--hostname-override node-1]
+                           [--config kube-proxy.yaml] [kube-proxy flags]
+
+Prints the rules a node's proxy programs for the services in the cluster now
+(iptables-restore input; for ipvs: the ipvsadm listing and restore input, the
+kube-ipvs0 addresses, ipsets and iptables companions).`;
+
+/** `kubesvc proxy rules`: list the cluster's services once and print the mode's rules. */
+async function proxyRulesCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    kubeconfig: { type: 'string' },
+    'data-dir': { type: 'string' },
+    config: { type: 'string' },
+    mode: { type: 'string' },
+    ...Object.fromEntries(proxyFlagNames.map((f) => [f, { type: 'string' as const }])),
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(proxyRulesUsage);
+    return;
+  }
+  const { kubeconfig: _k, 'data-dir': _d, config: file, help: _h, mode: modeFlag, ...flags } = values;
+  const { config, mode, scheduler } = loadRunnable(file, modeFlag ? { ...flags, 'proxy-mode': modeFlag } : flags, modeFlag ? '--mode' : 'kubesvc proxy rules');
+  const nodeName = config.hostnameOverride || 'node-1';
+  const client = clientFor(values, 'kube-proxy');
+  const tracker = createChangeTracker({ client, nodeName, serviceProxyName: config.serviceProxyName || undefined });
+  try {
+    await tracker.start();
+    const node = tracker.node();
+    const nodeIPs = nodePrimaryIPs(node);
+    let text: string;
+    try {
+      text = renderRulesListing(mode, tracker.currentSnapshot(), { config, scheduler, nodeIPs, nodePortIPs: nodePortIPs(config.nodePortAddresses, nodeIPs, nodeIPs) });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    process.stdout.write(text);
+  } finally {
+    tracker.stop();
+    client.close();
+  }
+}
+
 export async function proxyCommand(argv: string[]): Promise<void> {
+  if (argv[0] === 'rules') return proxyRulesCommand(argv.slice(1));
   const { values } = parseFlags(argv, {
     kubeconfig: { type: 'string' },
     'data-dir': { type: 'string' },
