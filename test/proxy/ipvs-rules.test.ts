@@ -47,7 +47,7 @@ test('virtual servers: cluster IP, external IP and node port per node address, s
   );
   assert.deepEqual(rules.dummyAddresses, ['10.96.0.10', '10.96.0.20', '10.96.0.21', '172.18.100.1']);
   const list = renderIpvsadmList(rules);
-  assert.match(list, /^TCP  10\.96\.0\.21:8080 wlc persistent 600$/m);
+  assert.match(list, /^TCP {2}10\.96\.0\.21:8080 wlc persistent 600$/m);
   assert.match(list, /^ {2}-> 10\.244\.0\.6:80 +Masq +1 +0 +0$/m);
   const ipset = renderIpsetRestore(rules);
   assert.match(ipset, /^add KUBE-CLUSTER-IP 10\.96\.0\.20,tcp:80 /m);
