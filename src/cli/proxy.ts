@@ -1,7 +1,7 @@
 // `kubesvc proxy`: the per-node service proxy, run inside the node's network
 // namespace (as kube-proxy runs on its node), against any API server.
-// Modes: iptables (the default, as kube-proxy), ipvs (iptables where the kernel
-// has no IPVS), userspace; nftables comes next.
+// Modes: iptables (the default, as kube-proxy), nftables, ipvs (iptables where
+// the kernel has no IPVS), userspace.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadProxyConfig, proxyFlagNames, ProxyConfigError, type ProxyConfig, type ProxyFlags, type ProxyMode } from '../proxy/config.js';
@@ -19,7 +19,7 @@ import { clientFor } from './client-flags.js';
 const log = logger('proxy');
 
 export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir DIR) --hostname-override NODE
-                     [--proxy-mode iptables|ipvs|userspace] [--config kube-proxy.yaml] [--ipvs-scheduler rr]
+                     [--proxy-mode iptables|ipvs|nftables|userspace] [--config kube-proxy.yaml] [--ipvs-scheduler rr]
                      [--cluster-cidr 10.244.0.0/16] [--nodeport-addresses CIDR,...|primary]
                      [--iptables-min-sync-period 1s] [--iptables-sync-period 30s]
                      [--healthz-bind-address 0.0.0.0:10256] [--metrics-bind-address 127.0.0.1:10249]
@@ -29,7 +29,7 @@ one per node). Flags and the KubeProxyConfiguration file are kube-proxy's.
 'kubesvc proxy rules --mode M' prints the rules a node would have.`;
 
 /** The modes kubesvc can run (ipvs runs as iptables where the kernel lacks IPVS, as documented upstream). */
-export const implementedModes: readonly ProxyMode[] = ['iptables', 'ipvs', 'userspace'];
+export const implementedModes: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables', 'userspace'];
 
 export interface RunnableProxyConfig {
   config: ProxyConfig;
@@ -93,7 +93,7 @@ export function chooseNodeProxy(flagMode: string | undefined, file: string | und
   return { configPath: file ? resolve(file) : undefined, mode, running, why };
 }
 
-export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|ipvs] [--hostname-override node-1]
+export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|nftables|ipvs] [--hostname-override node-1]
                            [--config kube-proxy.yaml] [kube-proxy flags]
 
 Prints the rules a node's proxy programs for the services in the cluster now

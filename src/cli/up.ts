@@ -17,7 +17,7 @@ import { chooseNodeProxy } from './proxy.js';
 import { clusterDNSIP, ensureClusterDns } from './system-components.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
-                  [--proxy-mode iptables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
+                  [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.

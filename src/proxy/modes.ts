@@ -3,10 +3,10 @@
 // documents), the proxier each builds, and the cleanup of whatever another
 // mode left in this namespace so switching modes leaves no stale rules.
 import { existsSync } from 'node:fs';
-import { run } from '../net/ip.js';
 import { logger } from '../util/log.js';
 import type { ProxyConfig, ProxyMode } from './config.js';
 import { createIptablesProxier, removeIptablesRules } from './iptables/proxier.js';
+import { createNftablesProxier, removeNftablesRules } from './nftables/proxier.js';
 import type { SchedulerName } from './lb/types.js';
 import type { Proxier, ProxierContext } from './server.js';
 import { createUserspaceProxier } from './userspace/proxier.js';
@@ -31,9 +31,7 @@ export function effectiveMode(configured: ProxyMode): { mode: ProxyMode; fallbac
 export async function cleanupOtherModes(running: ProxyMode): Promise<void> {
   if (running !== 'userspace') await removeUserspaceRules();
   if (running !== 'iptables' && running !== 'ipvs') await removeIptablesRules();
-  if (running !== 'nftables') {
-    for (const family of ['ip', 'ip6']) await run(['nft', 'delete', 'table', family, 'kube-proxy']).catch(() => undefined);
-  }
+  if (running !== 'nftables') await removeNftablesRules();
 }
 
 export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler: SchedulerName, ctx: ProxierContext): Proxier {
@@ -42,6 +40,18 @@ export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler
       return createUserspaceProxier({ scheduler, ruleContext: () => ({ podCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs(), hostIP: ctx.hostIP() }) });
     case 'iptables':
       return createIptablesProxier({
+        syncPeriodMs: config.syncPeriodMs,
+        metrics: ctx.metrics,
+        ruleContext: () => ({
+          clusterCIDRs: config.clusterCIDRs,
+          nodePortIPs: ctx.nodePortIPs(),
+          masqueradeAll: config.masqueradeAll,
+          masqueradeBit: config.masqueradeBit,
+          nodeIPs: ctx.hostIP() ? [ctx.hostIP()!] : [],
+        }),
+      });
+    case 'nftables':
+      return createNftablesProxier({
         syncPeriodMs: config.syncPeriodMs,
         metrics: ctx.metrics,
         ruleContext: () => ({

@@ -6,6 +6,8 @@ import { buildIpvsRules, dummyInterface, renderIpsetRestore, renderIpvsadmList, 
 import { buildIptablesRules } from './iptables/rules.js';
 import { renderFullRestore } from './iptables/restore.js';
 import type { ProxySnapshot } from './snapshot.js';
+import { renderFullTransaction } from './nftables/render.js';
+import { buildNftablesRules } from './nftables/rules.js';
 
 export interface ListingContext {
   config: ProxyConfig;
@@ -38,6 +40,10 @@ export function renderRulesListing(mode: ProxyMode, snapshot: ProxySnapshot, ctx
         rules.iptables,
       ].join('\n');
     }
+    case 'nftables':
+      return renderFullTransaction(
+        buildNftablesRules(snapshot, { clusterCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs, masqueradeAll: config.masqueradeAll, masqueradeBit: config.masqueradeBit, nodeIPs: ctx.nodeIPs }),
+      );
     case 'userspace':
       throw new Error('the userspace mode redirects to proxy sockets whose ports exist only while it runs: see `iptables-save -t nat` on the node (kubesvc exec)');
     default:

@@ -95,7 +95,7 @@ spec:
 const node1 = '172.18.0.2';
 const node2 = '172.18.0.3';
 
-for (const mode of ['iptables'] as const) {
+for (const mode of ['iptables', 'nftables'] as const) {
   describe(`${mode} mode: real traffic on two nodes`, { skip: skipReason(mode === 'iptables' ? 'iptables-restore' : 'nft'), timeout: 240_000 }, () => {
     let dataDir: string;
     let up: CliProcess;
@@ -206,6 +206,15 @@ for (const mode of ['iptables'] as const) {
         const r = await onNode(dataDir, ['curl', '-s', '-m', '5', `http://${ip}/`]);
         assert.equal(r.code, 7, 'connection refused');
         assert.ok(Date.now() - started < 3000);
+      });
+    }
+    if (mode === 'nftables') {
+      test('one table ip kube-proxy in the upstream shape: service-ips verdict map, numgen endpoint choice', async () => {
+        const table = (await onNode(dataDir, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).stdout;
+        assert.match(table, /map service-ips \{\n\s+type ipv4_addr \. inet_proto \. inet_service : verdict/);
+        assert.match(table, /10\.97\.1\.1 \. tcp \. 80 : goto service-[A-Z2-7]{8}-default\/service-clusterip\/tcp\//);
+        assert.match(table, /numgen random mod 3 vmap \{ 0 : goto endpoint-[A-Z2-7]{8}-default\/service-clusterip\/tcp\/__10\.244\./);
+        assert.doesNotMatch((await onNode(dataDir, ['iptables-save', '-t', 'nat'])).stdout, /KUBE-SVC-/);
       });
     }
   });
