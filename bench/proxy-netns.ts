@@ -6,12 +6,13 @@
 // the time from an EndpointSlice write to the proxy serving the new endpoint,
 // next to the time the same write takes to reach a plain API watcher.
 // Run: sudo npx tsx bench/proxy-netns.ts   (needs iptables; haproxy optional)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
+import { insideNetns, runInNetns } from './netns.js';
 import { percentile, printTable, type Row } from './report.js';
 import { ask, backend, bulk, bulkBytes, concurrency, connections, connsPerSecond, haproxyConfig, waitForListener } from './tcp-load.js';
 
@@ -20,29 +21,7 @@ const backendIP = '10.250.0.1';
 const clusterIP = '10.96.100.100';
 const flips = 15;
 
-if (process.argv[2] !== '--inside') {
-  // The host side: make the namespace, run this file inside it, always remove it.
-  if (process.getuid?.() !== 0) {
-    console.log('bench/proxy-netns: needs root (network namespaces); skipped');
-    process.exit(0);
-  }
-  const netns = `ksvc-bench-proxy-${process.pid}`;
-  spawnSync('ip', ['netns', 'add', netns]);
-  let status: number;
-  try {
-    // A node-like namespace: loopback, and one interface (a veth pair inside the namespace) holding the backend address and the default route
-    // (connect() to a ClusterIP needs a route before the OUTPUT rules can capture it).
-    for (const args of [['link', 'set', 'lo', 'up'], ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1'], ['link', 'set', 'eth0', 'up'], ['link', 'set', 'eth1', 'up'], ['addr', 'add', `${backendIP}/24`, 'dev', 'eth0'], ['route', 'add', 'default', 'dev', 'eth0']]) {
-      spawnSync('ip', ['-n', netns, ...args]);
-    }
-    status = spawnSync('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', import.meta.filename, '--inside'], { stdio: 'inherit' }).status ?? 1;
-  } finally {
-    const pids = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    for (const pid of pids) spawnSync('kill', ['-9', pid]);
-    spawnSync('ip', ['netns', 'del', netns]);
-  }
-  process.exit(status);
-}
+if (!insideNetns) runInNetns('proxy', import.meta.filename, backendIP);
 
 function startKubesvc(args: string[], ready: RegExp): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

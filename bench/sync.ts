@@ -1,0 +1,155 @@
+// bench/sync (root): rule programming at scale in the kernel modes. 10,000
+// Services × 10 endpoints go through the proxy's own snapshot builder and a
+// mode's rule builder into the kernel of a network namespace this bench
+// creates: the full sync, then one Service's endpoints changed (a partial
+// sync), split between generating the rules (ours) and the kernel tool
+// applying them (iptables-restore / nft: the floor any implementation pays,
+// upstream's included), rule counts and memory.
+// Run: sudo npx tsx bench/sync.ts [--services N]   (needs iptables and nft; BENCH_SYNC_CAP_MS caps each apply)
+import { spawnSync } from 'node:child_process';
+import { createSnapshotBuilder } from '../src/proxy/change-tracker.js';
+import { buildIptablesRules, type IptablesRuleContext, type IptablesRuleSet } from '../src/proxy/iptables/rules.js';
+import { countRules, renderFullRestore, renderPartialRestore } from '../src/proxy/iptables/restore.js';
+import { countChains, countRules as countNftRules, renderFullTransaction, renderIncrementalTransaction } from '../src/proxy/nftables/render.js';
+import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from '../src/proxy/nftables/rules.js';
+import type { EndpointSlice, ProxySnapshot, Service } from '../src/proxy/snapshot.js';
+import { insideNetns, runInNetns } from './netns.js';
+import { printTable, type Row } from './report.js';
+
+if (!insideNetns) runInNetns('sync', import.meta.filename, '172.18.0.2');
+
+const count = Number(process.argv.find((a, i) => process.argv[i - 1] === '--services') ?? 10_000);
+const perService = 10;
+
+function service(i: number): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: 'bench', name: `svc-${i}` },
+    spec: { type: 'ClusterIP', clusterIP: `10.100.${i >> 8}.${i & 255}`, clusterIPs: [`10.100.${i >> 8}.${i & 255}`], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+  } as Service;
+}
+
+function slice(i: number, generation = 0): EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: 'bench', name: `svc-${i}-abcde`, labels: { 'kubernetes.io/service-name': `svc-${i}` } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: perService }, (_, j) => ({
+      addresses: [`10.${128 + ((i * perService + j + generation) >> 16)}.${((i * perService + j + generation) >> 8) & 255}.${(i * perService + j + generation) & 255}`],
+      conditions: { ready: true, serving: true, terminating: false },
+      nodeName: `node-${j % 3}`,
+    })),
+  } as EndpointSlice;
+}
+
+const mb = (n: number) => n / 1024 / 1024;
+const ms = (since: number) => performance.now() - since;
+/** The longest a full apply may take before the bench stops waiting (the kernel tools are the slow part at scale). */
+const applyCapMs = Number(process.env.BENCH_SYNC_CAP_MS ?? 120_000);
+
+/** Runs a kernel tool on `input`; its time in ms, or undefined when it ran past the cap. */
+function timeTool(argv: string[], input: string): number | undefined {
+  const t = performance.now();
+  const r = spawnSync(argv[0], argv.slice(1), { input, maxBuffer: 1 << 30, timeout: applyCapMs });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return undefined;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return ms(t);
+}
+
+interface Mode<R> {
+  name: string;
+  tool: string[];
+  build(snapshot: ProxySnapshot): R;
+  full(rules: R): string;
+  partial(rules: R, previous: R): string;
+  counts(rules: R): Row[];
+  cleanup(): void;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function measure<R>(mode: Mode<R>): Row[] {
+  const builder = createSnapshotBuilder({ nodeName: 'node-0' });
+  for (let i = 0; i < count; i++) {
+    builder.setService(service(i));
+    builder.setSlice(slice(i));
+  }
+  const rssBefore = process.memoryUsage().rss;
+  let t = performance.now();
+  const first = builder.snapshot();
+  let rules = mode.build(first);
+  const payload = mode.full(rules);
+  const generateMs = ms(t);
+  const rss = process.memoryUsage().rss;
+  const applyMs = timeTool(mode.tool, payload);
+  const rows: Row[] = [
+    { figure: `${mode.name}: full sync: generate the rules`, value: generateMs, unit: 'ms' },
+    applyMs === undefined
+      ? { figure: `${mode.name}: full sync: kernel tool applying them (stopped at the cap)`, value: applyCapMs, unit: 'ms+' }
+      : { figure: `${mode.name}: full sync: kernel tool applying them`, value: applyMs, unit: 'ms' },
+    { figure: `${mode.name}: full sync total`, value: generateMs + (applyMs ?? applyCapMs), unit: applyMs === undefined ? 'ms+' : 'ms', peer: 2000, peerName: 'target' },
+  ];
+  const gen: number[] = [];
+  const total: number[] = [];
+  let lines = 0;
+  for (let k = 1; k <= 5; k++) {
+    const i = Math.floor((k * count) / 7);
+    t = performance.now();
+    builder.setSlice(slice(i, k * 1000));
+    const next = mode.build(builder.snapshot());
+    const text = mode.partial(next, rules);
+    gen.push(ms(t));
+    lines = text.split('\n').length;
+    // Only meaningful on top of an applied full sync.
+    if (applyMs !== undefined) total.push(ms(t) + (timeTool(mode.tool, text) ?? NaN));
+    rules = next;
+  }
+  rows.push(
+    { figure: `${mode.name}: one service changed: generate (median of 5)`, value: median(gen), unit: 'ms' },
+    applyMs === undefined
+      ? { figure: `${mode.name}: one service changed: applied (full sync did not finish)`, value: NaN, unit: 'ms' }
+      : { figure: `${mode.name}: one service changed: generate + apply (median of 5)`, value: median(total), unit: 'ms', peer: 20, peerName: 'target' },
+    { figure: `${mode.name}: one service changed: payload`, value: lines, unit: 'lines' },
+    ...mode.counts(rules),
+    { figure: `${mode.name}: full payload`, value: mb(Buffer.byteLength(payload)), unit: 'MB' },
+    { figure: `${mode.name}: process RSS after building (grew by)`, value: mb(rss), unit: `MB (+${mb(rss - rssBefore).toFixed(0)})` },
+  );
+  mode.cleanup();
+  return rows;
+}
+
+const iptablesCtx: IptablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
+const iptablesMode: Mode<IptablesRuleSet> = {
+  name: 'iptables',
+  tool: ['iptables-restore', '-w', '--noflush'],
+  build: (snap) => buildIptablesRules(snap, iptablesCtx),
+  full: (r) => renderFullRestore(r),
+  partial: (r, prev) => renderPartialRestore(r, prev),
+  counts: (r) => {
+    const c = countRules(r);
+    return [{ figure: 'iptables: rules (nat + filter)', value: c.nat + c.filter, unit: 'rules' }];
+  },
+  cleanup: () => void spawnSync('iptables', ['-t', 'nat', '-F']),
+};
+const nftCtx: NftablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
+const nftablesMode: Mode<NftRuleSet> = {
+  name: 'nftables',
+  tool: ['nft', '-f', '-'],
+  build: (snap) => buildNftablesRules(snap, nftCtx),
+  full: (r) => renderFullTransaction(r),
+  partial: (r, prev) => renderIncrementalTransaction(r, prev),
+  counts: (r) => [
+    { figure: 'nftables: chains', value: countChains(r).total, unit: 'chains' },
+    { figure: 'nftables: rules', value: countNftRules(r), unit: 'rules' },
+  ],
+  cleanup: () => void spawnSync('nft', ['delete', 'table', 'ip', 'kube-proxy']),
+};
+
+const rows = [...measure(iptablesMode), ...measure(nftablesMode)];
+printTable(
+  `bench/sync: ${count} Services × ${perService} endpoints programmed into a network namespace's kernel (goals: full < 2 s, one change < 20 ms; kernel tools capped at ${applyCapMs / 1000} s)`,
+  rows,
+);
