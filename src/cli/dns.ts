@@ -10,6 +10,9 @@ import { clientFor } from './client-flags.js';
 
 const log = logger('dns');
 
+/** Where cluster clients come from: loopback and private address space (RFC 1918, RFC 6598, ULA). */
+const privateRanges = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '::1/128', 'fc00::/7'];
+
 export const dnsUsage = `Usage: kubesvc dns (--kubeconfig FILE | --data-dir DIR) [--listen 0.0.0.0:53]
                    [--cluster-domain cluster.local] [--ttl 5] [--upstream IP[:port],...|none | --resolv-conf /etc/resolv.conf]
                    [--recursion-from CIDR,...] [--autopath]
@@ -18,7 +21,8 @@ export const dnsUsage = `Usage: kubesvc dns (--kubeconfig FILE | --data-dir DIR)
 Serves the Kubernetes DNS specification for the cluster's Services and Pods (UDP
 and TCP), forwarding other names to the upstreams (the host's resolv.conf by
 default; "none": other names are REFUSED) for clients in --recursion-from
-(default: everyone). --autopath
+(default: loopback and the private ranges a cluster uses — never an open
+resolver; others get REFUSED). --autopath
 finishes a pod's search path on the server, so an external name costs one query.`;
 
 export async function dnsCommand(argv: string[]): Promise<void> {
@@ -59,8 +63,8 @@ export async function dnsCommand(argv: string[]): Promise<void> {
   } catch (e) {
     throw new UsageError(`--upstream: ${(e as Error).message}`);
   }
-  const recursionFrom = values['recursion-from']?.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const c of recursionFrom ?? []) {
+  const recursionFrom = values['recursion-from'] ? values['recursion-from'].split(',').map((s) => s.trim()).filter(Boolean) : [...privateRanges];
+  for (const c of recursionFrom) {
     const [addr, bits] = c.split('/');
     if (!isIP(addr) || !/^\d+$/.test(bits ?? '') || Number(bits) > (isIP(addr) === 4 ? 32 : 128)) throw new UsageError(`--recursion-from: "${c}" is not a CIDR`);
   }

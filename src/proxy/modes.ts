@@ -20,11 +20,16 @@ export function ipvsUnavailableReason(procNetIpVs = '/proc/net/ip_vs'): string |
   return undefined;
 }
 
-/** The mode that will run for the configured one: ipvs without kernel support falls back to iptables. */
-export function effectiveMode(configured: ProxyMode): { mode: ProxyMode; fallbackReason?: string } {
+/**
+ * The mode that will run for the configured one. ipvs falls back to iptables:
+ * without kernel support, as kube-proxy does; with it too, because kubesvc
+ * generates the ipvs mode's state (`kubesvc proxy rules --mode ipvs`) but does
+ * not program IPVS into the kernel yet — said plainly in the reason.
+ */
+export function effectiveMode(configured: ProxyMode, procNetIpVs?: string): { mode: ProxyMode; fallbackReason?: string } {
   if (configured !== 'ipvs') return { mode: configured };
-  const why = ipvsUnavailableReason();
-  return why ? { mode: 'iptables', fallbackReason: why } : { mode: 'ipvs' };
+  const why = ipvsUnavailableReason(procNetIpVs) ?? 'kubesvc does not program IPVS virtual servers into the kernel yet (see them with kubesvc proxy rules --mode ipvs)';
+  return { mode: 'iptables', fallbackReason: why };
 }
 
 /** Removes what the other modes install (kube-proxy --cleanup, minus the running mode). */

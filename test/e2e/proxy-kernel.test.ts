@@ -242,6 +242,21 @@ for (const mode of ['iptables', 'nftables'] as const) {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
+    if (mode === 'iptables') {
+      test('--proxy-mode ipvs on this kernel: the reason is logged and the iptables mode runs', async () => {
+        const proxy = startCli(['proxy', '--data-dir', dataDir, '--proxy-mode', 'ipvs', '--hostname-override', 'elsewhere', '--healthz-bind-address', '127.0.0.1:10256'], {}, netns);
+        try {
+          await waitForOutput(proxy, /Can't use the IPVS proxier: .*falling back to the iptables proxier/, 30_000);
+          await waitForOutput(proxy, /proxy info ready .*mode=iptables/, 30_000);
+          await waitFor('iptables rules', async () => /KUBE-SVC-/.test((await run('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'])).stdout), 15_000);
+          proxy.child.kill('SIGTERM');
+          assert.equal(await proxy.exited, 0);
+        } finally {
+          proxy.child.kill('SIGKILL');
+        }
+      });
+    }
+
     test('rules appear, then leave with the proxy', async () => {
       const proxy = startCli(['proxy', '--data-dir', dataDir, '--proxy-mode', mode, '--hostname-override', 'elsewhere', '--healthz-bind-address', '127.0.0.1:10256'], {}, netns);
       const saved = async () => (await run('ip', ['netns', 'exec', netns, 'sh', '-c', 'iptables-save; nft list ruleset 2>/dev/null'])).stdout;
