@@ -8,6 +8,7 @@ import { dnsCommand } from './dns.js';
 import { downCommand } from './down.js';
 import { execCommand } from './exec.js';
 import { proxyCommand } from './proxy.js';
+import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
 const usage = `kubesvc — Kubernetes Service networking in one local cluster
@@ -22,6 +23,7 @@ Commands:
   proxy       run the service proxy in the current (node's) network namespace
   dns         run the cluster DNS server (the Kubernetes DNS specification) against an API server
   exec        run a command on a node's network (kubesvc exec -- curl 10.96.0.1)
+  status      the cluster at a glance: nodes, system pods, services and their ready endpoints
   down        remove what a crashed cluster left behind (namespaces, links, processes)
   help        show this help
 
@@ -35,6 +37,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   proxy: proxyCommand,
   dns: dnsCommand,
   exec: execCommand,
+  status: statusCommand,
   down: downCommand,
 };
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
-import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
 import { namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 
@@ -171,6 +171,15 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
     assert.deepEqual(completed.trim().split('\n'), ['kube-dns.kube-system.svc.cluster.local.', '10.96.0.10']);
     // Names outside the cluster are refused at once (the cluster network has no way out), not timed out.
     assert.match(await kubectl.ok(['exec', podNames[0], '--', 'dig', '+tries=1', '+time=2', 'www.example.com']), /status: REFUSED/);
+  });
+
+  test('kubesvc status: nodes, the coredns pod, services with their ready endpoints', async () => {
+    const out = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'status', '--data-dir', dataDir]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^node-1\s+Ready\s+172\.18\.0\.2\s+10\.244\.0\.0\/24$/m);
+    assert.match(out.stdout, /^coredns-\S+\s+Running\s+10\.244\.0\.\d+\s+node-1$/m);
+    assert.match(out.stdout, /^default\s+service-clusterip\s+ClusterIP\s+10\.97\.1\.1\s+<none>\s+80\/TCP\s+3$/m);
+    assert.match(out.stdout, /^kube-system\s+kube-dns\s+ClusterIP\s+10\.96\.0\.10\s+<none>\s+53\/UDP,53\/TCP,9153\/TCP\s+1$/m);
   });
 
   // Last: it leaves one backend refusing connections.
