@@ -1,13 +1,11 @@
 // `kubesvc agent --node NAME`: one node — its network namespace, pod bridge
 // and the pods the scheduler binds to it, run as processes.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { startAgent, type Agent } from '../agent/agent.js';
 import { clusterIdFor } from '../agent/cluster-id.js';
 import type { NodeNetwork } from '../agent/contracts.js';
-import { CLUSTER_POD_CIDR, createNodeNetwork } from '../agent/network.js';
+import { createNodeNetwork } from '../agent/network.js';
 import { syncPeerRoutes } from '../agent/peer-routes.js';
 import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
@@ -42,10 +40,6 @@ export interface NodeOptions {
   client: Client;
   dataDir: string;
   name: string;
-  /** A KubeProxyConfiguration file for the node's proxy (absolute path). */
-  proxyConfig?: string;
-  /** --proxy-mode for the node's proxy (over the file's). */
-  proxyMode?: string;
 }
 
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
@@ -62,41 +56,14 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     throw e;
   }
   const peers = await syncPeerRoutes(opts.client, network);
-  const proxy = startProxyProcess(network.netns, opts.dataDir, opts.name, [...(opts.proxyConfig ? ['--config', opts.proxyConfig] : []), ...(opts.proxyMode ? ['--proxy-mode', opts.proxyMode] : [])]);
   return {
     name: opts.name,
     network,
     agent,
     async stop() {
-      await proxy.stop();
       peers.stop();
       await agent.stop();
       await network.destroy();
-    },
-  };
-}
-
-/**
- * The node's service proxy is its own process inside the node's network
- * namespace (sockets and iptables rules live there), like kube-proxy on a node.
- */
-function startProxyProcess(netns: string, dataDir: string, nodeName: string, extraArgs: string[]): { stop(): Promise<void> } {
-  const self = import.meta.url.endsWith('.ts');
-  const cli = fileURLToPath(new URL(self ? './main.ts' : './main.js', import.meta.url));
-  const child = spawn(
-    'setpriv',
-    ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', netns, process.execPath, ...process.execArgv, cli, 'proxy', '--data-dir', dataDir, '--hostname-override', nodeName, '--cluster-cidr', CLUSTER_POD_CIDR, ...extraArgs],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  child.on('error', (e) => log.error('proxy did not start', { node: nodeName, error: e.message }));
-  return {
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
     },
   };
 }

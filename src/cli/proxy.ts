@@ -3,8 +3,9 @@
 // Modes: iptables (the default, as kube-proxy), nftables, ipvs (iptables where
 // the kernel has no IPVS), userspace.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadProxyConfig, proxyFlagNames, ProxyConfigError, type ProxyConfig, type ProxyFlags, type ProxyMode } from '../proxy/config.js';
+import { join } from 'node:path';
+import { loadProxyConfig, proxyConfigAPIVersion, proxyFlagNames, ProxyConfigError, type ProxyConfig, type ProxyFlags, type ProxyMode } from '../proxy/config.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from '../proxy/lb/index.js';
 import { startProxyServer } from '../proxy/server.js';
 import { cleanupOtherModes, createProxierFor, effectiveMode } from '../proxy/modes.js';
@@ -15,11 +16,15 @@ import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { clientFor } from './client-flags.js';
+import { ApiError, resourceTypes, type Client } from '../client/client.js';
+import type { ConfigMap } from '../api/types.js';
+import type { KubeObject } from '../api/object.js';
 
 const log = logger('proxy');
 
 export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir DIR) --hostname-override NODE
-                     [--proxy-mode iptables|ipvs|nftables|userspace] [--config kube-proxy.yaml] [--ipvs-scheduler rr]
+                     [--proxy-mode iptables|ipvs|nftables|userspace] [--config kube-proxy.yaml | --config-map kube-system/kube-proxy]
+                     [--ipvs-scheduler rr]
                      [--cluster-cidr 10.244.0.0/16] [--nodeport-addresses CIDR,...|primary]
                      [--iptables-min-sync-period 1s] [--iptables-sync-period 30s]
                      [--healthz-bind-address 0.0.0.0:10256] [--metrics-bind-address 127.0.0.1:10249]
@@ -39,9 +44,9 @@ export interface RunnableProxyConfig {
 }
 
 /** Reads a KubeProxyConfiguration file (if any) with flags on top, and checks kubesvc can run it; every problem is a UsageError naming `label`. */
-function loadRunnable(file: string | undefined, flags: ProxyFlags, label: string): RunnableProxyConfig {
-  let text: string | undefined;
-  if (file) {
+function loadRunnable(file: string | undefined, flags: ProxyFlags, label: string, configText?: string): RunnableProxyConfig {
+  let text = configText;
+  if (file && text === undefined) {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
@@ -63,22 +68,24 @@ function loadRunnable(file: string | undefined, flags: ProxyFlags, label: string
 }
 
 export interface NodeProxyChoice {
-  /** The configuration file, absolute. */
-  configPath?: string;
-  /** The mode to pass to every node's proxy. */
+  /** The KubeProxyConfiguration for the kube-system/kube-proxy ConfigMap: the file's, with the mode and cluster CIDR set. */
+  configText: string;
+  /** --proxy-mode or --proxy-config was given: the ConfigMap is rewritten even if it exists. */
+  explicit: boolean;
+  /** The mode configured for every node's proxy. */
   mode: ProxyMode;
-  /** The mode that runs (ipvs may fall back to iptables). */
+  /** The mode that runs (ipvs falls back to iptables). */
   running: ProxyMode;
   /** Why this mode: said on the `up` screen. */
   why: string;
 }
 
 /**
- * The node proxies' mode for `up`: --proxy-mode, else the configuration file's,
- * else iptables where iptables-restore exists and userspace otherwise. Checks
- * the file and the mode before anything starts.
+ * The node proxies' configuration for `up`: --proxy-mode, else the
+ * configuration file's mode, else iptables where iptables-restore exists and
+ * userspace otherwise. Checks the file and the mode before anything starts.
  */
-export function chooseNodeProxy(flagMode: string | undefined, file: string | undefined): NodeProxyChoice {
+export function chooseNodeProxy(flagMode: string | undefined, file: string | undefined, clusterCIDR: string): NodeProxyChoice {
   const flags: ProxyFlags = flagMode ? { 'proxy-mode': flagMode } : {};
   const { config } = loadRunnable(file, flags, flagMode ? '--proxy-mode' : '--proxy-config');
   let mode = config.mode;
@@ -90,15 +97,18 @@ export function chooseNodeProxy(flagMode: string | undefined, file: string | und
   }
   const { mode: running, fallbackReason } = effectiveMode(mode);
   if (fallbackReason) why = `ipvs requested, but ${fallbackReason}: iptables instead, as kube-proxy falls back`;
-  return { configPath: file ? resolve(file) : undefined, mode, running, why };
+  const doc = (file ? parseYaml(readFileSync(file, 'utf8')) : undefined) ?? { apiVersion: proxyConfigAPIVersion, kind: 'KubeProxyConfiguration' };
+  doc.mode = mode;
+  doc.clusterCIDR ||= clusterCIDR;
+  return { configText: stringifyYaml(doc), explicit: !!(flagMode || file), mode, running, why };
 }
 
 export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|nftables|ipvs] [--hostname-override node-1]
                            [--config kube-proxy.yaml] [kube-proxy flags]
 
 Prints the rules a node's proxy programs for the services in the cluster now
-(iptables-restore input; for ipvs: the ipvsadm listing and restore input, the
-kube-ipvs0 addresses, ipsets and iptables companions).`;
+(iptables-restore input, an nft transaction; for ipvs: the ipvsadm listing and
+restore input, the kube-ipvs0 addresses, ipsets and iptables companions).`;
 
 /** `kubesvc proxy rules`: list the cluster's services once and print the mode's rules. */
 async function proxyRulesCommand(argv: string[]): Promise<void> {
@@ -136,12 +146,27 @@ async function proxyRulesCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** A KubeProxyConfiguration kept in a ConfigMap ("namespace/name", key config.conf). */
+async function readConfigMap(client: Client, ref: string): Promise<string> {
+  const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : ['kube-system', ref];
+  try {
+    const cm = await client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps).get(namespace, name);
+    const text = cm.data?.['config.conf'];
+    if (text === undefined) throw new UsageError(`--config-map ${ref}: the ConfigMap has no key config.conf`);
+    return text;
+  } catch (e) {
+    if (e instanceof ApiError) throw new UsageError(`--config-map ${ref}: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function proxyCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'rules') return proxyRulesCommand(argv.slice(1));
   const { values } = parseFlags(argv, {
     kubeconfig: { type: 'string' },
     'data-dir': { type: 'string' },
     config: { type: 'string' },
+    'config-map': { type: 'string' },
     ...Object.fromEntries(proxyFlagNames.map((f) => [f, { type: 'string' as const }])),
     help: { type: 'boolean', short: 'h' },
   });
@@ -149,15 +174,17 @@ export async function proxyCommand(argv: string[]): Promise<void> {
     console.log(proxyUsage);
     return;
   }
-  const { kubeconfig: _k, 'data-dir': _d, config: file, help: _h, ...flags } = values;
-  const { config, mode, scheduler } = loadRunnable(file, flags, file ? '--config' : 'kubesvc proxy');
+  const { kubeconfig: _k, 'data-dir': _d, config: file, 'config-map': configMap, help: _h, ...flags } = values;
+  const client = clientFor(values, 'kube-proxy');
+  // The configuration from a ConfigMap (key config.conf), as kube-proxy's DaemonSet mounts kube-system/kube-proxy.
+  const configText = configMap ? await readConfigMap(client, configMap) : undefined;
+  const { config, mode, scheduler } = loadRunnable(file, flags, configMap ? `--config-map ${configMap}` : file ? '--config' : 'kubesvc proxy', configText);
   const nodeName = config.hostnameOverride;
   if (!nodeName) throw new UsageError('--hostname-override (the node name) is required');
 
   const { mode: running, fallbackReason } = effectiveMode(mode);
   if (fallbackReason) log.error(`Can't use the IPVS proxier: ${fallbackReason}; falling back to the iptables proxier`, { node: nodeName });
   await cleanupOtherModes(running);
-  const client = clientFor(values, 'kube-proxy');
   const server = await startProxyServer({ client, config, mode: running, nodeName, createProxier: (ctx) => createProxierFor(running, config, scheduler, ctx) });
   log.info('ready', { node: nodeName, mode: running, scheduler });
   await untilSignal();

@@ -1,12 +1,16 @@
 // The cluster's system components as API objects in kube-system, the way a
-// kubeadm cluster has them: the DNS as Deployment `coredns` (label
+// kubeadm cluster has them: the service proxy as DaemonSet `kube-proxy`
+// (host network, label k8s-app=kube-proxy) reading ConfigMap `kube-proxy`
+// (key config.conf), and the DNS as Deployment `coredns` (label
 // k8s-app=kube-dns) behind Service `kube-dns` at 10.96.0.10. Created when
-// missing, never overwritten: a user's edits survive restarts.
-import type { Deployment, Service } from '../api/types.js';
+// missing, never overwritten (a user's edits survive restarts), except the
+// proxy configuration when `up` is told one explicitly.
+import type { ConfigMap, DaemonSet, Deployment, Service } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError, resourceTypes, type Client } from '../client/client.js';
 
 export const clusterDNSIP = '10.96.0.10';
+export const kubeProxyImage = 'registry.k8s.io/kube-proxy:v1.32.0';
 export const coreDnsImage = 'registry.k8s.io/coredns/coredns:v1.11.3';
 
 /** The kube-dns Service (kubeadm's, with the fixed cluster IP pods' resolv.conf names). */
@@ -94,4 +98,68 @@ async function createIfMissing<T extends KubeObject>(client: Client, type: (type
 export async function ensureClusterDns(client: Client, dataDir: string): Promise<void> {
   await createIfMissing(client, resourceTypes.services, kubeDnsService());
   await createIfMissing(client, resourceTypes.deployments, coreDnsDeployment(dataDir));
+}
+
+export function kubeProxyConfigMap(configText: string): ConfigMap & KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
+    data: { 'config.conf': configText },
+  };
+}
+
+/**
+ * The kube-proxy DaemonSet: one host-network pod per node running the
+ * built-in kube-proxy image (`kubesvc proxy`), its configuration read from the
+ * ConfigMap at start — so editing the ConfigMap and deleting the pods switches
+ * the mode, as the kube-proxy documentation walks through. Like coredns, it
+ * reaches the API through the data dir's socket.
+ */
+export function kubeProxyDaemonSet(dataDir: string): DaemonSet & KubeObject {
+  const labels = { 'k8s-app': 'kube-proxy' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'kube-proxy', namespace: 'kube-system', labels },
+    spec: {
+      selector: { matchLabels: labels },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          hostNetwork: true,
+          priorityClassName: 'system-node-critical',
+          tolerations: [{ operator: 'Exists' }],
+          containers: [
+            {
+              name: 'kube-proxy',
+              image: kubeProxyImage,
+              command: ['/usr/local/bin/kube-proxy', '--config-map=kube-system/kube-proxy', '--hostname-override=$(NODE_NAME)', `--data-dir=${dataDir}`],
+              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }],
+              readinessProbe: { httpGet: { path: '/healthz', port: 10256, scheme: 'HTTP' }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Creates the proxy's ConfigMap and DaemonSet unless they exist; `replaceConfig` writes the ConfigMap even if it does. */
+export async function ensureKubeProxy(client: Client, dataDir: string, configText: string, replaceConfig: boolean): Promise<void> {
+  const cm = kubeProxyConfigMap(configText);
+  if (replaceConfig) {
+    const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
+    try {
+      const current = await configMaps.get('kube-system', 'kube-proxy');
+      await configMaps.update({ ...current, data: { ...current.data, 'config.conf': configText } });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) throw e;
+      await createIfMissing(client, resourceTypes.configmaps, cm);
+    }
+  } else {
+    await createIfMissing(client, resourceTypes.configmaps, cm);
+  }
+  await createIfMissing(client, resourceTypes.daemonsets, kubeProxyDaemonSet(dataDir));
 }

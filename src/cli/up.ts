@@ -4,7 +4,7 @@
 // a system pod behind kube-system/kube-dns.
 import { performance } from 'node:perf_hooks';
 import { clusterIdFor } from '../agent/cluster-id.js';
-import { cleanupStale, destroyClusterNetwork } from '../agent/network.js';
+import { CLUSTER_POD_CIDR, cleanupStale, destroyClusterNetwork } from '../agent/network.js';
 import { createClient } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { controllerNames, startControllers } from '../controllers/manager.js';
@@ -14,7 +14,7 @@ import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeName } from './nodes.js';
 import { chooseNodeProxy } from './proxy.js';
-import { clusterDNSIP, ensureClusterDns } from './system-components.js';
+import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
@@ -36,12 +36,13 @@ export async function upCommand(argv: string[]): Promise<void> {
   }
   const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
-  const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config']);
+  const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
   const server = await startApiServerFromFlags(values, '.kubesvc');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would.
   const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc');
   const controllers = await startControllers(client);
+  await ensureKubeProxy(client, dataDir, proxy.configText, proxy.explicit);
   await ensureClusterDns(client, dataDir);
   const nodes: RunningNode[] = [];
   const noNodes = nodeCount > 0 ? nodePrerequisites() : undefined;
@@ -57,7 +58,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     if (nodeCount > 0 && !noNodes) {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
-      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i), proxyConfig: proxy.configPath, proxyMode: proxy.mode }));
+      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i) }));
     }
   } catch (e) {
     await stop();
@@ -73,7 +74,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   controllers  ${controllerNames.join(', ')}
   nodes        ${nodeLine}
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
-  proxy        ${nodes.length ? `${proxy.running} mode on every node (${proxy.why}; healthz :10256, metrics 127.0.0.1:10249 inside the node)` : 'none (no nodes)'}
+  proxy        DaemonSet kube-system/kube-proxy, ${proxy.running} mode (${proxy.why}; ConfigMap kube-system/kube-proxy)
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl create deployment web --image=nginx --replicas=3

@@ -122,8 +122,9 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
     const prefix = `ksvc-${clusterIdFor(dataDir)}-n0-p`;
     await kubectl.ok(['delete', 'deployment', 'web', 'probed', '--grace-period=1']);
     await kubectl.ok(['delete', 'deployment', 'service-env']);
-    // The cluster DNS is a pod too (kube-system/coredns).
+    // The cluster DNS and the proxy are pods too (kube-system/coredns, the kube-proxy DaemonSet).
     await kubectl.ok(['delete', 'deployment', 'coredns', '-n', 'kube-system']);
+    await kubectl.ok(['delete', 'daemonset', 'kube-proxy', '-n', 'kube-system']);
     await kubectl.ok(['delete', 'pods', '--all', '--grace-period=0', '--force']);
     await kubectl.ok(['delete', 'pods', '--all', '-n', 'kube-system', '--grace-period=0', '--force']);
     await waitFor(

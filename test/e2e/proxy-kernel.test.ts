@@ -115,7 +115,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
       dataDir = mkdtempSync(join(tmpdir(), `kubesvc-${mode}-`));
       up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2', '--proxy-mode', mode]);
       await waitForOutput(up, /kubesvc is up/, 30_000);
-      assert.match(up.output(), new RegExp(`proxy {8}${mode} mode on every node`));
+      assert.match(up.output(), new RegExp(`proxy {8}DaemonSet kube-system/kube-proxy, ${mode} mode`));
       kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
       await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: manifests });
       for (const d of ['service-env', 'pinned', 'udp-env']) await kubectl.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
@@ -208,6 +208,20 @@ for (const mode of ['iptables', 'nftables'] as const) {
         assert.ok(Number(r.stdout) < 1, `took ${r.stdout} s`);
       });
     }
+    if (mode === 'iptables') {
+      // Last in this cluster: it switches the mode the way the kube-proxy documentation walks through.
+      test('switching modes: edit ConfigMap kube-proxy, delete the kube-proxy pods; the iptables rules give way to nftables', async () => {
+        const conf = await kubectl.ok(['get', 'cm', 'kube-proxy', '-n', 'kube-system', '-o', 'jsonpath={.data.config\\.conf}']);
+        assert.match(conf, /^mode: iptables$/m);
+        const patch = { data: { 'config.conf': conf.replace(/^mode: iptables$/m, 'mode: nftables') } };
+        await kubectl.ok(['patch', 'cm', 'kube-proxy', '-n', 'kube-system', '--type=merge', '-p', JSON.stringify(patch)]);
+        await kubectl.ok(['delete', 'pod', '-l', 'k8s-app=kube-proxy', '-n', 'kube-system']);
+        await waitFor('the nftables table on node-1', async () => (await onNode(dataDir, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).code === 0, 30_000);
+        await waitFor('the iptables rules removed', async () => !/KUBE-SVC-/.test((await onNode(dataDir, ['iptables-save', '-t', 'nat'])).stdout), 15_000);
+        assert.deepEqual(await seen('http://10.97.1.1/'), envPods);
+      });
+    }
+
     if (mode === 'nftables') {
       test('one table ip kube-proxy in the upstream shape: service-ips verdict map, numgen endpoint choice', async () => {
         const table = (await onNode(dataDir, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).stdout;

@@ -48,7 +48,7 @@ describe('ipvs scheduler "sh" chosen through up --proxy-config', { skip: skipRea
     writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nipvs:\n  scheduler: sh\n');
     up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--proxy-config', config]);
     await waitForOutput(up, /kubesvc is up/, 30_000);
-    assert.match(up.output(), /proxy {8}userspace mode on every node/);
+    assert.match(up.output(), /proxy {8}DaemonSet kube-system\/kube-proxy, userspace mode \(set in --proxy-config/);
     kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
     await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
     await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=60s']);

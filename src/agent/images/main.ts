@@ -3,7 +3,7 @@
 // Each kind's module is imported on demand so a process loads only its own
 // server (and only node: modules).
 
-const USAGE = 'usage: main <agnhost|pause|nginx|node-hello|hello-app|kubernetes-bootcamp|echoserver|http-echo|coredns> [args...]\n';
+const USAGE = 'usage: main <agnhost|pause|nginx|node-hello|hello-app|kubernetes-bootcamp|echoserver|http-echo|coredns|kube-proxy> [args...]\n';
 
 async function main(argv: string[]): Promise<void> {
   const [kind, ...args] = argv;
@@ -16,7 +16,8 @@ async function main(argv: string[]): Promise<void> {
     case 'kubernetes-bootcamp': return (await import('./samples.js')).runBootcamp(args);
     case 'echoserver': return (await import('./samples.js')).runEchoserver(args);
     case 'http-echo': return (await import('./samples.js')).runHttpEcho(args);
-    case 'coredns': return (await import('./coredns.js')).runCoreDns(args);
+    case 'coredns': return (await import('./components.js')).runCoreDns(args);
+    case 'kube-proxy': return (await import('./components.js')).runKubeProxy(args);
     default:
       process.stderr.write(kind ? `unknown built-in image kind "${kind}"\n${USAGE}` : USAGE);
       process.exit(2);

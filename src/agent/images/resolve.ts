@@ -11,7 +11,7 @@ export const AGNHOST_SUBCOMMANDS: readonly string[] = ['netexec', 'serve-hostnam
 
 /** The images kubesvc implements or runs with host tools, for messages. */
 export const BUILTIN_IMAGES: readonly string[] = [
-  'agnhost', 'pause', 'nginx', 'node-hello', 'hello-app', 'kubernetes-bootcamp', 'echoserver', 'http-echo', 'serve_hostname', 'coredns',
+  'agnhost', 'pause', 'nginx', 'node-hello', 'hello-app', 'kubernetes-bootcamp', 'echoserver', 'http-echo', 'serve_hostname', 'coredns', 'kube-proxy',
   'busybox', 'alpine', 'debian', 'ubuntu', 'curlimages/curl',
 ];
 
@@ -93,7 +93,7 @@ export function builtinArgv(kind: string, args: string[] = []): string[] {
 
 type Kind =
   | 'agnhost' | 'serve_hostname' | 'pause' | 'nginx' | 'nginx-unprivileged' | 'node-hello' | 'hello-app' | 'kubernetes-bootcamp'
-  | 'echoserver' | 'http-echo' | 'curl' | 'shell' | 'coredns';
+  | 'echoserver' | 'http-echo' | 'curl' | 'shell' | 'coredns' | 'kube-proxy';
 
 const SHELL_IMAGES: Record<string, string[]> = {
   busybox: ['sh'],
@@ -120,6 +120,7 @@ function classify(ref: ImageRef): Kind | undefined {
   if (name === 'echoserver') return 'echoserver';
   if (name === 'http-echo') return 'http-echo';
   if (name === 'coredns') return 'coredns';
+  if (name === 'kube-proxy') return 'kube-proxy';
   if (name === 'curl' && (namespace === 'curlimages' || namespace === 'appropriate')) return 'curl';
   if (SHELL_IMAGES[name]) return 'shell';
   return undefined;
@@ -215,6 +216,12 @@ export function resolveImage(container: ContainerSpecLite): ImagePlan {
       // ENTRYPOINT ["/coredns"]: the built-in is kubesvc's cluster DNS, configured by `kubesvc dns` flags (not a Corefile).
       if (command && base(command[0]) !== 'coredns') return host([...command, ...args]);
       return builtin('coredns', [...(command ? command.slice(1) : []), ...args]);
+    }
+    case 'kube-proxy': {
+      // No ENTRYPOINT; the command is /usr/local/bin/kube-proxy: the built-in is `kubesvc proxy` (kube-proxy's flags).
+      const argv = command ? [...command, ...args] : args;
+      if (argv.length > 0 && base(argv[0]) === 'kube-proxy') return builtin('kube-proxy', argv.slice(1));
+      return command ? host(argv) : builtin('kube-proxy', argv);
     }
     case 'curl': {
       // ENTRYPOINT ["/entrypoint.sh"] (prepends curl to flags), CMD ["curl"]
