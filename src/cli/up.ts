@@ -45,7 +45,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   await ensureKubeProxy(client, dataDir, proxy.configText, proxy.explicit);
   await ensureClusterDns(client, dataDir);
   const nodes: RunningNode[] = [];
-  const noNodes = nodeCount > 0 ? nodePrerequisites() : undefined;
+  const noNodes = nodeCount > 0 ? nodePrerequisites(proxy.running) : undefined;
   const clusterId = clusterIdFor(dataDir);
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
