@@ -1,0 +1,131 @@
+// What Service tutorials walk through, with the real kubectl, curl and dig,
+// on a 1-node and a 3-node `kubesvc up` (default proxy mode): a 3-replica
+// Deployment behind a fixed ClusterIP whose requests reach all three pods, a
+// headless Service resolving to the pod IPs, NodePorts (fixed and allocated)
+// on every node's IP, an ExternalName CNAME, `kubectl expose` of node-hello
+// answered on NodeIP:NodePort, a selector-less Service with hand-made
+// Endpoints, service env vars in a pod created afterwards, session affinity,
+// and `kubectl describe svc` as upstream prints it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
+import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { namespaceSkipReason, onNode } from '../helpers/root.js';
+import { waitFor } from '../helpers/apiserver.js';
+
+const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+
+function skipReason(): string | false {
+  const base = namespaceSkipReason();
+  if (base) return base;
+  if (!['dig', 'iptables-restore'].every((t) => (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, t))))) return 'needs dig and iptables';
+  return false;
+}
+
+for (const nodeCount of [1, 3]) {
+  describe(`Service walkthrough on ${nodeCount} node${nodeCount > 1 ? 's' : ''}`, { skip: skipReason(), timeout: 240_000 }, () => {
+    let dataDir: string;
+    let up: CliProcess;
+    let kubectl: Kubectl;
+    let pods: string[];
+    const nodeIPs = Array.from({ length: nodeCount }, (_, i) => `172.18.0.${i + 2}`);
+    const seen = async (url: string, n = 30) => {
+      const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m 3 ${url} || echo FAILED; echo; done`]);
+      return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
+    };
+    const dig = async (...args: string[]) => (await onNode(dataDir, ['dig', '@10.96.0.10', '+short', ...args])).stdout.trim().split('\n').filter(Boolean).sort();
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), `kubesvc-walk${nodeCount}-`));
+      up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodeCount)]);
+      await waitForOutput(up, /kubesvc is up/, 30_000);
+      kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+      await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
+      await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=90s']);
+      await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=60s']);
+      await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'daemonset/kube-proxy', '--timeout=60s']);
+      pods = (await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
+      await waitFor('the ClusterIP answering', async () => (await seen('http://10.97.1.1/', 3)).every((p) => pods.includes(p)), 30_000);
+    });
+
+    after(async () => {
+      up?.child.kill('SIGINT');
+      await up?.exited;
+      kubectl?.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test('nodes and system pods are listed as on a kubeadm cluster', async () => {
+      const nodes = await kubectl.ok(['get', 'nodes', '-o', 'wide']);
+      for (const ip of nodeIPs) assert.match(nodes, new RegExp(`\\sReady\\s.*\\s${ip.replace(/\./g, '\\.')}\\s`));
+      const system = await kubectl.ok(['get', 'pods', '-n', 'kube-system']);
+      assert.equal((system.match(/^kube-proxy-\S+\s+1\/1\s+Running/gm) ?? []).length, nodeCount);
+      assert.match(system, /^coredns-\S+\s+1\/1\s+Running/m);
+    });
+
+    test('the fixed ClusterIP rotates over all three pods; the headless name resolves to their IPs', async () => {
+      assert.deepEqual(await seen('http://10.97.1.1/'), pods);
+      const ips = (await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].status.podIP}'])).split(' ').sort();
+      assert.deepEqual(await dig('service-headless.default.svc.cluster.local'), ips);
+    });
+
+    test('NodePorts, fixed (30002) and allocated, answer on every node IP', async () => {
+      const allocated = await kubectl.ok(['get', 'svc', 'service-lb', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
+      for (const ip of nodeIPs) {
+        assert.deepEqual(await seen(`http://${ip}:30002/`, 20), pods);
+        assert.ok(pods.includes((await onNode(dataDir, ['curl', '-s', '-m', '3', `http://${ip}:${allocated}/`])).stdout));
+      }
+    });
+
+    test('ExternalName is a CNAME; session affinity keeps one backend', async () => {
+      assert.deepEqual(await dig('service-externalname.default.svc.cluster.local'), ['www.example.com.']);
+      const ip = await kubectl.ok(['get', 'svc', 'service-affinity', '-o', 'jsonpath={.spec.clusterIP}']);
+      assert.equal((await seen(`http://${ip}:8080/`, 10)).length, 1);
+    });
+
+    test('kubectl expose deployment hello-world --type=NodePort: NodeIP:NodePort prints "Hello Kubernetes!"', async () => {
+      await kubectl.ok(['create', 'deployment', 'hello-world', '--image=gcr.io/google-samples/node-hello:1.0', '--port=8080']);
+      await kubectl.ok(['rollout', 'status', 'deployment/hello-world', '--timeout=60s']);
+      await kubectl.ok(['expose', 'deployment', 'hello-world', '--type=NodePort', '--name=example-service']);
+      const port = await kubectl.ok(['get', 'svc', 'example-service', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
+      await waitFor('Hello Kubernetes!', async () => (await onNode(dataDir, ['curl', '-s', '-m', '3', `http://${nodeIPs[nodeCount - 1]}:${port}/`])).stdout === 'Hello Kubernetes!', 20_000);
+    });
+
+    test('a selector-less Service with hand-made Endpoints reaches the address they name', async () => {
+      const target = await kubectl.ok(['get', 'pod', pods[0], '-o', 'jsonpath={.status.podIP}']);
+      const manifest = `apiVersion: v1\nkind: Service\nmetadata: {name: by-hand}\nspec:\n  clusterIP: 10.97.5.5\n  ports: [{port: 80, targetPort: 80}]\n---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: by-hand}\nsubsets:\n- addresses: [{ip: ${target}}]\n  ports: [{port: 80}]\n`;
+      await kubectl.ok(['apply', '-f', '-'], { input: manifest });
+      await waitFor('the mirrored EndpointSlice served', async () => (await onNode(dataDir, ['curl', '-s', '-m', '2', 'http://10.97.5.5/'])).stdout === pods[0], 20_000);
+    });
+
+    test('a pod created after a Service sees its env vars', async () => {
+      await kubectl.ok(['run', 'envcheck', '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/envcheck', '--timeout=60s']);
+      const env = await kubectl.ok(['exec', 'envcheck', '--', 'env']);
+      assert.match(env, /^SERVICE_CLUSTERIP_SERVICE_HOST=10\.97\.1\.1$/m);
+      assert.match(env, /^SERVICE_CLUSTERIP_PORT=tcp:\/\/10\.97\.1\.1:80$/m);
+      assert.match(env, /^KUBERNETES_SERVICE_HOST=10\.96\.0\.1$/m);
+    });
+
+    test('kubectl describe svc reads as upstream prints it', async () => {
+      const d = await kubectl.ok(['describe', 'svc', 'service-nodeport']);
+      for (const line of [
+        /^Name:\s+service-nodeport$/m,
+        /^Namespace:\s+default$/m,
+        /^Selector:\s+app=service-env$/m,
+        /^Type:\s+NodePort$/m,
+        /^IP Family Policy:\s+SingleStack$/m,
+        /^IP Families:\s+IPv4$/m,
+        /^Port:\s+<unset>\s+80\/TCP$/m,
+        /^TargetPort:\s+http\/TCP$/m,
+        /^NodePort:\s+<unset>\s+30002\/TCP$/m,
+        /^Endpoints:\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80$/m,
+        /^Session Affinity:\s+None$/m,
+        /^External Traffic Policy:\s+Cluster$/m,
+      ]) assert.match(d, line);
+    });
+  });
+}
