@@ -2,10 +2,11 @@
 // under `kubesvc up` (needs root), with the cluster's memory.
 // Run: npm run build && npx tsx bench/pods.ts [--replicas 50]
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterIdFor } from '../src/agent/cluster-id.js';
+import { pssMb, rssMb } from './proc.js';
 import { percentile, printTable } from './report.js';
 
 const args = process.argv.slice(2);
@@ -15,21 +16,6 @@ function kubectl(kubeconfig: string, argv: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile('kubectl', ['--kubeconfig', kubeconfig, ...argv], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
   );
-}
-
-/** Proportional set size (shared pages split between sharers), in MB. */
-function pssMb(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /** Pids of the processes inside this cluster's pod network namespaces. */
