@@ -209,7 +209,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
   };
 
-  const udp: UdpSocket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4' });
+  // Replies go to the address a query came from, always an IP: resolve it to itself instead of through dns.lookup
+  // (which send() otherwise calls for every datagram).
+  const family = isIPv6(opts.host) ? 6 : 4;
+  const udp: UdpSocket = createSocket({
+    type: family === 6 ? 'udp6' : 'udp4',
+    lookup: (address: string, _options: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => callback(null, address, family),
+  } as Parameters<typeof createSocket>[0]);
   udp.on('message', (buf, rinfo) => {
     const send = (out: Buffer | undefined) => {
       if (out) udp.send(out, rinfo.port, rinfo.address);
