@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../src/storage/sqlite.js';
+import Database from 'better-sqlite3';
+import { openSqliteStore, StoreFormatError } from '../src/storage/sqlite.js';
 import { CompactedError, KeyExistsError, RevisionConflictError, type WatchEvent } from '../src/storage/store.js';
 
 function tempStore() {
@@ -74,4 +75,27 @@ test('data survives reopening the database', async () => {
   assert.ok(next.modRevision > rev);
   await s2.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a data dir kubesvc cannot use is refused with a clear message, never misread', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubesvc-format-'));
+  try {
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, 'this is not SQLite at all, just some text that is long enough to have a header........');
+    assert.throws(() => openSqliteStore(garbage), (e: Error) => e instanceof StoreFormatError && /is not a kubesvc state database/.test(e.message));
+    const other = join(dir, 'other.db');
+    const db = new Database(other);
+    db.exec('CREATE TABLE users (id INTEGER)');
+    db.close();
+    assert.throws(() => openSqliteStore(other), /an SQLite database but not kubesvc's \(tables: users\)/);
+    const newer = join(dir, 'newer.db');
+    const store = openSqliteStore(newer);
+    await store.close();
+    const raw = new Database(newer);
+    raw.prepare("UPDATE meta SET value = 99 WHERE name = 'format'").run();
+    raw.close();
+    assert.throws(() => openSqliteStore(newer), /written by a newer kubesvc \(data format 99; this version reads 1\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -41,8 +41,33 @@ export interface SqliteStoreOptions {
 
 const prefixEnd = (prefix: string) => prefix + '\uffff';
 
+/** The layout of state.db this code reads and writes; a data dir from a newer kubesvc is refused, not misread. */
+export const storeFormat = 1;
+
+/** A data dir kubesvc cannot use: not a kubesvc database, or written by an incompatible version. */
+export class StoreFormatError extends Error {}
+
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
-  const db = new Database(file);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+  } catch (e) {
+    throw new StoreFormatError(`${file} is not a kubesvc state database (${(e as Error).message}); use another --data-dir or remove it`);
+  }
+  try {
+    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
+    const format = tables.includes('meta') ? db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'format'").get()?.value : undefined;
+    if (tables.length && !tables.includes('log')) {
+      throw new StoreFormatError(`${file} is an SQLite database but not kubesvc's (tables: ${tables.join(', ')}); use another --data-dir`);
+    }
+    if (format !== undefined && format > storeFormat) {
+      throw new StoreFormatError(`${file} was written by a newer kubesvc (data format ${format}; this version reads ${storeFormat}); upgrade kubesvc or use another --data-dir`);
+    }
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9);
   // only a power loss can roll back the last transactions.
@@ -65,6 +90,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted', 0);
+    INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ${storeFormat});
   `);
 
   const historyRevisions = options.historyRevisions ?? 20_000;
