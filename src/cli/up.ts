@@ -37,28 +37,42 @@ export async function upCommand(argv: string[]): Promise<void> {
   const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
   const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
+  /** One progress line per phase as it completes, so a slow start shows where it is. */
+  let last = started;
+  const progress = (what: string) => {
+    const now = performance.now();
+    console.log(`  ✓ ${what} (${Math.round(now - last)} ms)`);
+    last = now;
+  };
   const server = await startApiServerFromFlags(values, '.kubesvc');
+  progress('API server');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would.
   const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc');
-  const controllers = await startControllers(client);
-  await ensureKubeProxy(client, dataDir, proxy.configText, proxy.explicit);
-  await ensureClusterDns(client, dataDir);
   const nodes: RunningNode[] = [];
   const noNodes = nodeCount > 0 ? nodePrerequisites(proxy.running) : undefined;
   const clusterId = clusterIdFor(dataDir);
+  let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
     if (nodes.length) await destroyClusterNetwork(clusterId);
-    await controllers.stop();
+    await controllers?.stop();
     client.close();
     await server.close();
   };
   try {
+    controllers = await startControllers(client);
+    progress('controllers');
+    await ensureKubeProxy(client, dataDir, proxy.configText, proxy.explicit);
+    await ensureClusterDns(client, dataDir);
+    progress('system components (kube-proxy, coredns)');
     if (nodeCount > 0 && !noNodes) {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
-      for (let i = 0; i < nodeCount; i++) nodes.push(await startNode({ client, dataDir, name: nodeName(i) }));
+      for (let i = 0; i < nodeCount; i++) {
+        nodes.push(await startNode({ client, dataDir, name: nodeName(i) }));
+        progress(nodeName(i));
+      }
     }
   } catch (e) {
     await stop();
