@@ -454,3 +454,8 @@ export function loadProxyConfig(yamlText: string | undefined, flags: ProxyFlags 
     configuration: durationsToStrings(cfg, v1alpha1),
   };
 }
+
+/** The rule inputs the kernel modes (iptables, nftables) take from the configuration and the node's addresses. */
+export function kernelRuleContext(config: ProxyConfig, nodePortIPs: string[] | undefined, nodeIPs: string[]) {
+  return { clusterCIDRs: config.clusterCIDRs, nodePortIPs, masqueradeAll: config.masqueradeAll, masqueradeBit: config.masqueradeBit, nodeIPs };
+}

@@ -5,7 +5,10 @@
 // to a service address that had no endpoints (stuck on REJECT) are deleted
 // once it has some. Pure planning plus a runner for the `conntrack` tool.
 import { run, CommandError } from '../net/ip.js';
-import { servicePortKey, type ProxySnapshot, type ServicePortEntry, type SnapshotDiff } from './snapshot.js';
+import { logger } from '../util/log.js';
+import { diffSnapshots, servicePortKey, type ProxySnapshot, type ServicePortEntry, type SnapshotDiff } from './snapshot.js';
+
+const log = logger('proxy');
 
 /** conntrack(8) arguments, one deletion each. */
 export type ConntrackDeletion = string[];
@@ -53,4 +56,12 @@ export async function runConntrackCleanup(deletions: ConntrackDeletion[]): Promi
     }
   }
   return failed;
+}
+
+/** After a kernel mode applied `after` over `before`: deletes the UDP flows that change strands, and says if some could not be. */
+export async function cleanupConntrackAfterSync(before: ProxySnapshot | undefined, after: ProxySnapshot): Promise<void> {
+  const deletions = planConntrackCleanup(diffSnapshots(before, after), before, after);
+  if (!deletions.length) return;
+  const failed = await runConntrackCleanup(deletions);
+  if (failed) log.warn('conntrack cleanup failed for some UDP flows', { failed, of: deletions.length });
 }

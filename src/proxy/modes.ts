@@ -4,7 +4,7 @@
 // mode left in this namespace so switching modes leaves no stale rules.
 import { existsSync } from 'node:fs';
 import { logger } from '../util/log.js';
-import type { ProxyConfig, ProxyMode } from './config.js';
+import { kernelRuleContext, type ProxyConfig, type ProxyMode } from './config.js';
 import { createIptablesProxier, removeIptablesRules } from './iptables/proxier.js';
 import { createNftablesProxier, removeNftablesRules } from './nftables/proxier.js';
 import type { SchedulerName } from './lb/types.js';
@@ -40,6 +40,7 @@ export async function cleanupOtherModes(running: ProxyMode): Promise<void> {
 }
 
 export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler: SchedulerName, ctx: ProxierContext): Proxier {
+  const ruleContext = () => kernelRuleContext(config, ctx.nodePortIPs(), ctx.hostIP() ? [ctx.hostIP()!] : []);
   switch (mode) {
     case 'userspace':
       return createUserspaceProxier({ scheduler, ruleContext: () => ({ podCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs(), hostIP: ctx.hostIP() }) });
@@ -47,25 +48,13 @@ export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler
       return createIptablesProxier({
         syncPeriodMs: config.syncPeriodMs,
         metrics: ctx.metrics,
-        ruleContext: () => ({
-          clusterCIDRs: config.clusterCIDRs,
-          nodePortIPs: ctx.nodePortIPs(),
-          masqueradeAll: config.masqueradeAll,
-          masqueradeBit: config.masqueradeBit,
-          nodeIPs: ctx.hostIP() ? [ctx.hostIP()!] : [],
-        }),
+        ruleContext,
       });
     case 'nftables':
       return createNftablesProxier({
         syncPeriodMs: config.syncPeriodMs,
         metrics: ctx.metrics,
-        ruleContext: () => ({
-          clusterCIDRs: config.clusterCIDRs,
-          nodePortIPs: ctx.nodePortIPs(),
-          masqueradeAll: config.masqueradeAll,
-          masqueradeBit: config.masqueradeBit,
-          nodeIPs: ctx.hostIP() ? [ctx.hostIP()!] : [],
-        }),
+        ruleContext,
       });
     default:
       log.error('mode not implemented', { mode });

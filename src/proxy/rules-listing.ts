@@ -1,7 +1,7 @@
 // `kubesvc proxy rules`: the rules a node's proxy would have for the current
 // services, per mode — a pure function of the snapshot, built by the same
 // functions the proxiers apply, so what is printed is what is programmed.
-import type { ProxyConfig, ProxyMode } from './config.js';
+import { kernelRuleContext, type ProxyConfig, type ProxyMode } from './config.js';
 import { buildIpvsRules, dummyInterface, renderIpsetRestore, renderIpvsadmList, renderIpvsadmRestore } from './ipvs/rules.js';
 import { buildIptablesRules } from './iptables/rules.js';
 import { renderFullRestore } from './iptables/restore.js';
@@ -21,9 +21,7 @@ export function renderRulesListing(mode: ProxyMode, snapshot: ProxySnapshot, ctx
   const { config } = ctx;
   switch (mode) {
     case 'iptables':
-      return renderFullRestore(
-        buildIptablesRules(snapshot, { clusterCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs, masqueradeAll: config.masqueradeAll, masqueradeBit: config.masqueradeBit, nodeIPs: ctx.nodeIPs }),
-      );
+      return renderFullRestore(buildIptablesRules(snapshot, kernelRuleContext(config, ctx.nodePortIPs, ctx.nodeIPs)));
     case 'ipvs': {
       const rules = buildIpvsRules(snapshot, { scheduler: ctx.scheduler, nodePortIPs: ctx.nodePortIPs ?? ctx.nodeIPs, clusterCIDRs: config.clusterCIDRs, masqueradeAll: config.masqueradeAll });
       return [
@@ -41,9 +39,7 @@ export function renderRulesListing(mode: ProxyMode, snapshot: ProxySnapshot, ctx
       ].join('\n');
     }
     case 'nftables':
-      return renderFullTransaction(
-        buildNftablesRules(snapshot, { clusterCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs, masqueradeAll: config.masqueradeAll, masqueradeBit: config.masqueradeBit, nodeIPs: ctx.nodeIPs }),
-      );
+      return renderFullTransaction(buildNftablesRules(snapshot, kernelRuleContext(config, ctx.nodePortIPs, ctx.nodeIPs)));
     case 'userspace':
       throw new Error('the userspace mode redirects to proxy sockets whose ports exist only while it runs: see `iptables-save -t nat` on the node (kubesvc exec)');
     default:

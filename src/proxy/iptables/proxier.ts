@@ -8,10 +8,10 @@
 import { writeFile } from 'node:fs/promises';
 import { run } from '../../net/ip.js';
 import { logger } from '../../util/log.js';
-import { planConntrackCleanup, runConntrackCleanup } from '../conntrack.js';
+import { cleanupConntrackAfterSync } from '../conntrack.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Proxier } from '../server.js';
-import { diffSnapshots, type ProxySnapshot } from '../snapshot.js';
+import type { ProxySnapshot } from '../snapshot.js';
 import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesRuleSet } from './rules.js';
 import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore } from './restore.js';
 
@@ -91,16 +91,13 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
         await ensureJumps();
         lastFull = Date.now();
       }
-      const deletions = planConntrackCleanup(diffSnapshots(appliedSnapshot, snapshot), appliedSnapshot, snapshot);
+      const before = appliedSnapshot;
       applied = ruleSet;
       appliedSnapshot = snapshot;
       const counts = countRules(ruleSet);
       opts.metrics?.iptablesRulesTotal.set({ table: 'nat' }, counts.nat);
       opts.metrics?.iptablesRulesTotal.set({ table: 'filter' }, counts.filter);
-      if (deletions.length) {
-        const failed = await runConntrackCleanup(deletions);
-        if (failed) log.warn('conntrack cleanup failed for some UDP flows', { failed, of: deletions.length });
-      }
+      await cleanupConntrackAfterSync(before, snapshot);
       return { full };
     },
     async stop() {

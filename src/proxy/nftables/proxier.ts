@@ -6,16 +6,13 @@
 // nothing (nft applies all or nothing), is counted and retried in full. UDP
 // flows to removed endpoints are cleared from conntrack.
 import { run } from '../../net/ip.js';
-import { logger } from '../../util/log.js';
-import { planConntrackCleanup, runConntrackCleanup } from '../conntrack.js';
+import { cleanupConntrackAfterSync } from '../conntrack.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Proxier } from '../server.js';
-import { diffSnapshots, type ProxySnapshot } from '../snapshot.js';
+import type { ProxySnapshot } from '../snapshot.js';
 import { kubeProxyTable } from './chain-names.js';
 import { countElements, renderFullTransaction, renderIncrementalTransaction } from './render.js';
 import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from './rules.js';
-
-const log = logger('proxy');
 
 export interface NftablesProxierOptions {
   ruleContext(): NftablesRuleContext;
@@ -66,14 +63,11 @@ export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
         }
       }
       if (full) lastFull = Date.now();
-      const deletions = planConntrackCleanup(diffSnapshots(appliedSnapshot, snapshot), appliedSnapshot, snapshot);
+      const before = appliedSnapshot;
       applied = ruleSet;
       appliedSnapshot = snapshot;
       for (const [set, n] of Object.entries(countElements(ruleSet))) opts.metrics?.nftablesElementsTotal.set({ set }, n);
-      if (deletions.length) {
-        const failed = await runConntrackCleanup(deletions);
-        if (failed) log.warn('conntrack cleanup failed for some UDP flows', { failed, of: deletions.length });
-      }
+      await cleanupConntrackAfterSync(before, snapshot);
       return { full };
     },
     async stop() {
