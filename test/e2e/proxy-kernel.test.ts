@@ -7,82 +7,24 @@
 // upstream names them, and a standalone proxy that removes its rules on stop.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
-import { namespaceSkipReason, onNode, run } from '../helpers/root.js';
+import { answersFrom, namespaceSkipReason, onNode, run } from '../helpers/root.js';
+import { localPolicyServices, manifests, pinnedBackends, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { servicePortPolicyClusterChain } from '../../src/proxy/iptables/chain-names.js';
 
 const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
-function skipReason(tool: string): string | false {
-  const base = namespaceSkipReason();
-  if (base) return base;
-  if (!(process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, tool)))) return `needs ${tool}`;
-  return false;
-}
-
-const manifests = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: pinned}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: pinned}}
-  template:
-    metadata: {labels: {app: pinned}}
-    spec:
-      nodeSelector: {kubernetes.io/hostname: node-1}
-      containers:
-      - name: web
-        image: registry.k8s.io/e2e-test-images/agnhost:2.53
-        args: ["serve-hostname", "--http", "--port", "80"]
-        ports: [{containerPort: 80}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: udp-env}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: udp-env}}
-  template:
-    metadata: {labels: {app: udp-env}}
-    spec:
-      containers:
-      - name: udp
-        image: registry.k8s.io/e2e-test-images/agnhost:2.53
-        args: ["serve-hostname", "--udp", "--http=false", "--port", "9376"]
-        ports: [{containerPort: 9376, protocol: UDP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: udp-svc}
-spec:
-  clusterIP: 10.97.3.3
-  selector: {app: udp-env}
-  ports: [{port: 53, protocol: UDP, targetPort: 9376}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: etp-local}
-spec:
-  type: LoadBalancer
-  externalTrafficPolicy: Local
-  selector: {app: pinned}
-  ports: [{port: 80, nodePort: 30080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: itp-local}
-spec:
-  clusterIP: 10.97.2.2
-  internalTrafficPolicy: Local
-  selector: {app: pinned}
-  ports: [{port: 80}]
----
+/** The pinned backends with their Local-policy services, UDP backends, and a service with an external IP. */
+const extras = manifests(
+  pinnedBackends,
+  localPolicyServices,
+  udpBackends,
+  `
 apiVersion: v1
 kind: Service
 metadata: {name: external-ip}
@@ -90,7 +32,11 @@ spec:
   selector: {app: service-env}
   externalIPs: [172.18.100.1]
   ports: [{port: 8080, targetPort: 80}]
-`;
+`,
+);
+
+const skipReason = (tool: string) => namespaceSkipReason([tool]);
+
 
 const node1 = '172.18.0.2';
 const node2 = '172.18.0.3';
@@ -105,10 +51,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
 
     /** Distinct answers (FAILED for a failed request) over n requests made from a node (negative checks use a short timeout: DROP never answers). */
     // 30 requests: the kernel picks at random, and missing one of three backends in 30 tries has odds of 1 in 60,000.
-    const seen = async (url: string, n = 30, node = 'node-1', timeout = 3) => {
-      const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m ${timeout} ${url} || echo FAILED; echo; done`], node);
-      return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
-    };
+    const seen = (url: string, n = 30, node = 'node-1', timeout = 3) => answersFrom(dataDir, url, { n, node, timeout });
     const podsOf = async (app: string) => (await kubectl.ok(['get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
 
     before(async () => {
@@ -117,7 +60,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
       await waitForOutput(up, /kubesvc is up/, 30_000);
       assert.match(up.output(), new RegExp(`proxy {8}DaemonSet kube-system/kube-proxy, ${mode} mode`));
       kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
-      await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: manifests });
+      await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: extras });
       for (const d of ['service-env', 'pinned', 'udp-env']) await kubectl.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
       await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=60s']);
       envPods = await podsOf('service-env');

@@ -14,12 +14,7 @@ import { waitFor } from '../helpers/apiserver.js';
 
 const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
-function skipReason(): string | false {
-  const base = namespaceSkipReason();
-  if (base) return base;
-  if (!['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].some((p) => existsSync(p))) return 'needs iptables (Debian package iptables)';
-  return false;
-}
+const skipReason = () => namespaceSkipReason(['iptables-restore']);
 
 test('up --proxy-config refuses a bad configuration with kube-proxy\'s message and starts nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubesvc-badproxy-'));

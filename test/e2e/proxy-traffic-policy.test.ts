@@ -5,56 +5,17 @@
 // and internalTrafficPolicy: Local keeps cluster-IP traffic on the node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
-import { namespaceSkipReason, onNode } from '../helpers/root.js';
+import { answersFrom, namespaceSkipReason, onNode } from '../helpers/root.js';
+import { localPolicyServices, manifests, pinnedBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
 
-function skipReason(): string | false {
-  const base = namespaceSkipReason();
-  if (base) return base;
-  if (!['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].some((p) => existsSync(p))) return 'needs iptables (Debian package iptables)';
-  return false;
-}
+const skipReason = () => namespaceSkipReason(['iptables-restore']);
 
-const manifests = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: pinned}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: pinned}}
-  template:
-    metadata: {labels: {app: pinned}}
-    spec:
-      nodeSelector: {kubernetes.io/hostname: node-1}
-      containers:
-      - name: web
-        image: registry.k8s.io/e2e-test-images/agnhost:2.53
-        args: ["serve-hostname", "--http", "--port", "80"]
-        ports: [{containerPort: 80}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: etp-local}
-spec:
-  type: LoadBalancer
-  externalTrafficPolicy: Local
-  selector: {app: pinned}
-  ports: [{port: 80, nodePort: 30080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: itp-local}
-spec:
-  clusterIP: 10.97.2.2
-  internalTrafficPolicy: Local
-  selector: {app: pinned}
-  ports: [{port: 80}]
-`;
 
 const node1 = '172.18.0.2';
 const node2 = '172.18.0.3';
@@ -67,17 +28,14 @@ describe('traffic policies across two nodes (userspace proxy)', { skip: skipReas
   let healthPort: string;
 
   /** Distinct answers (or FAILED) over n requests from a node. */
-  const seen = async (node: string, url: string, n = 8) => {
-    const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m 3 ${url} || echo FAILED; echo; done`], node);
-    return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
-  };
+  const seen = (node: string, url: string, n = 8) => answersFrom(dataDir, url, { n, node });
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-policy-'));
     up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2', '--proxy-mode', 'userspace']);
     await waitForOutput(up, /kubesvc is up/, 30_000);
     kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
-    await kubectl.ok(['apply', '-f', '-'], { input: manifests });
+    await kubectl.ok(['apply', '-f', '-'], { input: manifests(pinnedBackends, localPolicyServices) });
     await kubectl.ok(['rollout', 'status', 'deployment/pinned', '--timeout=60s']);
     pods = (await kubectl.ok(['get', 'pods', '-l', 'app=pinned', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
     healthPort = await kubectl.ok(['get', 'svc', 'etp-local', '-o', 'jsonpath={.spec.healthCheckNodePort}']);

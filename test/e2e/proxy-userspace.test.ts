@@ -5,48 +5,24 @@
 // node namespace; a standalone `kubesvc proxy` removes its rules when it stops.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
-import { namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
+import { answersFrom, namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
+import { manifests, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
 
 const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
-function skipReason(): string | false {
-  const base = namespaceSkipReason();
-  if (base) return base;
-  if (!['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].some((p) => existsSync(p))) return 'needs iptables (Debian package iptables)';
-  return false;
-}
+const skipReason = () => namespaceSkipReason(['iptables-restore']);
 
 
 /** Three UDP serve-hostname backends behind a UDP service, and a service whose selector matches nothing. */
-const udpAndEmpty = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: udp-env}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: udp-env}}
-  template:
-    metadata: {labels: {app: udp-env}}
-    spec:
-      containers:
-      - name: udp
-        image: registry.k8s.io/e2e-test-images/agnhost:2.53
-        args: ["serve-hostname", "--udp", "--http=false", "--port", "9376"]
-        ports: [{containerPort: 9376, protocol: UDP, name: dns-ish}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: udp-svc}
-spec:
-  selector: {app: udp-env}
-  ports: [{port: 53, protocol: UDP, targetPort: dns-ish}]
----
+const udpAndEmpty = manifests(
+  udpBackends,
+  `
 apiVersion: v1
 kind: Service
 metadata: {name: no-endpoints}
@@ -54,7 +30,8 @@ spec:
   clusterIP: 10.97.1.9
   selector: {app: nothing-matches}
   ports: [{port: 80}]
-`;
+`,
+);
 
 describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_000 }, () => {
   let dataDir: string;
@@ -84,10 +61,7 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
   });
 
   /** Distinct answers over n requests, made in one `kubesvc exec` (each exec starts a process). */
-  const seen = async (url: string, n = 12) => {
-    const out = await onNode(['sh', '-c', `for i in $(seq ${n}); do curl -s -m 3 ${url}; echo; done`]);
-    return [...new Set(out.stdout.trim().split('\n'))].sort();
-  };
+  const seen = (url: string, n = 12) => answersFrom(dataDir, url, { n });
 
   test('ClusterIP from the node reaches every backend', async () => {
     assert.deepEqual(await seen('http://10.97.1.1/'), podNames);

@@ -8,22 +8,17 @@
 // and `kubectl describe svc` as upstream prints it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
-import { namespaceSkipReason, onNode } from '../helpers/root.js';
+import { answersFrom, namespaceSkipReason, onNode } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 
 const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
-function skipReason(): string | false {
-  const base = namespaceSkipReason();
-  if (base) return base;
-  if (!['dig', 'iptables-restore'].every((t) => (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, t))))) return 'needs dig and iptables';
-  return false;
-}
+const skipReason = () => namespaceSkipReason(['dig', 'iptables-restore']);
 
 for (const nodeCount of [1, 3]) {
   describe(`Service walkthrough on ${nodeCount} node${nodeCount > 1 ? 's' : ''}`, { skip: skipReason(), timeout: 240_000 }, () => {
@@ -32,10 +27,7 @@ for (const nodeCount of [1, 3]) {
     let kubectl: Kubectl;
     let pods: string[];
     const nodeIPs = Array.from({ length: nodeCount }, (_, i) => `172.18.0.${i + 2}`);
-    const seen = async (url: string, n = 30) => {
-      const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m 3 ${url} || echo FAILED; echo; done`]);
-      return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
-    };
+    const seen = (url: string, n = 30) => answersFrom(dataDir, url, { n });
     const dig = async (...args: string[]) => (await onNode(dataDir, ['dig', '@10.96.0.10', '+short', ...args])).stdout.trim().split('\n').filter(Boolean).sort();
 
     before(async () => {

@@ -33,3 +33,10 @@ export function namespaceSkipReason(tools: string[] = []): string | false {
 export function onNode(dataDir: string, args: string[], node = 'node-1'): Promise<RunResult> {
   return run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'exec', '--data-dir', dataDir, '--node', node, '--', ...args]);
 }
+
+/** Distinct answers (FAILED for a failed request) to n curl requests made from a node in one shell. */
+export async function answersFrom(dataDir: string, url: string, opts: { n?: number; node?: string; timeout?: number } = {}): Promise<string[]> {
+  const { n = 12, node = 'node-1', timeout = 3 } = opts;
+  const out = await onNode(dataDir, ['sh', '-c', `for i in $(seq ${n}); do curl -s -m ${timeout} ${url} || echo FAILED; echo; done`], node);
+  return [...new Set(out.stdout.trim().split('\n').filter(Boolean))].sort();
+}
