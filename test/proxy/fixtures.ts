@@ -66,3 +66,57 @@ export function slice(
     })),
   } as EndpointSlice;
 }
+
+// ---- upstream's kube-proxy test scenario, shared by the iptables and nftables golden tests ----
+
+/** The node upstream's fake proxier runs on. */
+export const upstreamTestNode = 'test-node';
+export const p80 = (nodePort?: number): PortSpec[] => [{ name: 'p80', port: 80, ...(nodePort ? { nodePort } : {}) }];
+export const lbStatus = (...ips: string[]) => ({ loadBalancer: { ingress: ips.map((ip) => ({ ip })) } });
+export const endpoints = (ns: string, name: string, eps: EpSpec[], ports: { name?: string; port: number; protocol?: string }[] = [{ name: 'p80', port: 80 }]) =>
+  slice(ns, `${name}-1`, name, ports, eps);
+
+/**
+ * upstream's TestOverallIPTablesRules / TestOverallNFTablesRules services: ClusterIP, LoadBalancer with Local
+ * policy and no local endpoint, NodePort, external IP, LoadBalancer with source ranges and ClientIP affinity,
+ * no endpoints.
+ */
+export const overallServices = () => [
+  svc('ns1', 'svc1', p80(), { clusterIP: '172.30.0.41' }),
+  svc(
+    'ns2',
+    'svc2',
+    p80(3001),
+    { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '172.30.0.42', externalIPs: ['192.168.99.22'], healthCheckNodePort: 30000 },
+    {},
+    lbStatus('1.2.3.4'),
+  ),
+  svc('ns3', 'svc3', p80(3003), { type: 'NodePort', clusterIP: '172.30.0.43' }),
+  svc('ns4', 'svc4', p80(), { type: 'NodePort', clusterIP: '172.30.0.44', externalIPs: ['192.168.99.33'] }),
+  svc(
+    'ns5',
+    'svc5',
+    p80(3002),
+    {
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Cluster',
+      clusterIP: '172.30.0.45',
+      healthCheckNodePort: 30000,
+      loadBalancerSourceRanges: [' 203.0.113.0/25'],
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+    },
+    {},
+    lbStatus('5.6.7.8'),
+  ),
+  svc('ns6', 'svc6', p80(), { clusterIP: '172.30.0.46' }),
+];
+
+/** Their endpoints; ns4's can be replaced (one of them is local by default). */
+export const overallSlices = (ns4: EpSpec[] = [{ ip: '10.180.0.4' }, { ip: '10.180.0.5', node: upstreamTestNode }]) => [
+  endpoints('ns1', 'svc1', [{ ip: '10.180.0.1' }]),
+  endpoints('ns2', 'svc2', [{ ip: '10.180.0.2' }]), // not on this node
+  endpoints('ns3', 'svc3', [{ ip: '10.180.0.3' }]),
+  endpoints('ns4', 'svc4', ns4),
+  endpoints('ns5', 'svc5', [{ ip: '10.180.0.3' }]),
+];

@@ -17,16 +17,13 @@ import {
 } from '../../src/proxy/iptables/chain-names.js';
 import { buildIptablesRules, jumpRules, probability, type IptablesRuleContext, type IptablesRuleSet } from '../../src/proxy/iptables/rules.js';
 import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore } from '../../src/proxy/iptables/restore.js';
-import { slice, svc, type EpSpec } from './fixtures.js';
+import { endpoints, lbStatus, overallServices, overallSlices, p80, slice, svc, upstreamTestNode } from './fixtures.js';
 
-const node = 'test-node';
+const node = upstreamTestNode;
 /** upstream's fake proxier: ClusterCIDR detector 10.0.0.0/8, nfacct counters present, no --random-fully. */
 const upstreamContext: IptablesRuleContext = { clusterCIDRs: ['10.0.0.0/8'], nfacct: true, randomFully: false };
 const context: IptablesRuleContext = { clusterCIDRs: ['10.0.0.0/8'] };
 
-const p80 = (nodePort?: number) => [{ name: 'p80', port: 80, ...(nodePort ? { nodePort } : {}) }];
-const lbStatus = (...ips: string[]) => ({ loadBalancer: { ingress: ips.map((ip) => ({ ip })) } });
-const endpoints = (ns: string, name: string, eps: EpSpec[], ports = [{ name: 'p80', port: 80 }]) => slice(ns, `${name}-1`, name, ports, eps);
 
 /** The rule lines of one table of a payload, without declarations. */
 function tableRules(payload: string, table: 'filter' | 'nat'): string[] {
@@ -73,43 +70,6 @@ test('probabilities print as Go %0.10f of 1/n, ties to even', () => {
 
 // upstream TestOverallIPTablesRules: ClusterIP, LoadBalancer with Local policy and no local endpoint,
 // NodePort, external IP, LoadBalancer with source ranges and ClientIP affinity, no endpoints.
-const overallServices = () => [
-  svc('ns1', 'svc1', p80(), { clusterIP: '172.30.0.41' }),
-  svc(
-    'ns2',
-    'svc2',
-    p80(3001),
-    { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '172.30.0.42', externalIPs: ['192.168.99.22'], healthCheckNodePort: 30000 },
-    {},
-    lbStatus('1.2.3.4'),
-  ),
-  svc('ns3', 'svc3', p80(3003), { type: 'NodePort', clusterIP: '172.30.0.43' }),
-  svc('ns4', 'svc4', p80(), { type: 'NodePort', clusterIP: '172.30.0.44', externalIPs: ['192.168.99.33'] }),
-  svc(
-    'ns5',
-    'svc5',
-    p80(3002),
-    {
-      type: 'LoadBalancer',
-      externalTrafficPolicy: 'Cluster',
-      clusterIP: '172.30.0.45',
-      healthCheckNodePort: 30000,
-      loadBalancerSourceRanges: [' 203.0.113.0/25'],
-      sessionAffinity: 'ClientIP',
-      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
-    },
-    {},
-    lbStatus('5.6.7.8'),
-  ),
-  svc('ns6', 'svc6', p80(), { clusterIP: '172.30.0.46' }),
-];
-const overallSlices = (ns4 = [{ ip: '10.180.0.4' }, { ip: '10.180.0.5', node }]) => [
-  endpoints('ns1', 'svc1', [{ ip: '10.180.0.1' }]),
-  endpoints('ns2', 'svc2', [{ ip: '10.180.0.2' }]), // not on this node
-  endpoints('ns3', 'svc3', [{ ip: '10.180.0.3' }]),
-  endpoints('ns4', 'svc4', ns4),
-  endpoints('ns5', 'svc5', [{ ip: '10.180.0.3' }]),
-];
 
 // Line for line upstream's expected text (which it compares sorted), in the order syncProxyRules writes it.
 const overallGolden = `*filter

@@ -30,18 +30,14 @@ import {
   renderIncrementalTransaction,
   staleServiceChains,
 } from '../../src/proxy/nftables/render.js';
-import { slice, svc, type EpSpec, type PortSpec } from './fixtures.js';
+import { endpoints, lbStatus, overallServices, overallSlices, slice, svc, upstreamTestNode, type PortSpec } from './fixtures.js';
 
-const node = 'test-node';
+const node = upstreamTestNode;
 const T = 'ip kube-proxy';
 /** upstream's fake proxier: pod CIDR 10.0.0.0/8, service CIDR 172.30.0.0/16, node ports on 192.168.0.2. */
 const upstreamContext: NftablesRuleContext = { clusterCIDRs: ['10.0.0.0/8'], serviceCIDRs: ['172.30.0.0/16'], nodePortIPs: ['192.168.0.2'], nodeIPs: ['192.168.0.2'] };
 const context: NftablesRuleContext = { clusterCIDRs: ['10.244.0.0/16'], serviceCIDRs: ['10.96.0.0/16'] };
 
-const p80 = (nodePort?: number): PortSpec[] => [{ name: 'p80', port: 80, ...(nodePort ? { nodePort } : {}) }];
-const lbStatus = (...ips: string[]) => ({ loadBalancer: { ingress: ips.map((ip) => ({ ip })) } });
-const endpoints = (ns: string, name: string, eps: EpSpec[], ports: { name?: string; port: number; protocol?: string }[] = [{ name: 'p80', port: 80 }]) =>
-  slice(ns, `${name}-1`, name, ports, eps);
 
 const declare = (chain: string) => [`add chain ${T} ${chain}`, `flush chain ${T} ${chain}`];
 const rule = (chain: string, body: string) => `add rule ${T} ${chain} ${body}`;
@@ -237,43 +233,6 @@ test('node ports on every local address: no nodeport-ips set (added and deleted)
 
 // upstream TestOverallNFTablesRules: ClusterIP, LoadBalancer with Local policy and no local endpoint, NodePort,
 // external IP with a local endpoint, LoadBalancer with source ranges and ClientIP affinity, no endpoints.
-const overallServices = () => [
-  svc('ns1', 'svc1', p80(), { clusterIP: '172.30.0.41' }),
-  svc(
-    'ns2',
-    'svc2',
-    p80(3001),
-    { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '172.30.0.42', externalIPs: ['192.168.99.22'], healthCheckNodePort: 30000 },
-    {},
-    lbStatus('1.2.3.4'),
-  ),
-  svc('ns3', 'svc3', p80(3003), { type: 'NodePort', clusterIP: '172.30.0.43' }),
-  svc('ns4', 'svc4', p80(), { type: 'NodePort', clusterIP: '172.30.0.44', externalIPs: ['192.168.99.33'] }),
-  svc(
-    'ns5',
-    'svc5',
-    p80(3002),
-    {
-      type: 'LoadBalancer',
-      externalTrafficPolicy: 'Cluster',
-      clusterIP: '172.30.0.45',
-      healthCheckNodePort: 30000,
-      loadBalancerSourceRanges: [' 203.0.113.0/25'],
-      sessionAffinity: 'ClientIP',
-      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
-    },
-    {},
-    lbStatus('5.6.7.8'),
-  ),
-  svc('ns6', 'svc6', p80(), { clusterIP: '172.30.0.46' }),
-];
-const overallSlices = (ns4: EpSpec[] = [{ ip: '10.180.0.4' }, { ip: '10.180.0.5', node }]) => [
-  endpoints('ns1', 'svc1', [{ ip: '10.180.0.1' }]),
-  endpoints('ns2', 'svc2', [{ ip: '10.180.0.2' }]), // not on this node
-  endpoints('ns3', 'svc3', [{ ip: '10.180.0.3' }]),
-  endpoints('ns4', 'svc4', ns4),
-  endpoints('ns5', 'svc5', [{ ip: '10.180.0.3' }]),
-];
 
 const svc1 = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
 const svc1ep = 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80';
