@@ -5,7 +5,9 @@
 //
 // Naming (interface names are per namespace, so they never clash with the
 // host's or another cluster's and stay well under 15 chars):
-//   ksvc-<cid>-net              cluster net: bridge br0 (no address), uplinks n<index>
+//   ksvc-<cid>-net              cluster net: bridge br0 172.18.0.1/16 (the control plane's
+//                               address: the API's in-cluster endpoint), uplinks n<index>,
+//                               routes to every node's pod CIDR (replies to pods)
 //   ksvc-<cid>-n<index>         node: lo, eth0 172.18.0.(index+2)/16 (peer n<index> on br0),
 //                               cbr0 10.244.(index).1/24, veth<hash> per pod on cbr0
 //   ksvc-<cid>-n<index>-p<hash> pod: lo, eth0 (peer veth<hash> in the node), default via .1
@@ -39,6 +41,8 @@ export const NODE_NETWORK_CIDR = '172.18.0.0/16';
 export const CLUSTER_POD_CIDR = '10.244.0.0/16';
 /** Node index limit: node IP 172.18.0.(index+2) must stay below .255. */
 export const MAX_NODE_INDEX = 252;
+/** The control plane's address on the node network (br0 in the cluster net namespace); nodes start at .2. */
+export const CONTROL_PLANE_IP = '172.18.0.1';
 /** Where a cluster's owner marker lives (`<clusterId>.pid`: "<pid> <process start time>"). */
 export const RUN_DIR = '/run/kubesvc';
 /**
@@ -130,9 +134,14 @@ export function macForIPv4(ip: string): string {
 
 // --- plans (pure) ---------------------------------------------------------------
 
-/** Lines for the cluster net namespace: a plain L2 switch, no address. */
+/** Lines for the cluster net namespace: the switch between the nodes, carrying the control plane's address. */
 export function planClusterNetwork(): string[] {
-  return ['link set lo up', `link add ${CLUSTER_BRIDGE} type bridge`, `link set ${CLUSTER_BRIDGE} up`];
+  return [
+    'link set lo up',
+    `link add ${CLUSTER_BRIDGE} type bridge`,
+    `addr add ${CONTROL_PLANE_IP}/${parseCIDR(NODE_NETWORK_CIDR).prefix} dev ${CLUSTER_BRIDGE}`,
+    `link set ${CLUSTER_BRIDGE} up`,
+  ];
 }
 
 /** Lines for the cluster net namespace: the node's veth, its node end created straight inside the node namespace. */
@@ -233,6 +242,7 @@ export function planPeerRoutes(
   current: readonly RouteEntry[],
   peers: NodeNetworkConfig['peers'],
   self: { podCIDR: string; nodeIP: string },
+  dev = NODE_IF,
 ): string[] {
   const nodeNet = parseCIDR(NODE_NETWORK_CIDR);
   const desired = new Map<string, string>();
@@ -254,9 +264,36 @@ export function planPeerRoutes(
     if (!desired.has(dst)) lines.push(`route del ${dst} proto ${ROUTE_PROTO}`);
   }
   for (const [dst, via] of [...desired].sort(([a], [b]) => a.localeCompare(b))) {
-    if (have.get(dst) !== via) lines.push(`route replace ${dst} via ${via} dev ${NODE_IF} proto ${ROUTE_PROTO}`);
+    if (have.get(dst) !== via) lines.push(`route replace ${dst} via ${via} dev ${dev} proto ${ROUTE_PROTO}`);
   }
   return lines;
+}
+
+/** Brings a namespace's peer routes (those with our protocol) to exactly `peers`. */
+async function applyPeerRoutes(netns: string, peers: NodeNetworkConfig['peers'], self: { podCIDR: string; nodeIP: string }, dev: string) {
+  const current = await ipJson<RouteEntry>(['route', 'show', 'proto', String(ROUTE_PROTO)], netns);
+  await ipBatch(planPeerRoutes(current, peers, self, dev), netns);
+}
+
+/**
+ * The cluster net namespace's routes to the nodes' pod CIDRs, so the control
+ * plane's address can answer pods (a pod reaching the API through the
+ * `kubernetes` Service keeps its own source address). Same shape as a node's
+ * setPeers, for syncPeerRoutes; the namespace has no pod CIDR of its own.
+ */
+export function clusterNetworkRoutes(clusterId: string): Pick<NodeNetwork, 'podCIDR' | 'setPeers'> {
+  const netns = clusterNetnsName(clusterId);
+  const self = { podCIDR: '', nodeIP: CONTROL_PLANE_IP };
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    podCIDR: '',
+    setPeers(peers) {
+      planPeerRoutes([], peers, self, CLUSTER_BRIDGE); // reject bad input before queueing
+      const op = queue.then(() => applyPeerRoutes(netns, peers, self, CLUSTER_BRIDGE));
+      queue = op.catch(() => {});
+      return op;
+    },
+  };
 }
 
 /** Who created a cluster's network: a pid and that process's start time (guards against pid reuse). */
@@ -575,8 +612,7 @@ function nodeNetworkHandle(cfg: NodeNetworkConfig, netns: string, nodeIP: string
       const op = peerOp.then(
         async () => {
           alive('setPeers');
-          const current = await ipJson<RouteEntry>(['route', 'show', 'proto', String(ROUTE_PROTO)], netns);
-          await ipBatch(planPeerRoutes(current, peers, self), netns);
+          await applyPeerRoutes(netns, peers, self, NODE_IF);
         },
       );
       peerOp = op.catch(() => {});

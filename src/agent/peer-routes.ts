@@ -1,5 +1,6 @@
 // Keeps a node's routes to the other nodes' pod CIDRs in step with the Node
 // objects (spec.podCIDR + InternalIP), the way a simple host-gw CNI does.
+// The cluster net namespace (the control plane's address) keeps them too.
 import type { Node } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 import { resourceTypes, type Client } from '../client/client.js';
@@ -9,7 +10,7 @@ import type { NodeNetwork } from './contracts.js';
 
 const log = logger('kubelet');
 
-export async function syncPeerRoutes(client: Client, network: NodeNetwork): Promise<{ stop(): void }> {
+export async function syncPeerRoutes(client: Client, network: Pick<NodeNetwork, 'podCIDR' | 'setPeers'>): Promise<{ stop(): void }> {
   const nodes = createInformer<Node & KubeObject>(client.resource(resourceTypes.nodes));
   let last = '';
   let running = Promise.resolve();

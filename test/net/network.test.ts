@@ -9,12 +9,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { NodeNetwork, PodSandbox } from '../../src/agent/contracts.js';
 import {
+  CONTROL_PLANE_IP,
   RUN_DIR,
   ROUTE_PROTO,
   cleanupAllStale,
   cleanupStale,
   clusterIdOfNetns,
   clusterNetnsName,
+  clusterNetworkRoutes,
   clusterNetnsPrefix,
   createNodeNetwork,
   destroyClusterNetwork,
@@ -29,6 +31,7 @@ import {
   readClusterMarker,
 } from '../../src/agent/network.js';
 import { execInNetns, ip, ipJson, listNetns, netnsExecArgv, netnsPids } from '../../src/net/ip.js';
+import { listenInNetns } from '../../src/net/listen-in-netns.js';
 import { cidrContains, parseCIDR, parseIPv4 } from '../../src/net/pod-ips.js';
 
 // --- pure parts: no root needed ---------------------------------------------------
@@ -319,6 +322,26 @@ describe('node network in namespaces', () => {
     await node0.setPeers([{ podCIDR: '10.244.1.0/24', nodeIP: '172.18.0.3' }]);
     assertEchoed(await echoFrom(pods.a.netns, [pods.c.ip]), pods.a.ip);
     await assert.rejects(node0.setPeers([{ podCIDR: 'nonsense', nodeIP: '172.18.0.3' }]), /invalid CIDR/);
+  });
+
+  test('the control plane address: a socket of this process bound in the cluster net namespace answers pods of every node', async (t) => {
+    if (skip(t)) return;
+    const listener = await listenInNetns(clusterNetnsName(CID), CONTROL_PLANE_IP, ECHO_PORT);
+    t.after(() => listener.close());
+    listener.on('connection', (c) => c.once('data', (d) => c.end(`${c.remoteAddress}|${d}`)));
+    await assert.rejects(listenInNetns(clusterNetnsName(CID), CONTROL_PLANE_IP, ECHO_PORT), /already in use/);
+    const routes = clusterNetworkRoutes(CID);
+    await routes.setPeers([
+      { podCIDR: '10.244.0.0/24', nodeIP: '172.18.0.2' },
+      { podCIDR: '10.244.1.0/24', nodeIP: '172.18.0.3' },
+    ]);
+    // Pods keep their own source address (no NAT): the replies need the routes back.
+    assertEchoed(await echoFrom(pods.a.netns, [CONTROL_PLANE_IP]), pods.a.ip);
+    assertEchoed(await echoFrom(pods.d.netns, [CONTROL_PLANE_IP]), pods.d.ip);
+    assertEchoed(await echoFrom(node1.netns, [CONTROL_PLANE_IP]), node1.nodeIP);
+    await routes.setPeers([{ podCIDR: '10.244.0.0/24', nodeIP: '172.18.0.2' }]);
+    const noRoute = await echoFrom(pods.d.netns, [CONTROL_PLANE_IP], 500);
+    assert.ok(noRoute[0]?.error, `without a route back pod D gets no answer, got ${JSON.stringify(noRoute)}`);
   });
 
   test('the host namespace has no route, address or link of the cluster', async (t) => {
