@@ -2,6 +2,8 @@
 // discovery, OpenAPI) and resource requests, on loopback TCP and on a unix
 // socket for agents inside network namespaces.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -46,6 +48,11 @@ export interface RunningApiServer {
   /** host:port the TCP listener got (port 0 → the chosen port). */
   address: string;
   port: number;
+  /**
+   * Serves the API over TLS on connections accepted by `listener` (a socket
+   * bound elsewhere, e.g. inside the cluster network); closed with the server.
+   */
+  serveTls(listener: NetServer, creds: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +130,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(req, socket, head, ctx);
 
   const servers: Server[] = [];
+  /** Sockets bound elsewhere whose connections servers[] take (serveTls). */
+  const listeners: NetServer[] = [];
   const listen = (server: Server, target: { port: number; host: string } | string) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -152,9 +161,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   return {
     address,
     port,
+    serveTls(listener, creds) {
+      const tls = createHttpsServer(creds, handler);
+      tls.on('upgrade', upgrade);
+      tls.keepAliveTimeout = 65_000;
+      listener.on('connection', (socket) => tls.emit('connection', socket));
+      servers.push(tls);
+      listeners.push(listener);
+    },
     async close() {
       for (const res of watch.active) res.end();
       closeUpgrades(ctx);
+      for (const l of listeners) l.close();
       await Promise.all(
         servers.map(
           (s) =>

@@ -1,0 +1,106 @@
+// The API as the cluster sees it, without namespaces: the data dir's CA and
+// serving certificate, the API served over TLS on a socket handed to it
+// (real kubectl trusting the CA), and the `kubernetes` Endpoints and
+// EndpointSlice the API server publishes and withdraws.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reconcileKubernetesEndpoints } from '../src/apiserver/endpoint-reconciler.js';
+import { apiServerNames, ensureServingCert, type ServingCert } from '../src/apiserver/serving-cert.js';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { kubectlFor } from './helpers/kubectl.js';
+
+describe('serving certificate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubesvc-pki-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const names = apiServerNames('cluster.local', '10.96.0.1', ['172.18.0.1']);
+
+  test('a CA "kubernetes" signs "kube-apiserver" for the names pods use; made once, again when the names change', async () => {
+    const first = await ensureServingCert(dir, names);
+    const ca = new X509Certificate(first.caCert);
+    const serving = new X509Certificate(first.cert);
+    assert.equal(ca.subject, 'CN=kubernetes');
+    assert.equal(ca.ca, true);
+    assert.equal(serving.subject, 'CN=kube-apiserver');
+    assert.ok(serving.checkIssued(ca) && serving.verify(ca.publicKey), 'signed by the CA');
+    assert.ok(serving.checkPrivateKey(createPrivateKey(first.key)));
+    for (const n of ['DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local', 'IP Address:10.96.0.1', 'IP Address:172.18.0.1']) {
+      assert.ok(serving.subjectAltName?.split(', ').includes(n), `${n} in ${serving.subjectAltName}`);
+    }
+    assert.equal(readFileSync(join(dir, 'pki/ca.crt'), 'utf8'), first.caCert);
+    assert.deepEqual(await ensureServingCert(dir, names), first, 'kept as it is');
+    const moved = await ensureServingCert(dir, apiServerNames('cluster.local', '10.100.0.1', ['172.18.0.1']));
+    assert.equal(moved.caCert, first.caCert, 'the CA stays');
+    assert.notEqual(moved.cert, first.cert);
+    assert.ok(new X509Certificate(moved.cert).subjectAltName?.includes('IP Address:10.100.0.1'));
+  });
+});
+
+describe('API over TLS and the kubernetes endpoints', () => {
+  let api: TestApiServer;
+  let creds: ServingCert;
+  let listener: Server;
+  let tlsPort = 0;
+
+  before(async () => {
+    api = await startTestApiServer();
+    creds = await ensureServingCert(api.dataDir, apiServerNames('cluster.local', '10.96.0.1', []));
+    listener = createServer();
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    tlsPort = (listener.address() as AddressInfo).port;
+    api.server.http.serveTls(listener, creds);
+  });
+  after(() => api.stop());
+
+  test('https with the CA: /version, and kubectl through a kubeconfig naming the CA', async () => {
+    const body = await new Promise<string>((resolve, reject) =>
+      get({ host: '127.0.0.1', port: tlsPort, path: '/version', ca: creds.caCert, servername: 'kubernetes.default.svc' }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(text));
+      }).on('error', reject),
+    );
+    assert.equal(JSON.parse(body).minor, '32');
+    const kubeconfig = join(api.dataDir, 'tls-kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      readFileSync(api.server.kubeconfigPath, 'utf8').replace(/( *)server: .*/, `$1server: https://127.0.0.1:${tlsPort}\n$1certificate-authority: ${join(api.dataDir, 'pki/ca.crt')}`),
+    );
+    const kubectl = kubectlFor(kubeconfig);
+    try {
+      // kubesvc does not authenticate; over https kubectl asks for credentials unless it has some.
+      assert.match(await kubectl.ok(['get', 'svc', 'kubernetes', '-o', 'name', '--token', 'unused']), /^service\/kubernetes$/m);
+    } finally {
+      kubectl.cleanup();
+    }
+  });
+
+  test('published: Endpoints (skip-mirror) and EndpointSlice naming the in-cluster address as https, Service targetPort 6443; withdrawn: both gone', async () => {
+    await reconcileKubernetesEndpoints(api.server.registry, api.server.def, { ip: '172.18.0.1', port: 6443 });
+    assert.match(await api.kubectl.ok(['get', 'endpoints', 'kubernetes']), /^kubernetes\s+172\.18\.0\.1:6443\s/m);
+    const ep = JSON.parse(await api.kubectl.ok(['get', 'endpoints', 'kubernetes', '-o', 'json']));
+    assert.equal(ep.metadata.labels['endpointslice.kubernetes.io/skip-mirror'], 'true');
+    assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '172.18.0.1' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }]);
+    const slice = JSON.parse(await api.kubectl.ok(['get', 'endpointslice', 'kubernetes', '-o', 'json']));
+    assert.equal(slice.metadata.labels['kubernetes.io/service-name'], 'kubernetes');
+    assert.equal(slice.addressType, 'IPv4');
+    assert.deepEqual(slice.endpoints, [{ addresses: ['172.18.0.1'], conditions: { ready: true } }]);
+    assert.deepEqual(slice.ports, [{ name: 'https', port: 6443, protocol: 'TCP' }]);
+    const svc = JSON.parse(await api.kubectl.ok(['get', 'svc', 'kubernetes', '-o', 'json']));
+    assert.deepEqual(svc.spec.ports, [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }]);
+    const rv = ep.metadata.resourceVersion;
+    await reconcileKubernetesEndpoints(api.server.registry, api.server.def, { ip: '172.18.0.1', port: 6443 });
+    assert.equal(JSON.parse(await api.kubectl.ok(['get', 'endpoints', 'kubernetes', '-o', 'json'])).metadata.resourceVersion, rv, 'nothing written when nothing changed');
+    await reconcileKubernetesEndpoints(api.server.registry, api.server.def, undefined);
+    for (const kind of ['endpoints', 'endpointslice']) {
+      const r = await api.kubectl(['get', kind, 'kubernetes']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /NotFound/);
+    }
+  });
+});
