@@ -12,9 +12,10 @@ import { nodePrerequisites, startNode, type RunningNode } from './agent.js';
 import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
-import { nodeName } from './nodes.js';
+import { nodeIndex, nodeName } from './nodes.js';
 import { chooseNodeProxy } from './proxy.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
+import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
@@ -53,9 +54,12 @@ export async function upCommand(argv: string[]): Promise<void> {
   const noNodes = nodeCount > 0 ? nodePrerequisites(proxy.running) : undefined;
   const clusterId = clusterIdFor(dataDir);
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
+  let inCluster: InClusterApi | undefined;
+  let networkCreated = false;
   const stop = async () => {
+    await inCluster?.stop();
     await Promise.all(nodes.map((n) => n.stop()));
-    if (nodes.length) await destroyClusterNetwork(clusterId);
+    if (networkCreated) await destroyClusterNetwork(clusterId);
     await controllers?.stop();
     client.close();
     await server.close();
@@ -69,11 +73,24 @@ export async function upCommand(argv: string[]): Promise<void> {
     if (nodeCount > 0 && !noNodes) {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
-      for (let i = 0; i < nodeCount; i++) {
-        nodes.push(await startNode({ client, dataDir, name: nodeName(i) }));
-        progress(nodeName(i));
-      }
-    }
+      networkCreated = true;
+      const starting = serveApiInCluster(server, client, dataDir, clusterId).then((api) => (inCluster = api));
+      starting.catch(() => {}); // awaited below, after the nodes
+      // Nodes start side by side; each is listed as it comes up.
+      const started = await Promise.allSettled(
+        Array.from({ length: nodeCount }, (_, i) =>
+          startNode({ client, dataDir, name: nodeName(i) }).then((node) => {
+            nodes.push(node);
+            progress(node.name);
+          }),
+        ),
+      );
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
+      await starting;
+      progress(`API in the cluster (https://${inCluster!.address})`);
+    } else await withdrawApiInCluster(server);
   } catch (e) {
     await stop();
     throw e;
@@ -84,7 +101,8 @@ export async function upCommand(argv: string[]): Promise<void> {
     : `none${noNodes ? ` — ${noNodes}` : ''}`;
   console.log(`kubesvc is up (${ms} ms)
 
-  API server   ${server.url}   (storage: SQLite in ${dataDir})
+  API server   ${server.url}   (storage: SQLite in ${dataDir})${inCluster ? `
+               in the cluster: https://kubernetes.default.svc → ${inCluster.address} (CA ${dataDir}/pki/ca.crt)` : ''}
   controllers  ${controllerNames.join(', ')}
   nodes        ${nodeLine}
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})

@@ -5,7 +5,8 @@
 // on every node's IP, an ExternalName CNAME, `kubectl expose` of node-hello
 // answered on NodeIP:NodePort, a selector-less Service with hand-made
 // Endpoints, service env vars in a pod created afterwards, session affinity,
-// and `kubectl describe svc` as upstream prints it.
+// `kubectl describe svc` as upstream prints it, and pods reaching the API
+// through the `kubernetes` Service over TLS.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -100,6 +101,16 @@ for (const nodeCount of [1, 3]) {
       assert.match(env, /^SERVICE_CLUSTERIP_SERVICE_HOST=10\.97\.1\.1$/m);
       assert.match(env, /^SERVICE_CLUSTERIP_PORT=tcp:\/\/10\.97\.1\.1:80$/m);
       assert.match(env, /^KUBERNETES_SERVICE_HOST=10\.96\.0\.1$/m);
+    });
+
+    test('pods on every node reach the API through the kubernetes Service: https://kubernetes.default.svc with the cluster CA', async () => {
+      assert.match(await kubectl.ok(['get', 'endpoints', 'kubernetes']), /^kubernetes\s+172\.18\.0\.1:6443\s/m);
+      const nodesOfPods = new Set((await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' '));
+      assert.equal(nodesOfPods.size, nodeCount, 'the three pods are spread over the nodes');
+      for (const pod of pods) {
+        const version = await kubectl.ok(['exec', pod, '--', 'curl', '-sS', '-m', '5', '--cacert', join(dataDir, 'pki/ca.crt'), 'https://kubernetes.default.svc/version']);
+        assert.equal(JSON.parse(version).minor, '32', `${pod}: ${version}`);
+      }
     });
 
     test('kubectl describe svc reads as upstream prints it', async () => {

@@ -1,0 +1,48 @@
+// The API as pods see it: `kubernetes.default.svc` (10.96.0.1:443) → the
+// control plane's address on the node network, 172.18.0.1:6443, over TLS with
+// the data dir's cluster CA — where kubeadm's and kind's control-plane nodes
+// serve it. The socket lives in the cluster net namespace but is served by
+// the API server in this process; the apiserver publishes it as the
+// `kubernetes` Endpoints/EndpointSlice and withdraws it on stop.
+import type { Service } from '../api/types.js';
+import { CONTROL_PLANE_IP, clusterNetworkRoutes, ensureClusterNetwork } from '../agent/network.js';
+import { syncPeerRoutes } from '../agent/peer-routes.js';
+import type { ApiServer } from '../apiserver/apiserver.js';
+import { reconcileKubernetesEndpoints } from '../apiserver/endpoint-reconciler.js';
+import { apiServerNames, ensureServingCert } from '../apiserver/serving-cert.js';
+import type { Client } from '../client/client.js';
+import { listenInNetns } from '../net/listen-in-netns.js';
+
+/** The secure port upstream's API server listens on, and so the `kubernetes` Service's targetPort. */
+export const IN_CLUSTER_API_PORT = 6443;
+
+export interface InClusterApi {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Creates the cluster network if no node has yet; start it before the nodes so it does not wait behind their pods. */
+export async function serveApiInCluster(server: ApiServer, client: Client, dataDir: string, clusterId: string, clusterDomain = 'cluster.local'): Promise<InClusterApi> {
+  const kubernetes = (await server.registry.get(server.def('services'), 'default', 'kubernetes')) as unknown as Service;
+  const serviceIP = kubernetes.spec?.clusterIP ?? '10.96.0.1';
+  const [creds, listener, routes] = await Promise.all([
+    ensureServingCert(dataDir, apiServerNames(clusterDomain, serviceIP, [CONTROL_PLANE_IP])),
+    ensureClusterNetwork(clusterId).then((netns) => listenInNetns(netns, CONTROL_PLANE_IP, IN_CLUSTER_API_PORT)),
+    ensureClusterNetwork(clusterId).then(() => syncPeerRoutes(client, clusterNetworkRoutes(clusterId))),
+  ]);
+  server.http.serveTls(listener, creds);
+  await reconcileKubernetesEndpoints(server.registry, server.def, { ip: CONTROL_PLANE_IP, port: IN_CLUSTER_API_PORT });
+  return {
+    address: `${CONTROL_PLANE_IP}:${IN_CLUSTER_API_PORT}`,
+    async stop() {
+      routes.stop();
+      listener.close();
+      await reconcileKubernetesEndpoints(server.registry, server.def, undefined);
+    },
+  };
+}
+
+/** Without a cluster network nothing answers in the cluster: no `kubernetes` endpoints (as after a clean stop). */
+export function withdrawApiInCluster(server: ApiServer): Promise<void> {
+  return reconcileKubernetesEndpoints(server.registry, server.def, undefined);
+}
