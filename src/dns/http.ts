@@ -4,7 +4,7 @@
 // plugin that is not ready), /metrics on :9153.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../util/metrics.js';
 
 export interface DnsHttpOptions {
   /** host:port for each endpoint; an empty string turns one off. */

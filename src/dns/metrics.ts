@@ -1,7 +1,7 @@
 // CoreDNS's Prometheus metrics for the cluster DNS (plugin/metrics,
 // plugin/cache, plugin/forward): the same names, labels and buckets, in a
 // registry of the server's own.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, exponentialBuckets, registerProcessMetrics } from '../util/metrics.js';
 import type { AnswerCache } from './cache.js';
 
 const sizeBuckets = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16e3, 32e3, 48e3, 64e3];
@@ -24,7 +24,7 @@ export const rcodeName = (r: number): string => rcodeNames[r] ?? `RCODE${r}`;
 export function createDnsMetrics(): DnsMetrics {
   const registry = new Registry();
   const registers = [registry];
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   new Gauge({ name: 'coredns_build_info', help: 'A metric with a constant \'1\' value labeled by version, revision, and goversion from which CoreDNS was built.', labelNames: ['version', 'revision', 'goversion'], registers }).set({ version: 'kubesvc', revision: '', goversion: process.version }, 1);
   const requests = new Counter({ name: 'coredns_dns_requests_total', help: 'Counter of DNS requests made per zone, protocol and family.', labelNames: ['server', 'zone', 'view', 'proto', 'family', 'type'], registers });
   const responses = new Counter({ name: 'coredns_dns_responses_total', help: 'Counter of response status codes.', labelNames: ['server', 'zone', 'view', 'rcode', 'plugin'], registers });

@@ -1,7 +1,7 @@
 // kube-proxy's Prometheus metrics (pkg/proxy/metrics/metrics.go): the same
 // names, help strings, types and buckets, in a registry of the proxy's own so
 // several proxies (one per node in the all-in-one process) do not collide.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets, linearBuckets } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, exponentialBuckets, linearBuckets, registerProcessMetrics } from '../util/metrics.js';
 import type { ChangeMetrics } from './change-tracker.js';
 
 /** ExponentialBuckets(0.001, 2, 15): 1 ms … 16.384 s. */
@@ -51,14 +51,14 @@ export interface ProxyMetrics extends ChangeMetrics {
 
 export interface ProxyMetricsOptions {
   registry?: Registry;
-  /** process_* and nodejs_* metrics (kube-proxy exposes Go's process_* ones); default true. */
+  /** process_* metrics (kube-proxy exposes Go's); default true. */
   processMetrics?: boolean;
 }
 
 export function createProxyMetrics(opts: ProxyMetricsOptions = {}): ProxyMetrics {
   const registry = opts.registry ?? new Registry();
   const registers = [registry];
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics ?? true) registerProcessMetrics(registry);
 
   const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers });
   const gauge = (name: string, help: string) => new Gauge({ name, help, registers });

@@ -3,8 +3,7 @@
 // flags: a Corefile, -conf, is refused with a message rather than
 // half-understood); registry.k8s.io/kube-proxy runs `kubesvc proxy` (kube-proxy's
 // flags, its KubeProxyConfiguration from a file or a ConfigMap).
-import { dnsCommand } from '../../cli/dns.js';
-import { proxyCommand } from '../../cli/proxy.js';
+// Each component's command is imported when it runs: a kube-proxy process does not load the DNS server.
 import { UsageError } from '../../cli/args.js';
 
 async function runComponent(name: string, command: (argv: string[]) => Promise<void>, args: string[]): Promise<void> {
@@ -25,9 +24,9 @@ export async function runCoreDns(args: string[]): Promise<void> {
     process.stderr.write('kubesvc\'s built-in coredns image is configured with `kubesvc dns` flags (see `kubesvc dns --help`), not a Corefile (-conf)\n');
     process.exit(2);
   }
-  await runComponent('coredns', dnsCommand, args);
+  await runComponent('coredns', (await import('../../cli/dns.js')).dnsCommand, args);
 }
 
 export async function runKubeProxy(args: string[]): Promise<void> {
-  await runComponent('kube-proxy', proxyCommand, args);
+  await runComponent('kube-proxy', (await import('../../cli/proxy.js')).proxyCommand, args);
 }
