@@ -1,10 +1,10 @@
-// The API as the cluster sees it, without namespaces: the data dir's CA and
-// serving certificate, the API served over TLS on a socket handed to it
+// The API as the cluster sees it, without namespaces: certificates in DER,
+// the data dir's CA and serving certificate, the API served over TLS on a socket handed to it
 // (real kubectl trusting the CA), and the `kubernetes` Endpoints and
 // EndpointSlice the API server publishes and withdraws.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -12,16 +12,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reconcileKubernetesEndpoints } from '../src/apiserver/endpoint-reconciler.js';
 import { apiServerNames, ensureServingCert, type ServingCert } from '../src/apiserver/serving-cert.js';
+import { createCertificate } from '../src/apiserver/x509.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 import { kubectlFor } from './helpers/kubectl.js';
 
 describe('serving certificate', () => {
+  test('DER layout: long lengths, GeneralizedTime from 2050, EC and RSA signers; read back by OpenSSL', () => {
+    for (const type of ['ec', 'rsa'] as const) {
+      const keys = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const dnsNames = Array.from({ length: 40 }, (_, i) => `name-${i}.example.test`);
+      const pem = createCertificate({
+        commonName: 'long',
+        isCA: true,
+        serial: Buffer.from([0x80, 1, 2, 3]),
+        notBefore: new Date('2049-12-31T23:59:59Z'),
+        notAfter: new Date('2051-06-01T00:00:00Z'),
+        publicKey: keys.publicKey,
+        privateKey: keys.privateKey,
+        dnsNames,
+        ips: ['10.96.0.1'],
+      });
+      const x = new X509Certificate(pem);
+      assert.equal(x.serialNumber, '80010203', 'positive: a leading 0x80 byte is padded with 00');
+      assert.equal(new Date(x.validFrom).toISOString(), '2049-12-31T23:59:59.000Z');
+      assert.equal(new Date(x.validTo).toISOString(), '2051-06-01T00:00:00.000Z');
+      assert.equal(x.subjectAltName?.split(', ').length, 41);
+      assert.ok(x.verify(keys.publicKey), `${type}: self-signature verifies`);
+      assert.ok(x.checkIssued(x));
+    }
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'kubesvc-pki-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const names = apiServerNames('cluster.local', '10.96.0.1', ['172.18.0.1']);
 
   test('a CA "kubernetes" signs "kube-apiserver" for the names pods use; made once, again when the names change', async () => {
-    const first = await ensureServingCert(dir, names);
+    const first = ensureServingCert(dir, names);
     const ca = new X509Certificate(first.caCert);
     const serving = new X509Certificate(first.cert);
     assert.equal(ca.subject, 'CN=kubernetes');
@@ -32,9 +58,11 @@ describe('serving certificate', () => {
     for (const n of ['DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local', 'IP Address:10.96.0.1', 'IP Address:172.18.0.1']) {
       assert.ok(serving.subjectAltName?.split(', ').includes(n), `${n} in ${serving.subjectAltName}`);
     }
+    assert.deepEqual(serving.keyUsage, ['1.3.6.1.5.5.7.3.1'], 'serverAuth');
+    assert.ok(new Date(serving.validTo).getTime() - Date.now() > 360 * 24 * 3600_000);
     assert.equal(readFileSync(join(dir, 'pki/ca.crt'), 'utf8'), first.caCert);
-    assert.deepEqual(await ensureServingCert(dir, names), first, 'kept as it is');
-    const moved = await ensureServingCert(dir, apiServerNames('cluster.local', '10.100.0.1', ['172.18.0.1']));
+    assert.deepEqual(ensureServingCert(dir, names), first, 'kept as it is');
+    const moved = ensureServingCert(dir, apiServerNames('cluster.local', '10.100.0.1', ['172.18.0.1']));
     assert.equal(moved.caCert, first.caCert, 'the CA stays');
     assert.notEqual(moved.cert, first.cert);
     assert.ok(new X509Certificate(moved.cert).subjectAltName?.includes('IP Address:10.100.0.1'));
@@ -49,7 +77,7 @@ describe('API over TLS and the kubernetes endpoints', () => {
 
   before(async () => {
     api = await startTestApiServer();
-    creds = await ensureServingCert(api.dataDir, apiServerNames('cluster.local', '10.96.0.1', []));
+    creds = ensureServingCert(api.dataDir, apiServerNames('cluster.local', '10.96.0.1', []));
     listener = createServer();
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
     tlsPort = (listener.address() as AddressInfo).port;

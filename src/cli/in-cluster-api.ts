@@ -25,8 +25,8 @@ export interface InClusterApi {
 export async function serveApiInCluster(server: ApiServer, client: Client, dataDir: string, clusterId: string, clusterDomain = 'cluster.local'): Promise<InClusterApi> {
   const kubernetes = (await server.registry.get(server.def('services'), 'default', 'kubernetes')) as unknown as Service;
   const serviceIP = kubernetes.spec?.clusterIP ?? '10.96.0.1';
-  const [creds, listener, routes] = await Promise.all([
-    ensureServingCert(dataDir, apiServerNames(clusterDomain, serviceIP, [CONTROL_PLANE_IP])),
+  const creds = ensureServingCert(dataDir, apiServerNames(clusterDomain, serviceIP, [CONTROL_PLANE_IP]));
+  const [listener, routes] = await Promise.all([
     ensureClusterNetwork(clusterId).then((netns) => listenInNetns(netns, CONTROL_PLANE_IP, IN_CLUSTER_API_PORT)),
     ensureClusterNetwork(clusterId).then(() => syncPeerRoutes(client, clusterNetworkRoutes(clusterId))),
   ]);
