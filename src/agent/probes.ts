@@ -48,7 +48,8 @@ const maxBody = 10 * 1024;
 // The helper, plain CommonJS for `node -e`: only node: modules, messages
 // worded as Go's net/http, net and grpc-go word them.
 const helperSource = String.raw`
-const http = require('node:http'), https = require('node:https'), net = require('node:net'), http2 = require('node:http2');
+// https and http2 load on first use: most probes are plain HTTP or TCP, and this process runs on every node.
+const http = require('node:http'), net = require('node:net');
 const rl = require('node:readline').createInterface({ input: process.stdin });
 const reply = (id, r) => process.stdout.write(JSON.stringify(Object.assign({ id }, r)) + '\n');
 rl.on('line', (line) => {
@@ -94,7 +95,7 @@ function doHttp(req) {
       else for (const k of Object.keys(headers)) if (k.toLowerCase() === 'accept' && headers[k] === '') delete headers[k];
       headers['Connection'] = 'close';
       if (hostHeader) headers['Host'] = hostHeader;
-      const mod = u.scheme === 'https' ? https : http;
+      const mod = u.scheme === 'https' ? require('node:https') : http;
       current = mod.request({ host: u.host, port: u.port, path: u.path, method: 'GET', headers, agent: false, rejectUnauthorized: false, servername: net.isIP(u.host) ? undefined : u.host }, (res) => {
         const code = res.statusCode;
         const loc = res.headers.location;
@@ -140,7 +141,7 @@ function doGrpc(req) {
       : 'timeout: failed to connect service "' + addr + '" within ' + req.timeout + ': context deadline exceeded' }), req.timeoutMs);
     const connect = () => {
       if (done) return;
-      session = http2.connect('http://' + addr);
+      session = require('node:http2').connect('http://' + addr);
       session.on('error', () => { if (!connected) retry = setTimeout(connect, 200); else finish({ result: 'failure', output: 'error: health rpc probe failed: rpc error: code = Unavailable desc = connection closed' }); });
       session.on('connect', () => {
         connected = true;
