@@ -7,7 +7,7 @@
 // (k3s ~50 s / 1.6 GB, kind create 12–17 s, as the issue cites them).
 // Run: sudo npm run build && sudo npx tsx bench/up.ts
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
@@ -28,6 +28,9 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 
+/** The node flags of the built command's shebang (`#!/usr/bin/env -S node --flag`), as `npx kubesvc` runs it. */
+const nodeFlags = readFileSync(cli, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
+
 function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(file, args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr}`)) : resolve(stdout))));
 }
@@ -37,7 +40,7 @@ const clusterPss = (pid: number) => processTree(pid).reduce((sum, p) => sum + ps
 async function once(nodes: number): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), `kubesvc-bench-up${nodes}-`));
   const t0 = performance.now();
-  const up = spawn(process.execPath, [cli, 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const up = spawn(process.execPath, [...nodeFlags, cli, 'up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodes)], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
     up.stdout.on('data', (d) => (out += d));

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// The `kubesvc` command.
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The `kubesvc` command. The node flag caps V8's young generation at 2 MB per
+// half: `up` idles ~10 MB smaller, at no cost measured by bench/apiserver.
 import { agentCommand } from './agent.js';
 import { apiserverCommand } from './apiserver.js';
 import { UsageError } from './args.js';
