@@ -29,7 +29,8 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { createRequire } from 'node:module';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntimeView } from './contracts.js';
 
 export const execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -166,11 +167,19 @@ export function createExecServer(runtime: ContainerRuntimeView): ExecServer {
   const script = which('script');
   const stty = which('stty');
   const sessions = new Set<{ ws: WebSocket; child?: ChildProcess }>();
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (offered) => [...offered].find((p) => (execProtocols as readonly string[]).includes(p)) ?? false,
-  });
+  // ws is loaded on the first exec (~40 ms of every start otherwise).
+  let server: WebSocketServer | undefined;
+  const wss = (): WebSocketServer => {
+    if (!server) {
+      const { WebSocketServer: Server } = createRequire(import.meta.url)('ws') as typeof import('ws');
+      server = new Server({
+        noServer: true,
+        perMessageDeflate: false,
+        handleProtocols: (offered) => [...offered].find((p) => (execProtocols as readonly string[]).includes(p)) ?? false,
+      });
+    }
+    return server;
+  };
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string, container: string, q: URLSearchParams) {
     // The kubelet's order: the pod, the container, the options, then the protocol.
@@ -198,7 +207,7 @@ export function createExecServer(runtime: ContainerRuntimeView): ExecServer {
     if (!offered.some((p) => (execProtocols as readonly string[]).includes(p))) {
       return rejectUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${execProtocols.join(' ')}]`);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => run(ws, { pid, argv, tty, stdin, stdout, stderr }));
+    wss().handleUpgrade(req, socket, head, (ws) => run(ws, { pid, argv, tty, stdin, stdout, stderr }));
   }
 
   /**
@@ -396,8 +405,10 @@ export function createExecServer(runtime: ContainerRuntimeView): ExecServer {
         s.ws.terminate();
       }
       sessions.clear();
-      for (const client of wss.clients) client.terminate();
-      wss.close();
+      if (server) {
+        for (const client of server.clients) client.terminate();
+        server.close();
+      }
     },
   };
 }

@@ -17,7 +17,7 @@
 // `replicas: 0`, `maxSurge: 0`, `emptyDir: {}`). Fields marked
 // `[(inline) = true]` are Go embedded structs whose JSON keys live in the
 // parent object (Volume.volumeSource, Probe.handler, *.localObjectReference).
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
 import type { Field, Root, Type } from 'protobufjs';
 
 /** Raised for bodies that are not a decodable Kubernetes protobuf object. */
@@ -578,9 +578,10 @@ const PACKAGE = 'kubesvc.k8s';
 
 let cachedRoot: Root | undefined;
 
-// Parsed on first use so that servers that never see protobuf pay nothing.
+// Loaded and parsed on first use so that servers that never see protobuf pay nothing.
 function root(): Root {
   if (!cachedRoot) {
+    const protobuf = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
     // keepCase: field names must stay the JSON names (clusterIP, hostPID, …).
     cachedRoot = protobuf.parse(PROTO, { keepCase: true }).root;
     cachedRoot.resolveAll();

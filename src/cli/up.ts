@@ -13,7 +13,7 @@ import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeIndex, nodeName } from './nodes.js';
-import { chooseNodeProxy } from './proxy.js';
+import { chooseNodeProxy } from './proxy-config.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
 import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSnapshot } from '../../src/proxy/snapshot.js';
 import { buildIpvsRules, renderIpsetRestore, renderIpvsadmList, renderIpvsadmRestore } from '../../src/proxy/ipvs/rules.js';
-import { effectiveMode, ipvsUnavailableReason } from '../../src/proxy/modes.js';
+import { effectiveMode, ipvsUnavailableReason } from '../../src/proxy/mode-fallback.js';
 import { slice, svc } from './fixtures.js';
 
 const services = [

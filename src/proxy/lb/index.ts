@@ -14,7 +14,7 @@ import { createWrr } from './wrr.js';
 import { SCHEDULER_NAMES, type Backend, type Rng, type Scheduler, type SchedulerName } from './types.js';
 
 export type { Backend, Client, Rng, Scheduler, SchedulerName } from './types.js';
-export { SCHEDULER_NAMES } from './types.js';
+export { SCHEDULER_NAMES, isSchedulerName } from './types.js';
 export { createAffinity, withAffinity, DEFAULT_CLIENT_IP_AFFINITY_SECONDS, type Affinity } from './affinity.js';
 export { createSeededRng } from './random.js';
 
@@ -33,10 +33,6 @@ export interface SchedulerOptions {
   expirationSeconds?: number;
   /** mh: CONFIG_IP_VS_MH_TAB_INDEX (default 12, table size 4093). */
   tabIndex?: number;
-}
-
-export function isSchedulerName(name: string): name is SchedulerName {
-  return (SCHEDULER_NAMES as readonly string[]).includes(name);
 }
 
 export function createScheduler(name: SchedulerName, opts: SchedulerOptions = {}): Scheduler {

@@ -69,3 +69,7 @@ export interface Scheduler {
 
 /** A source of uniform numbers in [0, 1), like Math.random. */
 export type Rng = () => number;
+
+export function isSchedulerName(name: string): name is SchedulerName {
+  return (SCHEDULER_NAMES as readonly string[]).includes(name);
+}
