@@ -9,7 +9,6 @@ import { effectiveMode } from '../proxy/mode-fallback.js';
 import { loadRunnable } from './proxy-config.js';
 import { createChangeTracker } from '../proxy/change-tracker.js';
 import { nodePortIPs, nodePrimaryIPs } from '../proxy/node-addresses.js';
-import { renderRulesListing } from '../proxy/rules-listing.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
@@ -61,6 +60,8 @@ async function proxyRulesCommand(argv: string[]): Promise<void> {
     await tracker.start();
     const node = tracker.node();
     const nodeIPs = nodePrimaryIPs(node);
+    // Loaded here: the proxy itself never lists every mode's rules.
+    const { renderRulesListing } = await import('../proxy/rules-listing.js');
     let text: string;
     try {
       text = renderRulesListing(mode, tracker.currentSnapshot(), { config, scheduler, nodeIPs, nodePortIPs: nodePortIPs(config.nodePortAddresses, nodeIPs, nodeIPs) });

@@ -5,8 +5,8 @@
 // this too, but pulls ~15 packages and a slow import into every component's
 // start for a few fields.)
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
 import type { TransportOptions } from './transport.js';
 
 interface Named<T> {
@@ -22,6 +22,8 @@ export class KubeconfigError extends Error {}
 export function loadKubeconfig(path: string, contextName?: string): TransportOptions {
   let doc: Record<string, unknown>;
   try {
+    // yaml loads here, not with the module: components given a unix socket never need it.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     doc = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new KubeconfigError(`cannot read kubeconfig ${path}: ${e instanceof Error ? e.message : String(e)}`);
