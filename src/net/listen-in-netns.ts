@@ -15,7 +15,9 @@ const net = require('node:net');
 const [host, port] = [process.argv[1], Number(process.argv[2])];
 const server = net.createServer();
 server.on('error', (e) => { process.send({ error: e.code === 'EADDRINUSE' ? 'address ' + host + ':' + port + ' already in use' : e.message }, () => process.exit(1)); });
-server.listen({ host, port }, () => process.send('listening', server, () => process.exit(0)));
+server.listen({ host, port }, () => process.send('listening', server));
+// Stays until the parent has the socket and lets go of the channel.
+process.on('disconnect', () => process.exit(0));
 `;
 
 export function listenInNetns(netns: string, host: string, port: number, timeoutMs = 10_000): Promise<Server> {
@@ -38,9 +40,11 @@ export function listenInNetns(netns: string, host: string, port: number, timeout
       if (msg === 'listening' && handle) {
         settled = true;
         clearTimeout(timer);
+        child.disconnect();
         resolve(handle as Server);
       } else if (typeof msg === 'object' && msg && 'error' in msg) fail(String((msg as { error: unknown }).error));
     });
-    child.on('exit', (code) => fail(stderr.trim() || `helper exited with code ${code}`));
+    // 'close' comes after every message the helper sent ('exit' may come before them).
+    child.on('close', (code) => fail(stderr.trim() || `helper exited with code ${code}`));
   });
 }
