@@ -3,7 +3,10 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { clusterIdFor } from '../agent/cluster-id.js';
+import { agentSocketPath } from '../agent/contracts.js';
 import { cleanupStale } from '../agent/network.js';
+import { dataDirOwner } from '../storage/data-dir-lock.js';
+import { knownNodes } from './nodes.js';
 import { parseFlags, UsageError } from './args.js';
 
 export async function downCommand(argv: string[]): Promise<void> {
@@ -14,7 +17,10 @@ export async function downCommand(argv: string[]): Promise<void> {
   }
   if (process.getuid?.() !== 0) throw new UsageError('down removes network namespaces, which needs root');
   const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
+  const owner = dataDirOwner(dataDir);
+  if (owner) throw new UsageError(`a cluster is running from ${dataDir} (pid ${owner}); stop it with Ctrl-C (or kill ${owner}) — down is for what a crashed one left behind`);
   const removed = await cleanupStale(clusterIdFor(dataDir));
   rmSync(join(dataDir, 'apiserver.sock'), { force: true });
+  for (const node of knownNodes(dataDir)) rmSync(agentSocketPath(dataDir, node), { force: true });
   console.log(removed.length ? `kubesvc: removed ${removed.length} namespace(s): ${removed.join(' ')}` : 'kubesvc: nothing to clean up');
 }

@@ -15,6 +15,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid of the live process holding the data dir, if any. */
+export function dataDirOwner(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, 'kubesvc.pid'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return pid && pid !== process.pid && alive(pid) ? pid : undefined;
+}
+
 export function lockDataDir(dir: string): () => void {
   const path = join(dir, 'kubesvc.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
