@@ -96,6 +96,8 @@ export async function upCommand(argv: string[]): Promise<void> {
     throw e;
   }
   const ms = Math.round(performance.now() - started);
+  // Under `npm start` the command is not on PATH: say it as npx runs it.
+  const self = process.env.npm_lifecycle_event ? 'npx kubesvc' : 'kubesvc';
   const nodeLine = nodes.length
     ? nodes.map((n) => `${n.name} (${n.network.nodeIP}, pods ${n.network.podCIDR})`).join(', ')
     : `none${noNodes ? ` — ${noNodes}` : ''}`;
@@ -109,10 +111,9 @@ export async function upCommand(argv: string[]): Promise<void> {
   proxy        DaemonSet kube-system/kube-proxy, ${proxy.running} mode (${proxy.why}; ConfigMap kube-system/kube-proxy)
 
   export KUBECONFIG=${server.kubeconfigPath}
-  kubectl create deployment web --image=nginx --replicas=3
-  kubectl get pods -o wide
-  kubesvc exec -- curl -s http://<pod IP>/
-  kubesvc exec -- dig @${clusterDNSIP} kubernetes.default.svc.cluster.local
+  kubectl create deployment web --image=nginx --replicas=3 && kubectl expose deployment web --port=80
+  ${self} exec -- curl -s http://$(kubectl get svc web -o jsonpath='{.spec.clusterIP}')/
+  ${self} exec -- dig @${clusterDNSIP} +short web.default.svc.cluster.local
 
 Ctrl-C stops the cluster; 'kubesvc up' again brings every object back.`);
   await untilSignal();
