@@ -90,7 +90,7 @@ async function main() {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-'));
   // The built server (what `npm start` runs); `npm run build` first.
-  const entry = join(import.meta.dirname, '../dist/cli/main.js');
+  const entry = join(import.meta.dirname, '../dist/kubesvc.js');
   if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first');
   const { child: server, port } = await startServer([entry, 'apiserver', '--data-dir', dataDir, '--port', '0']);
   const idleRss = rssMb(server.pid!);

@@ -35,7 +35,7 @@ function podPids(dataDir: string): number[] {
 
 async function main() {
   if (process.getuid?.() !== 0) throw new Error('bench/pods needs root (nodes run in network namespaces)');
-  const entry = join(import.meta.dirname, '../dist/cli/main.js');
+  const entry = join(import.meta.dirname, '../dist/kubesvc.js');
   if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first');
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-pods-'));
   const kubeconfig = join(dataDir, 'kubeconfig');

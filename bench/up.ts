@@ -16,7 +16,7 @@ import { processTree, pssMb } from './proc.js';
 import { printTable, type Row } from './report.js';
 
 const repo = join(import.meta.dirname, '..');
-const cli = join(repo, 'dist/cli/main.js');
+const cli = join(repo, 'dist/kubesvc.js');
 const fixtures = join(repo, '../shared/fixtures');
 
 if (process.getuid?.() !== 0) {

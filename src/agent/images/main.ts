@@ -1,5 +1,5 @@
 // The entry the runtime runs for a built-in image:
-//   node dist/agent/images/main.js <image-kind> [args...]
+//   node dist/images.js <image-kind> [args...]   (bundled by scripts/bundle.mjs)
 // Each kind's module is imported on demand so a process loads only its own
 // server (and only node: modules).
 

@@ -63,16 +63,21 @@ export function parseImageRef(image: string): ImageRef {
 
 let entryCache: string[] | undefined;
 
+/** Set by scripts/bundle.mjs: this code runs from the bundle in dist/, whose chunks sit beside dist/images.js. */
+declare const KUBESVC_BUNDLED: boolean | undefined;
+
 /**
- * Node arguments that run the images' entry, before the image kind: the built
- * dist/agent/images/main.js next to this module, or, when running from
- * sources (this module is .ts), src/agent/images/main.ts through tsx's loader
+ * Node arguments that run the images' entry, before the image kind: the
+ * bundled dist/images.js beside this chunk, or, when running from sources
+ * (this module is .ts), src/agent/images/main.ts through tsx's loader
  * (resolved to an absolute URL, so the process's cwd does not matter).
  */
 export function imageEntry(): string[] {
   if (entryCache) return entryCache;
   const here = import.meta.url;
-  if (here.endsWith('.ts')) {
+  if (typeof KUBESVC_BUNDLED !== 'undefined' && KUBESVC_BUNDLED) {
+    entryCache = [...NODE_FLAGS, fileURLToPath(new URL('./images.js', here))];
+  } else {
     let tsx = 'tsx';
     try {
       tsx = import.meta.resolve('tsx');
@@ -80,8 +85,6 @@ export function imageEntry(): string[] {
       // keep the bare name; node resolves it from the cwd
     }
     entryCache = [...NODE_FLAGS, '--import', tsx, fileURLToPath(new URL('./main.ts', here))];
-  } else {
-    entryCache = [...NODE_FLAGS, fileURLToPath(new URL('./main.js', here))];
   }
   return entryCache;
 }
