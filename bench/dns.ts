@@ -5,16 +5,17 @@
 // and the same dnsperf settings in the same run: saturated throughput (with
 // its average latency and the server's CPU per query), then latency
 // percentiles at a fixed rate both sustain, then resident memory.
-// Run: npx tsx bench/dns.ts [--services N] [--seconds S]
+// Run: npm run build && npx tsx bench/dns.ts [--services N] [--seconds S]
 //   (Debian packages dnsperf and dnsmasq-base; BENCH_NODE_FLAGS="--cpu-prof" profiles kubesvc dns)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
+import { NODE_FLAGS } from '../src/agent/images/resolve.js';
 import { RRClass, RRType } from '../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../src/dns/wire.js';
 import { percentile, printTable, type Row } from './report.js';
@@ -31,6 +32,11 @@ const outstanding = 100;
 const createConcurrency = 50;
 const zone = 'cluster.local';
 const repo = join(import.meta.dirname, '..');
+const built = join(repo, 'dist/kubesvc.js');
+if (!existsSync(built)) {
+  console.log('bench/dns: run `npm run build` first (it measures the built kubesvc dns, as the coredns pod runs it)');
+  process.exit(1);
+}
 
 const name = (i: number) => `svc-${String(i).padStart(5, '0')}`;
 const fqdn = (i: number) => `${name(i)}.default.svc.${zone}`;
@@ -110,9 +116,9 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
-/** A kubesvc command through tsx; resolves with the process and the first match of `ready` in its output. */
+/** The built kubesvc (dist/kubesvc.js, as npm start and the pods run it); resolves with the process and the first match of `ready` in its output. */
 function startKubesvc(cmd: string[], ready: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(repo, 'src/cli/main.ts'), ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, built, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -176,13 +182,13 @@ function dnsperf(bin: string, port: number, queryFile: string, pid: number, opts
   };
 }
 
-/** RSS of an idle `node --import tsx` process: the floor under any kubesvc command started this way. */
-async function tsxFloorMb(): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', 'console.log("up"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+/** RSS of an idle node process with the same flags: the floor under any kubesvc command. */
+async function nodeFloorMb(nodeFlags: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...nodeFlags, '-e', 'console.log("up"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     await new Promise((resolve, reject) => {
       child.stdout!.once('data', resolve);
-      child.once('exit', (code) => reject(new Error(`node --import tsx exited ${code}`)));
+      child.once('exit', (code) => reject(new Error(`node exited ${code}`)));
     });
     await new Promise((r) => setTimeout(r, 300));
     return rssMb(child.pid!);
@@ -236,7 +242,8 @@ async function main(): Promise<void> {
     const createSeconds = (performance.now() - createStarted) / 1000;
 
     // kubesvc dns: listed from the API; ready once the last Service answers.
-    const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    // The coredns pod's flags unless BENCH_NODE_FLAGS says otherwise.
+    const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
     const dnsStarted = performance.now();
     const started = await startKubesvc(
       ['dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--health', '', '--ready', '', '--metrics', ''],
@@ -308,7 +315,7 @@ async function main(): Promise<void> {
 
     const dnsRss = rssMb(dns.pid!);
     const peerRss = dnsmasq ? rssMb(dnsmasq.pid!) : NaN;
-    const floorRss = await tsxFloorMb();
+    const floorRss = await nodeFloorMb(nodeFlags);
 
     const vs = (figure: string, value: number, unit: string, peerValue: number | undefined, lowerIsBetter = true): Row =>
       peerValue === undefined || Number.isNaN(peerValue) ? { figure, value, unit, lowerIsBetter } : { figure, value, unit, peer: peerValue, peerName: 'dnsmasq', lowerIsBetter };
@@ -325,10 +332,10 @@ async function main(): Promise<void> {
       vs(`RSS with ${total} Services, after load`, dnsRss, 'MB', peerRss),
       { figure: 'RSS (target: objects/1000 + 30 MB)', value: dnsRss, unit: 'MB', peer: total / 1000 + 30, peerName: 'target' },
       { figure: 'RSS once synced, before load', value: dnsRssSynced, unit: 'MB' },
-      { figure: 'RSS of an idle node --import tsx (floor)', value: floorRss, unit: 'MB' },
+      { figure: `RSS of an idle node ${nodeFlags.join(' ')} (floor)`, value: floorRss, unit: 'MB' },
     ];
     printTable(
-      `bench/dns: kubesvc dns (tsx) with ${total} ClusterIP Services${dnsmasq ? ' vs dnsmasq with the same names in a hosts file' : ''}; UDP on loopback; ` +
+      `bench/dns: kubesvc dns (built, node ${nodeFlags.join(' ')}) with ${total} ClusterIP Services${dnsmasq ? ' vs dnsmasq with the same names in a hosts file' : ''}; UDP on loopback; ` +
         `dnsperf -c ${dnsperfClients} -q ${outstanding}, ${seconds} s saturated, then ${latencySeconds} s at ${rate} q/s`,
       rows,
     );

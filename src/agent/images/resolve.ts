@@ -16,7 +16,8 @@ export const BUILTIN_IMAGES: readonly string[] = [
 ];
 
 /** Node flags for image processes: a small young generation keeps idle and lightly loaded servers small. */
-const NODE_FLAGS = ['--max-semi-space-size=1'];
+/** The node flags every built-in image's process runs with (pods are many small processes). */
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
 
 export interface ImageRef {
   /** "docker.io" when the reference names none. */
