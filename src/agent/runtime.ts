@@ -41,6 +41,7 @@ import { goDurationString } from './images/common.js';
 import { resolveImage } from './images/resolve.js';
 import { generatePodStatus, imageIDFor, normalizeImage, type ContainerObservation, type ContainerState, type PodStatus } from './pod-status.js';
 import { runLifecycleHandler, startProbeWorker, which, type LifecycleHandler, type ProbeRunner, type ProbeType, type ProbeWorker } from './probes.js';
+import { serviceAccountToken } from './service-account-token.js';
 
 export interface RuntimeOptions {
   /** The agent's state directory; pods live under <stateDir>/pods. */
@@ -453,7 +454,10 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
             if (s.configMap) await writeConfigMapVolume(rec, dir, s.configMap.name ?? '', s.configMap.items, s.configMap.optional === true);
             else if (s.downwardAPI) writeDownwardAPI(rec, dir, s.downwardAPI.items ?? []);
             else if (s.secret && !s.secret.optional) throw new Error(`secret "${s.secret.name ?? ''}" not found`);
-            else if (s.serviceAccountToken) throw new Error('kubesvc does not issue service account tokens');
+            else if (s.serviceAccountToken) {
+              const t = s.serviceAccountToken;
+              writeFileSync(join(dir, t.path), serviceAccountToken({ pod: rec.pod, nodeName: opts.nodeName, clusterDomain: opts.dns.clusterDomain, audience: t.audience, expirationSeconds: t.expirationSeconds }), { mode: 0o644 });
+            }
           }
           continue;
         }

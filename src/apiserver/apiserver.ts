@@ -30,6 +30,12 @@ export interface ApiServerConfig {
   serviceNodePortRange: string;
   /** The port the `kubernetes` Service targets (the API server's own). */
   advertisePort?: number;
+  /**
+   * The ServiceAccount admission plugin: pods mount a token, the cluster CA
+   * (kube-root-ca.crt) and their namespace. For clusters whose API pods can
+   * reach and whose CA the controllers publish (`up`).
+   */
+  serviceAccountTokens?: boolean;
   bookmarkIntervalMs?: number;
   /** Use this store instead of SQLite in the data dir (tests, etcd later). */
   store?: Store;
@@ -76,7 +82,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   const ips = createIPAllocator(config.serviceClusterIPRange);
   const nodePorts = createPortAllocator(config.serviceNodePortRange);
   const allocation = createServiceAllocation({ ips, nodePorts });
-  const defs: ResourceDef[] = buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] } });
+  const defs: ResourceDef[] = buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] }, serviceAccountTokens: config.serviceAccountTokens });
   const def = (resource: string) => defs.find((d) => d.resource === resource)!;
   const registry: Registry = createRegistry(store, {
     async checkNamespace(namespace, target) {

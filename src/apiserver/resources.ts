@@ -21,6 +21,8 @@ export interface ResourceDeps {
   registry: () => Registry;
   allocation: ServiceAllocation;
   cluster: ServiceClusterConfig;
+  /** Pods get service account token volumes (ServiceAccount admission). */
+  serviceAccountTokens?: boolean;
 }
 
 export function buildResources(deps: ResourceDeps): ResourceDef[] {
@@ -55,7 +57,7 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     },
   });
   defs.push(
-    podsResource,
+    podsResource({ serviceAccountTokens: deps.serviceAccountTokens }),
     servicesResource({
       allocation: deps.allocation,
       cluster: deps.cluster,

@@ -7,11 +7,17 @@ import { standardVerbs, statusSubresource, type ResourceDef } from '../resource.
 import { validatePod } from '../workloads/validation.js';
 import { validatePodUpdate } from './update-validation.js';
 import { setPodSpecDefaults } from './defaults.js';
+import { admitServiceAccount } from './service-account.js';
 import { table } from './table.js';
 
 const pod = (o: KubeObject) => o as unknown as Pod;
 
-export const podsResource: ResourceDef = {
+export interface PodsOptions {
+  /** The ServiceAccount admission plugin mounts token volumes (the cluster has a CA to put in them). */
+  serviceAccountTokens?: boolean;
+}
+
+export const podsResource = (opts: PodsOptions = {}): ResourceDef => ({
   group: '',
   version: 'v1',
   kind: 'Pod',
@@ -42,6 +48,7 @@ export const podsResource: ResourceDef = {
   strategy: {
     prepareForCreate(obj) {
       const p = pod(obj);
+      if (opts.serviceAccountTokens) admitServiceAccount(p);
       setPodSpecDefaults((p.spec ??= { containers: [] }));
       p.status = { phase: 'Pending', qosClass: 'BestEffort' };
     },
@@ -64,4 +71,4 @@ export const podsResource: ResourceDef = {
       return grace;
     },
   },
-};
+});
