@@ -1,5 +1,6 @@
 // `kubesvc controllers`: the controllers as a separate process against any
 // API server named by a kubeconfig (ours or a conformant kube-apiserver).
+import { readFileSync } from 'node:fs';
 import { controllerNames, startControllers, type ControllerName } from '../controllers/manager.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
@@ -10,8 +11,10 @@ const log = logger('controllers');
 
 export const controllersUsage = `Usage: kubesvc controllers (--kubeconfig FILE | --data-dir DIR) [--controllers a,b,...]
                            [--max-endpoints-per-slice 100] [--load-balancer-ip-range 172.18.255.1-172.18.255.250]
+                           [--root-ca-file DIR/pki/ca.crt]
 
-Runs the controllers (${controllerNames.join(', ')}) against the API server.`;
+Runs the controllers (${controllerNames.join(', ')}) against the API server.
+root-ca-cert-publisher runs with --root-ca-file (the CA it publishes as kube-root-ca.crt).`;
 
 export function parseControllerList(text: string | undefined): ControllerName[] | undefined {
   if (!text) return undefined;
@@ -27,6 +30,7 @@ export async function controllersCommand(argv: string[]): Promise<void> {
     controllers: { type: 'string' },
     'max-endpoints-per-slice': { type: 'string' },
     'load-balancer-ip-range': { type: 'string' },
+    'root-ca-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -37,12 +41,22 @@ export async function controllersCommand(argv: string[]): Promise<void> {
   if (maxPerSlice !== undefined && !(Number.isInteger(maxPerSlice) && maxPerSlice >= 1 && maxPerSlice <= 1000)) {
     throw new UsageError('--max-endpoints-per-slice must be between 1 and 1000');
   }
+  let rootCA: string | undefined;
+  if (values['root-ca-file']) {
+    try {
+      rootCA = readFileSync(values['root-ca-file'], 'utf8');
+    } catch (e) {
+      throw new UsageError(`--root-ca-file: cannot read ${values['root-ca-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!rootCA.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--root-ca-file: ${values['root-ca-file']} holds no PEM certificate`);
+  }
   const client = clientFor(values);
   const running = await startControllers(client, {
     only: parseControllerList(values.controllers),
     options: {
       ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
       ...(values['load-balancer-ip-range'] ? { loadBalancerIPRange: values['load-balancer-ip-range'] } : {}),
+      ...(rootCA ? { rootCA } : {}),
     },
   });
   log.info('ready', { controllers: running.controllers.map((c) => c.name).join(',') });

@@ -18,6 +18,8 @@ export interface ControllerOptions {
   loadBalancerIPRange: string;
   /** Node lifecycle: a node whose heartbeat is older than this is NotReady (default 40 s, as node-monitor-grace-period). */
   nodeMonitorGracePeriodMs: number;
+  /** The cluster CA (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt (--root-ca-file). */
+  rootCA?: string;
 }
 
 export const defaultControllerOptions: ControllerOptions = {

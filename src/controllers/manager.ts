@@ -13,6 +13,7 @@ import { createGarbageCollector } from './garbage-collector.js';
 import { createLoadBalancerController } from './loadbalancer.js';
 import { createNodeLifecycleController } from './node-lifecycle.js';
 import { createReplicaSetController } from './replicaset.js';
+import { createRootCAPublisher } from './root-ca-publisher.js';
 import { createScheduler } from './scheduler.js';
 
 export const controllerNames = [
@@ -26,6 +27,7 @@ export const controllerNames = [
   'scheduler',
   'node-lifecycle',
   'loadbalancer',
+  'root-ca-cert-publisher',
 ] as const;
 
 export type ControllerName = (typeof controllerNames)[number];
@@ -42,6 +44,7 @@ const eventSources: Record<ControllerName, string> = {
   scheduler: 'default-scheduler',
   'node-lifecycle': 'node-controller',
   loadbalancer: 'service-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
 };
 
 const constructors: Record<ControllerName, (ctx: ControllerContext) => Controller> = {
@@ -55,7 +58,13 @@ const constructors: Record<ControllerName, (ctx: ControllerContext) => Controlle
   scheduler: createScheduler,
   'node-lifecycle': createNodeLifecycleController,
   loadbalancer: createLoadBalancerController,
+  'root-ca-cert-publisher': createRootCAPublisher,
 };
+
+/** The controllers that run with these options: the publisher needs a root CA (--root-ca-file), as upstream's. */
+export function enabledControllers(options: Partial<ControllerOptions>): ControllerName[] {
+  return controllerNames.filter((n) => n !== 'root-ca-cert-publisher' || !!options.rootCA);
+}
 
 export interface RunningControllers {
   factory: InformerFactory;
@@ -72,7 +81,7 @@ export async function startControllers(
   // Periodic resync re-reconciles everything: level-triggered controllers converge even after a missed event.
   const factory = createInformerFactory(client, { resyncMs: 5 * 60_000 });
   const options = { ...defaultControllerOptions, ...opts.options };
-  const names = opts.only ?? controllerNames;
+  const names = opts.only ?? enabledControllers(options);
   const recorders = names.map((n) => createEventRecorder(client, eventSources[n]));
   const controllers = names.map((n, i) => constructors[n]({ factory, events: recorders[i], options }));
   const flushEvents = () => Promise.all(recorders.map((r) => r.flush()));
