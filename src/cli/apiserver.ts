@@ -1,6 +1,6 @@
 // `kubesvc apiserver`: the API server alone, until SIGINT/SIGTERM.
 import { resolve } from 'node:path';
-import { defaultApiServerConfig, runApiServer, type ApiServer } from '../apiserver/apiserver.js';
+import { defaultApiServerConfig, runApiServer, type ApiServer, type ApiServerConfig } from '../apiserver/apiserver.js';
 import { untilSignal } from '../util/signals.js';
 import { intFlag, parseFlags } from './args.js';
 
@@ -19,7 +19,11 @@ export const apiserverFlags = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function startApiServerFromFlags(values: Record<string, string | boolean | undefined>, defaultDataDir?: string): Promise<ApiServer> {
+export async function startApiServerFromFlags(
+  values: Record<string, string | boolean | undefined>,
+  defaultDataDir?: string,
+  extra: Partial<ApiServerConfig> = {},
+): Promise<ApiServer> {
   const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir;
   if (!dataDir) throw new Error('--data-dir is required');
   return runApiServer({
@@ -28,6 +32,7 @@ export async function startApiServerFromFlags(values: Record<string, string | bo
     bind: (values.bind as string | undefined) ?? defaultApiServerConfig.bind,
     serviceClusterIPRange: (values['service-cluster-ip-range'] as string | undefined) ?? defaultApiServerConfig.serviceClusterIPRange,
     serviceNodePortRange: (values['service-node-port-range'] as string | undefined) ?? defaultApiServerConfig.serviceNodePortRange,
+    ...extra,
   });
 }
 

@@ -9,7 +9,7 @@ import { CONTROL_PLANE_IP, clusterNetworkRoutes, ensureClusterNetwork } from '..
 import { syncPeerRoutes } from '../agent/peer-routes.js';
 import type { ApiServer } from '../apiserver/apiserver.js';
 import { reconcileKubernetesEndpoints } from '../apiserver/endpoint-reconciler.js';
-import { apiServerNames, ensureServingCert } from '../apiserver/serving-cert.js';
+import { apiServerNames, ensureServingCert, type ServingCert } from '../apiserver/serving-cert.js';
 import type { Client } from '../client/client.js';
 import { listenInNetns } from '../net/listen-in-netns.js';
 
@@ -21,11 +21,18 @@ export interface InClusterApi {
   stop(): Promise<void>;
 }
 
-/** Creates the cluster network if no node has yet; start it before the nodes so it does not wait behind their pods. */
-export async function serveApiInCluster(server: ApiServer, client: Client, dataDir: string, clusterId: string, clusterDomain = 'cluster.local'): Promise<InClusterApi> {
+/**
+ * The data dir's cluster CA and the API's serving certificate for the names
+ * pods use (made on the first start): the CA is what the root CA publisher
+ * puts in every namespace, the certificate what serveApiInCluster serves.
+ */
+export async function clusterServingCert(server: ApiServer, dataDir: string, clusterDomain = 'cluster.local'): Promise<ServingCert> {
   const kubernetes = (await server.registry.get(server.def('services'), 'default', 'kubernetes')) as unknown as Service;
-  const serviceIP = kubernetes.spec?.clusterIP ?? '10.96.0.1';
-  const creds = ensureServingCert(dataDir, apiServerNames(clusterDomain, serviceIP, [CONTROL_PLANE_IP]));
+  return ensureServingCert(dataDir, apiServerNames(clusterDomain, kubernetes.spec?.clusterIP ?? '10.96.0.1', [CONTROL_PLANE_IP]));
+}
+
+/** Creates the cluster network if no node has yet; start it before the nodes so it does not wait behind their pods. */
+export async function serveApiInCluster(server: ApiServer, client: Client, creds: ServingCert, clusterId: string): Promise<InClusterApi> {
   const [listener, routes] = await Promise.all([
     ensureClusterNetwork(clusterId).then((netns) => listenInNetns(netns, CONTROL_PLANE_IP, IN_CLUSTER_API_PORT)),
     ensureClusterNetwork(clusterId).then(() => syncPeerRoutes(client, clusterNetworkRoutes(clusterId))),

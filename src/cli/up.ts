@@ -15,7 +15,7 @@ import { parseFlags, UsageError } from './args.js';
 import { nodeIndex, nodeName } from './nodes.js';
 import { chooseNodeProxy } from './proxy-config.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
-import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
+import { clusterServingCert, serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
@@ -45,7 +45,8 @@ export async function upCommand(argv: string[]): Promise<void> {
     console.log(`  ✓ ${what} (${Math.round(now - last)} ms)`);
     last = now;
   };
-  const server = await startApiServerFromFlags(values, '.kubesvc');
+  // Pods mount a service account token and the cluster CA (ServiceAccount admission; the root CA publisher).
+  const server = await startApiServerFromFlags(values, '.kubesvc', { serviceAccountTokens: true });
   progress('API server');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would.
@@ -65,7 +66,8 @@ export async function upCommand(argv: string[]): Promise<void> {
     await server.close();
   };
   try {
-    controllers = await startControllers(client);
+    const certs = await clusterServingCert(server, dataDir);
+    controllers = await startControllers(client, { options: { rootCA: certs.caCert } });
     progress('controllers');
     await ensureKubeProxy(client, dataDir, proxy.configText, proxy.explicit);
     await ensureClusterDns(client, dataDir);
@@ -74,7 +76,7 @@ export async function upCommand(argv: string[]): Promise<void> {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
       networkCreated = true;
-      const starting = serveApiInCluster(server, client, dataDir, clusterId).then((api) => (inCluster = api));
+      const starting = serveApiInCluster(server, client, certs, clusterId).then((api) => (inCluster = api));
       starting.catch(() => {}); // awaited below, after the nodes
       // Nodes start side by side; each is listed as it comes up.
       const started = await Promise.allSettled(

@@ -103,13 +103,19 @@ for (const nodeCount of [1, 3]) {
       assert.match(env, /^KUBERNETES_SERVICE_HOST=10\.96\.0\.1$/m);
     });
 
-    test('pods on every node reach the API through the kubernetes Service: https://kubernetes.default.svc with the cluster CA', async () => {
+    test('pods on every node reach the API through the kubernetes Service: https://kubernetes.default.svc with the mounted CA and token, kubectl in-cluster', async () => {
       assert.match(await kubectl.ok(['get', 'endpoints', 'kubernetes']), /^kubernetes\s+172\.18\.0\.1:6443\s/m);
       const nodesOfPods = new Set((await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' '));
       assert.equal(nodesOfPods.size, nodeCount, 'the three pods are spread over the nodes');
+      const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
       for (const pod of pods) {
         const version = await kubectl.ok(['exec', pod, '--', 'curl', '-sS', '-m', '5', '--cacert', join(dataDir, 'pki/ca.crt'), 'https://kubernetes.default.svc/version']);
         assert.equal(JSON.parse(version).minor, '32', `${pod}: ${version}`);
+        // The mounted service account: CA, token, namespace — as client-go's InClusterConfig reads them.
+        const listed = await kubectl.ok(['exec', pod, '--', 'sh', '-c', `curl -sS -m 5 --cacert ${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)" https://kubernetes.default.svc/api/v1/namespaces/$(cat ${sa}/namespace)/pods/${pod}`]);
+        assert.equal(JSON.parse(listed).metadata.name, pod);
+        // kubectl in the pod with no kubeconfig: the in-cluster configuration.
+        assert.equal((await kubectl.ok(['exec', pod, '--', 'env', 'HOME=/nonexistent', 'kubectl', 'get', 'svc', 'kubernetes', '-o', 'name'])).trim(), 'service/kubernetes');
       }
     });
 

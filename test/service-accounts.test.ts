@@ -1,0 +1,113 @@
+// What in-cluster clients read, without nodes: the ServiceAccount admission's
+// token volume (pure, and through the API server with the real kubectl), the
+// token's claims, and the root CA publisher's kube-root-ca.crt in every
+// namespace, kept against edits and deletion.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from '../src/api/types.js';
+import { createClient, resourceTypes, type Client } from '../src/client/client.js';
+import { createTransport } from '../src/client/transport.js';
+import { serviceAccountToken } from '../src/agent/service-account-token.js';
+import { startControllers, type RunningControllers } from '../src/controllers/manager.js';
+import { admitServiceAccount, serviceAccountMountPath } from '../src/registry/pods/service-account.js';
+import { startTestApiServer, waitFor, type TestApiServer } from './helpers/apiserver.js';
+
+const podOf = (spec: Pod['spec']): Pod => ({ metadata: { name: 'p', namespace: 'ns1' }, spec });
+
+describe('ServiceAccount admission', () => {
+  test('every container and init container mounts kube-api-access-<suffix>: token, CA, namespace', () => {
+    const pod = podOf({ initContainers: [{ name: 'init', image: 'busybox' }], containers: [{ name: 'a', image: 'nginx', volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+    admitServiceAccount(pod, 'x2b4z');
+    assert.equal(pod.spec!.serviceAccountName, 'default');
+    assert.equal(pod.spec!.serviceAccount, 'default');
+    const mount = { name: 'kube-api-access-x2b4z', readOnly: true, mountPath: serviceAccountMountPath };
+    assert.deepEqual(pod.spec!.initContainers![0]!.volumeMounts, [mount]);
+    assert.deepEqual(pod.spec!.containers[0]!.volumeMounts, [{ name: 'data', mountPath: '/data' }, mount]);
+    assert.deepEqual(pod.spec!.volumes![1], {
+      name: 'kube-api-access-x2b4z',
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+      },
+    });
+  });
+
+  test('automountServiceAccountToken: false, a mount of its own at the path, an existing token volume', () => {
+    const off = podOf({ serviceAccountName: 'builder', automountServiceAccountToken: false, containers: [{ name: 'a', image: 'nginx' }] });
+    admitServiceAccount(off, 'aaaaa');
+    assert.equal(off.spec!.serviceAccountName, 'builder');
+    assert.equal(off.spec!.volumes, undefined);
+    assert.equal(off.spec!.containers[0]!.volumeMounts, undefined);
+
+    const own = podOf({ containers: [{ name: 'a', image: 'nginx', volumeMounts: [{ name: 'mine', mountPath: serviceAccountMountPath }] }], volumes: [{ name: 'mine', emptyDir: {} }] });
+    admitServiceAccount(own, 'bbbbb');
+    assert.deepEqual(own.spec!.volumes, [{ name: 'mine', emptyDir: {} }], 'no container needs the token volume');
+
+    const again = podOf({ containers: [{ name: 'a', image: 'nginx' }, { name: 'b', image: 'nginx' }] });
+    admitServiceAccount(again, 'ccccc');
+    again.spec!.containers[1]!.volumeMounts = [];
+    admitServiceAccount(again, 'ddddd');
+    assert.equal(again.spec!.volumes!.length, 1);
+    assert.equal(again.spec!.containers[1]!.volumeMounts![0]!.name, 'kube-api-access-ccccc');
+  });
+
+  test('the projected token carries upstream claims, extended to a year for the admission default', () => {
+    const pod: Pod = { metadata: { name: 'web-1', namespace: 'shop', uid: 'u-1' }, spec: { serviceAccountName: 'web', containers: [] } };
+    const token = serviceAccountToken({ pod, nodeName: 'node-2', clusterDomain: 'cluster.local', expirationSeconds: 3607, now: 1_000 });
+    const [header, claims, signature] = token.split('.');
+    assert.deepEqual(JSON.parse(Buffer.from(header!, 'base64url').toString()), { alg: 'none', typ: 'JWT' });
+    assert.equal(signature, '');
+    const c = JSON.parse(Buffer.from(claims!, 'base64url').toString());
+    assert.equal(c.sub, 'system:serviceaccount:shop:web');
+    assert.equal(c.iss, 'https://kubernetes.default.svc.cluster.local');
+    assert.deepEqual(c.aud, ['https://kubernetes.default.svc.cluster.local']);
+    assert.equal(c.exp, 1_000 + 365 * 24 * 3600);
+    assert.deepEqual(c['kubernetes.io'], { namespace: 'shop', node: { name: 'node-2' }, pod: { name: 'web-1', uid: 'u-1' }, serviceaccount: { name: 'web' }, warnafter: 4607 });
+    const short = JSON.parse(Buffer.from(serviceAccountToken({ pod, nodeName: 'n', clusterDomain: 'cluster.local', audience: 'vault', expirationSeconds: 600, now: 0 }).split('.')[1]!, 'base64url').toString());
+    assert.deepEqual([short.aud, short.exp], [['vault'], 600]);
+  });
+});
+
+describe('through the API server: admission on create, kube-root-ca.crt in every namespace', () => {
+  let api: TestApiServer;
+  let client: Client;
+  let controllers: RunningControllers;
+  const ca = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n';
+
+  before(async () => {
+    api = await startTestApiServer({ serviceAccountTokens: true });
+    client = createClient(createTransport({ server: api.server.url }), 'kubesvc-test');
+    controllers = await startControllers(client, { only: ['root-ca-cert-publisher'], options: { rootCA: ca } });
+  });
+  after(async () => {
+    await controllers.stop();
+    client.close();
+    await api.stop();
+  });
+
+  test('kubectl run gets the token volume and serviceAccountName default', async () => {
+    await api.kubectl.ok(['run', 'p1', '--image=nginx']);
+    const pod = JSON.parse(await api.kubectl.ok(['get', 'pod', 'p1', '-o', 'json']));
+    assert.equal(pod.spec.serviceAccountName, 'default');
+    assert.match(pod.spec.volumes[0].name, /^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    assert.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: pod.spec.volumes[0].name, readOnly: true, mountPath: serviceAccountMountPath }]);
+  });
+
+  test('every namespace, new ones too, gets kube-root-ca.crt; edits and deletion are undone', async () => {
+    const configMaps = client.resource(resourceTypes.configmaps);
+    const caOf = async (ns: string) => ((await configMaps.get(ns, 'kube-root-ca.crt').catch(() => undefined)) as { data?: Record<string, string> } | undefined)?.data?.['ca.crt'];
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) await waitFor(`kube-root-ca.crt in ${ns}`, async () => (await caOf(ns)) === ca);
+    await api.kubectl.ok(['create', 'namespace', 'shop']);
+    await waitFor('kube-root-ca.crt in a new namespace', async () => (await caOf('shop')) === ca);
+    const cm = JSON.parse(await api.kubectl.ok(['get', 'cm', 'kube-root-ca.crt', '-n', 'shop', '-o', 'json']));
+    assert.match(cm.metadata.annotations['kubernetes.io/description'], /^Contains a CA bundle that can be used to verify the kube-apiserver/);
+    await api.kubectl.ok(['patch', 'cm', 'kube-root-ca.crt', '-n', 'shop', '--type=merge', '-p', '{"data":{"ca.crt":"tampered"}}']);
+    await waitFor('an edit undone', async () => (await caOf('shop')) === ca);
+    await api.kubectl.ok(['delete', 'cm', 'kube-root-ca.crt', '-n', 'shop']);
+    await waitFor('a deletion undone', async () => (await caOf('shop')) === ca);
+  });
+});
