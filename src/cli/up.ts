@@ -79,7 +79,7 @@ export async function upCommand(argv: string[]): Promise<void> {
       const starting = serveApiInCluster(server, client, certs, clusterId).then((api) => (inCluster = api));
       starting.catch(() => {}); // awaited below, after the nodes
       // Nodes start side by side; each is listed as it comes up.
-      const started = await Promise.allSettled(
+      const nodeStarts = await Promise.allSettled(
         Array.from({ length: nodeCount }, (_, i) =>
           startNode({ client, dataDir, name: nodeName(i) }).then((node) => {
             nodes.push(node);
@@ -87,7 +87,7 @@ export async function upCommand(argv: string[]): Promise<void> {
           }),
         ),
       );
-      const failed = started.find((r) => r.status === 'rejected');
+      const failed = nodeStarts.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
       await starting;
