@@ -109,5 +109,8 @@ describe('through the API server: admission on create, kube-root-ca.crt in every
     await waitFor('an edit undone', async () => (await caOf('shop')) === ca);
     await api.kubectl.ok(['delete', 'cm', 'kube-root-ca.crt', '-n', 'shop']);
     await waitFor('a deletion undone', async () => (await caOf('shop')) === ca);
+    // A namespace being deleted is left alone, so its deletion completes.
+    await api.kubectl.ok(['delete', 'namespace', 'shop', '--wait=false']);
+    await waitFor('the namespace gone', async () => (await api.kubectl(['get', 'namespace', 'shop'])).code !== 0, 15_000);
   });
 });

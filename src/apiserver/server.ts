@@ -166,6 +166,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       tls.on('upgrade', upgrade);
       tls.keepAliveTimeout = 65_000;
       listener.on('connection', (socket) => tls.emit('connection', socket));
+      // An accept error (EMFILE, ...) is the listener's problem, not a reason to crash the server.
+      listener.on('error', (err) => log.warn('in-cluster listener error', { error: err.message }));
       servers.push(tls);
       listeners.push(listener);
     },
