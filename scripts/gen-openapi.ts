@@ -46,7 +46,7 @@ const SERVED_GROUP_VERSIONS = [
 
 /** Served kinds, their lists, and the helper kinds their operations use. */
 const ROOTS = [
-  ...['Namespace', 'Service', 'Endpoints', 'Pod', 'Node', 'Event', 'ConfigMap'].flatMap((k) => [
+  ...['Namespace', 'Service', 'Endpoints', 'Pod', 'Node', 'Event', 'ConfigMap', 'ServiceAccount'].flatMap((k) => [
     `io.k8s.api.core.v1.${k}`,
     `io.k8s.api.core.v1.${k}List`,
   ]),

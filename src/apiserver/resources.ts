@@ -7,6 +7,8 @@ import { servicesResource } from '../registry/services/resource.js';
 import { endpointsResource } from '../registry/endpoints/resource.js';
 import { endpointSlicesResource } from '../registry/endpointslices/resource.js';
 import { podsResource } from '../registry/pods/resource.js';
+import { serviceAccountsResource } from '../registry/serviceaccounts/resource.js';
+import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { nodesResource } from '../registry/nodes/resource.js';
 import { namespacesResource } from '../registry/namespaces/resource.js';
 import { eventsResource } from '../registry/events/resource.js';
@@ -21,7 +23,7 @@ export interface ResourceDeps {
   registry: () => Registry;
   allocation: ServiceAllocation;
   cluster: ServiceClusterConfig;
-  /** Pods get service account token volumes (ServiceAccount admission). */
+  /** The ServiceAccount admission of pods: the account must exist; its token volume is mounted. */
   serviceAccountTokens?: boolean;
 }
 
@@ -57,7 +59,22 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     },
   });
   defs.push(
-    podsResource({ serviceAccountTokens: deps.serviceAccountTokens }),
+    podsResource({
+      serviceAccounts: deps.serviceAccountTokens
+        ? (namespace, name) =>
+            deps
+              .registry()
+              .get(serviceAccountsResource, namespace, name)
+              .then(
+                (sa) => sa as ServiceAccount,
+                (e: { code?: number }) => {
+                  if (e.code === 404) return undefined;
+                  throw e;
+                },
+              )
+        : undefined,
+    }),
+    serviceAccountsResource,
     servicesResource({
       allocation: deps.allocation,
       cluster: deps.cluster,

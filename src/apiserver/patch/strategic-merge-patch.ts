@@ -84,7 +84,7 @@ const SERVICE_SPEC: StructSchema = { ports: keyedList('port') };
 const NODE_SPEC: StructSchema = { podCIDRs: scalarSet };
 const NODE_STATUS: StructSchema = { conditions: keyedList('type'), addresses: keyedList('type') };
 
-/** Per kind: where each typed sub-structure sits, as a dotted path of field names. */
+/** Per kind: where each typed sub-structure sits, as a dotted path of field names ('' for the kind's own fields). */
 const WORKLOAD_PATHS: Record<string, StructSchema> = {
   metadata: OBJECT_META,
   'spec.template.metadata': OBJECT_META,
@@ -105,12 +105,18 @@ export const KIND_PATHS: Readonly<Record<string, Readonly<Record<string, StructS
   DaemonSet: WORKLOAD_PATHS,
   EndpointSlice: { metadata: OBJECT_META },
   Scale: { metadata: OBJECT_META },
+  // '' holds the kind's own top-level fields.
+  ServiceAccount: { '': { secrets: keyedList('name') }, metadata: OBJECT_META },
 };
 
 /** Folds a kind's path table into one nested schema. */
 function schemaFromPaths(paths: Readonly<Record<string, StructSchema>>): StructSchema {
   const root: Record<string, FieldPatchMeta> = {};
   for (const [path, schema] of Object.entries(paths)) {
+    if (path === '') {
+      Object.assign(root, schema);
+      continue;
+    }
     const fields = path.split('.');
     let level = root;
     for (const field of fields.slice(0, -1)) {
