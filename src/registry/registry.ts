@@ -169,6 +169,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     const ctx = ctxFor(opts);
     def.strategy.prepareForCreate?.(obj, ctx);
     if (def.namespaced && meta.namespace && hooks.checkNamespace) await hooks.checkNamespace(meta.namespace, def);
+    await def.strategy.admitCreate?.(obj, ctx);
     // As upstream's store: allocation (BeginCreate) comes before validation, so
     // validation sees allocated values (e.g. a LoadBalancer's healthCheckNodePort).
     const txn = def.strategy.beginCreate?.(obj, ctx);

@@ -34,6 +34,12 @@ export interface WriteTransaction {
 export interface Strategy {
   /** Defaults and field resets on create (status cleared, etc.). */
   prepareForCreate?(obj: KubeObject, ctx: RequestContext): void;
+  /**
+   * Admission that reads other objects, after prepareForCreate and the
+   * namespace check, before validation: may change the object or refuse it
+   * (throws a StatusError), as upstream's mutating admission plugins.
+   */
+  admitCreate?(obj: KubeObject, ctx: RequestContext): Promise<void>;
   prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): void;
   /** For the status subresource: keep old spec, take new status. */
   prepareForStatusUpdate?(obj: KubeObject, old: KubeObject): void;

@@ -7,14 +7,20 @@ import { standardVerbs, statusSubresource, type ResourceDef } from '../resource.
 import { validatePod } from '../workloads/validation.js';
 import { validatePodUpdate } from './update-validation.js';
 import { setPodSpecDefaults } from './defaults.js';
-import { admitServiceAccount } from './service-account.js';
+import { admitServiceAccount, podServiceAccountName } from './service-account.js';
+import { errors } from '../../api/status.js';
+import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { table } from './table.js';
 
 const pod = (o: KubeObject) => o as unknown as Pod;
 
 export interface PodsOptions {
-  /** The ServiceAccount admission plugin mounts token volumes (the cluster has a CA to put in them). */
-  serviceAccountTokens?: boolean;
+  /**
+   * The ServiceAccount admission plugin: the account a pod names must exist
+   * (looked up here, undefined when missing), and its token volume is mounted
+   * (the cluster has a CA to put in it).
+   */
+  serviceAccounts?: (namespace: string, name: string) => Promise<ServiceAccount | undefined>;
 }
 
 export const podsResource = (opts: PodsOptions = {}): ResourceDef => ({
@@ -48,9 +54,19 @@ export const podsResource = (opts: PodsOptions = {}): ResourceDef => ({
   strategy: {
     prepareForCreate(obj) {
       const p = pod(obj);
-      if (opts.serviceAccountTokens) admitServiceAccount(p);
       setPodSpecDefaults((p.spec ??= { containers: [] }));
       p.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    },
+    async admitCreate(obj) {
+      if (!opts.serviceAccounts) return;
+      const p = pod(obj);
+      const namespace = obj.metadata.namespace ?? 'default';
+      const name = podServiceAccountName(p);
+      const account = await opts.serviceAccounts(namespace, name);
+      if (!account) {
+        throw errors.forbidden({ group: '', resource: 'pods' }, obj.metadata.name ?? '', `error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
+      }
+      admitServiceAccount(p, account);
     },
     prepareForUpdate(obj) {
       setPodSpecDefaults((pod(obj).spec ??= { containers: [] }));

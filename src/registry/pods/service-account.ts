@@ -1,11 +1,13 @@
 // The ServiceAccount admission plugin's pod mutation
 // (plugin/pkg/admission/serviceaccount): a pod runs as a service account
-// ("default" unless named) and, unless automountServiceAccountToken is false,
+// ("default" unless named; it must exist) and, unless automountServiceAccountToken
+// is false on the pod or else on the account,
 // every container mounts the projected volume kube-api-access-<5 chars> at
 // /var/run/secrets/kubernetes.io/serviceaccount: a token, the cluster CA
 // (ConfigMap kube-root-ca.crt) and the namespace — what in-cluster clients
 // (client-go's InClusterConfig, kubectl in a pod) read.
 import type { Container, Pod, PodSpec } from '../../api/types.js';
+import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 
 type Volume = NonNullable<PodSpec['volumes']>[number];
 
@@ -36,12 +38,24 @@ function tokenVolume(name: string): Volume {
   };
 }
 
-/** Mutates a pod being created as the admission plugin does; `suffix` names a new volume. */
-export function admitServiceAccount(pod: Pod, suffix: string = randomSuffix()): void {
+/** The account a pod runs as: the one it names, else "default" (set on the pod). */
+export function podServiceAccountName(pod: Pod): string {
   const spec = (pod.spec ??= { containers: [] });
   spec.serviceAccountName ||= 'default';
   spec.serviceAccount ||= spec.serviceAccountName;
-  if (spec.automountServiceAccountToken === false) return;
+  return spec.serviceAccountName;
+}
+
+/**
+ * Mutates a pod being created as the admission plugin does, given its
+ * account (found by the caller; upstream refuses a pod whose account is
+ * missing). The pod's automountServiceAccountToken wins over the account's.
+ * `suffix` names a new volume.
+ */
+export function admitServiceAccount(pod: Pod, account: ServiceAccount = {}, suffix: string = randomSuffix()): void {
+  podServiceAccountName(pod);
+  const spec = pod.spec!;
+  if ((spec.automountServiceAccountToken ?? account.automountServiceAccountToken) === false) return;
   const existing = (spec.volumes ?? []).find((v) => v.name.startsWith(volumePrefix));
   const name = existing?.name ?? volumePrefix + suffix;
   let needsVolume = false;
