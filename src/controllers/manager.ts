@@ -15,8 +15,10 @@ import { createNodeLifecycleController } from './node-lifecycle.js';
 import { createReplicaSetController } from './replicaset.js';
 import { createRootCAPublisher } from './root-ca-publisher.js';
 import { createScheduler } from './scheduler.js';
+import { createServiceAccountsController } from './serviceaccounts.js';
 
 export const controllerNames = [
+  'serviceaccount',
   'endpoints',
   'endpointslice',
   'endpointslice-mirroring',
@@ -34,6 +36,7 @@ export type ControllerName = (typeof controllerNames)[number];
 
 /** The component each controller's Events name as their source, as upstream's. */
 const eventSources: Record<ControllerName, string> = {
+  serviceaccount: 'serviceaccount-controller',
   endpoints: 'endpoint-controller',
   endpointslice: 'endpoint-slice-controller',
   'endpointslice-mirroring': 'endpoint-slice-mirroring-controller',
@@ -48,6 +51,7 @@ const eventSources: Record<ControllerName, string> = {
 };
 
 const constructors: Record<ControllerName, (ctx: ControllerContext) => Controller> = {
+  serviceaccount: createServiceAccountsController,
   endpoints: createEndpointsController,
   endpointslice: createEndpointSliceController,
   'endpointslice-mirroring': createEndpointSliceMirroringController,
@@ -87,7 +91,12 @@ export async function startControllers(
   const flushEvents = () => Promise.all(recorders.map((r) => r.flush()));
   for (const c of controllers) c.setup();
   await factory.start();
-  for (const c of controllers) c.run();
+  // Accounts first: the pods the workload controllers make at start need their namespace's "default"
+  // (upstream lets those creates fail and retry; one process can simply order them).
+  const first = controllers.filter((c) => c.name === 'serviceaccount');
+  for (const c of first) c.run();
+  await Promise.all(first.map((c) => c.idle()));
+  for (const c of controllers) if (!first.includes(c)) c.run();
   return {
     factory,
     controllers,
