@@ -16,7 +16,7 @@ import {
   servicePortPolicyLocalChainName,
 } from '../../src/proxy/iptables/chain-names.js';
 import { buildIptablesRules, jumpRules, probability, type IptablesRuleContext, type IptablesRuleSet } from '../../src/proxy/iptables/rules.js';
-import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore } from '../../src/proxy/iptables/restore.js';
+import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore, renderTableReplacement, tablesOwnedByKubeProxy } from '../../src/proxy/iptables/restore.js';
 import { endpoints, lbStatus, overallServices, overallSlices, p80, slice, svc, upstreamTestNode } from './fixtures.js';
 
 const node = upstreamTestNode;
@@ -505,6 +505,36 @@ test('full sync deletes stale per-service chains only', () => {
   assert.ok(nat.includes(':KUBE-SEP-GONEGONEGONEGONE - [0:0]\n'));
   assert.ok(nat.endsWith('-X KUBE-SEP-GONEGONEGONEGONE\nCOMMIT\n'));
   assert.ok(!out.includes('-X KUBE-SVC-XPGD46QRK7WJZT7O') && !out.includes('KUBE-XLB-OLD') && !out.includes('-X PREROUTING'));
+});
+
+test('tables kube-proxy owns are replaced whole: built-ins with ACCEPT, the jumps as ensureJumps leaves them, every chain', () => {
+  const rs = buildIptablesRules(buildSnapshot(overallServices(), overallSlices(), node), context);
+  const out = renderTableReplacement(rs, jumpRules());
+  const filter = out.slice(0, out.indexOf('COMMIT') + 7);
+  assert.match(filter, /^\*filter\n:INPUT ACCEPT \[0:0\]\n:FORWARD ACCEPT \[0:0\]\n:OUTPUT ACCEPT \[0:0\]\n:KUBE-/);
+  // Each inserted at the top by ensureJumps: the last in jumpRules() order comes first.
+  assert.deepEqual(tableRules(filter, 'filter').filter((l) => l.startsWith('-A INPUT ')), [
+    '-A INPUT -j KUBE-FIREWALL',
+    '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
+    '-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS',
+    '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+  ]);
+  assert.deepEqual(tableRules(out, 'nat').filter((l) => !l.startsWith('-A KUBE-')), [
+    '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+  ]);
+  // Every chain's rules as the --noflush payload has them, and no -X (the table starts empty).
+  const noflush = renderFullRestore(rs);
+  for (const t of ['filter', 'nat'] as const) assert.deepEqual(tableRules(out, t).filter((l) => l.startsWith('-A KUBE-')), tableRules(noflush, t));
+  assert.ok(!out.includes('\n-X '));
+
+  const owned = `*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j MARK --set-mark 1\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n`;
+  assert.equal(tablesOwnedByKubeProxy(owned), true, 'other tables do not matter');
+  assert.equal(tablesOwnedByKubeProxy(''), true, 'empty tables');
+  assert.equal(tablesOwnedByKubeProxy(owned.replace('-A KUBE-SERVICES -j RETURN', '-A POSTROUTING -j MASQUERADE')), false, 'a rule of someone else');
+  assert.equal(tablesOwnedByKubeProxy(owned.replace(':INPUT ACCEPT', ':INPUT DROP')), false, 'a policy of someone else');
+  assert.equal(tablesOwnedByKubeProxy(owned.replace(':KUBE-SERVICES - [0:0]', ':KUBE-SERVICES - [0:0]\n:DOCKER - [0:0]')), false, 'a chain of someone else');
 });
 
 test('partial sync: one service’s endpoints change → only its changed chains, KUBE-SERVICES, and the removed KUBE-SEP', () => {

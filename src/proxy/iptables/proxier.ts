@@ -2,8 +2,9 @@
 // (rules.ts), applied with one `iptables-restore --noflush` in the node's
 // network namespace this process runs in. The first sync, any sync after a
 // failure, and one every syncPeriod rewrite everything (and delete stale
-// per-service chains); the rest rewrite only the chains that changed
-// (KEP-3453). A failed restore is counted and retried in full: never
+// per-service chains) — replacing the nat and filter tables outright when
+// they hold only kube-proxy's rules; the rest rewrite only the chains that
+// changed (KEP-3453). A failed restore is counted and retried in full: never
 // half-applied. UDP flows to removed endpoints are cleared from conntrack.
 import { writeFile } from 'node:fs/promises';
 import { run } from '../../net/ip.js';
@@ -13,7 +14,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import type { Proxier } from '../server.js';
 import type { ProxySnapshot } from '../snapshot.js';
 import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesRuleSet } from './rules.js';
-import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore } from './restore.js';
+import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore, renderTableReplacement, tablesOwnedByKubeProxy } from './restore.js';
 
 const log = logger('proxy');
 
@@ -71,15 +72,19 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
       const ruleSet = buildIptablesRules(snapshot, opts.ruleContext());
       const full = !applied || Date.now() - lastFull >= opts.syncPeriodMs;
       let input: string;
+      // Tables holding nothing but kube-proxy's rules are replaced whole (much faster with nf_tables);
+      // otherwise only our chains are rewritten, leaving everything else in place, as upstream does.
+      let replaceTables = false;
       if (full) {
-        const existing = await run(['iptables-save', '-t', 'nat']).then((r) => chainsFromIptablesSave(r.stdout), () => new Set<string>());
-        input = renderFullRestore(ruleSet, existing);
+        const saved = await run(['iptables-save']).then((r) => r.stdout, () => undefined);
+        replaceTables = saved !== undefined && tablesOwnedByKubeProxy(saved);
+        input = replaceTables ? renderTableReplacement(ruleSet, jumpRules()) : renderFullRestore(ruleSet, chainsFromIptablesSave(saved ?? ''));
       } else {
         input = renderPartialRestore(ruleSet, applied!);
       }
       if (input) {
         try {
-          await run(['iptables-restore', '-w', '--noflush'], { input, timeoutMs: 120_000 });
+          await run(['iptables-restore', '-w', ...(replaceTables ? [] : ['--noflush'])], { input, timeoutMs: 120_000 });
         } catch (e) {
           (full ? opts.metrics?.iptablesRestoreFailuresTotal : opts.metrics?.iptablesPartialRestoreFailuresTotal)?.inc();
           // What the kernel holds is unknown now: the retry writes everything.
@@ -88,7 +93,8 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
         }
       }
       if (full) {
-        await ensureJumps();
+        // A table replacement wrote the jumps itself.
+        if (!replaceTables) await ensureJumps();
         lastFull = Date.now();
       }
       const before = appliedSnapshot;
