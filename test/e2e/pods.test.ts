@@ -2,11 +2,10 @@
 // kubectl, and `kubesvc exec` to reach pod addresses from inside the node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
-import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import type { Kubectl } from '../helpers/kubectl.js';
+import { startUp, type UpCluster } from '../helpers/up.js';
 import { namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { clusterIdFor } from '../../src/agent/cluster-id.js';
@@ -17,7 +16,7 @@ const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
 describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), timeout: 240_000 }, () => {
   let dataDir: string;
-  let up: CliProcess;
+  let cluster: UpCluster | undefined;
   let kubectl: Kubectl;
   /** `kubesvc exec -- ...` on the node. */
   const onNode = (args: string[]) => execOnNode(dataDir, args);
@@ -29,18 +28,11 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
       .map((l) => l.split('=') as [string, string]);
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-pods-'));
-    up = startCli(['up', '--data-dir', dataDir, '--port', '0']);
-    await waitForOutput(up, /kubesvc is up/, 30_000);
-    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+    cluster = await startUp('pods');
+    ({ dataDir, kubectl } = cluster);
   });
 
-  after(async () => {
-    up?.child.kill('SIGINT');
-    await up?.exited;
-    kubectl?.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   test('backend-deployment.yaml: 3 Running, Ready pods with distinct IPs that answer with their own name', async () => {
     await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml')]);

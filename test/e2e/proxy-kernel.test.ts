@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import { startUp, type UpCluster } from '../helpers/up.js';
 import { answersFrom, namespaceSkipReason, onNode, run } from '../helpers/root.js';
 import { localPolicyServices, manifests, pinnedBackends, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
@@ -44,6 +45,7 @@ const node2 = '172.18.0.3';
 for (const mode of ['iptables', 'nftables'] as const) {
   describe(`${mode} mode: real traffic on two nodes`, { skip: skipReason(mode === 'iptables' ? 'iptables-restore' : 'nft'), timeout: 240_000 }, () => {
     let dataDir: string;
+    let cluster: UpCluster | undefined;
     let up: CliProcess;
     let kubectl: Kubectl;
     let envPods: string[];
@@ -55,11 +57,9 @@ for (const mode of ['iptables', 'nftables'] as const) {
     const podsOf = async (app: string) => (await kubectl.ok(['get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), `kubesvc-${mode}-`));
-      up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2', '--proxy-mode', mode]);
-      await waitForOutput(up, /kubesvc is up/, 30_000);
+      cluster = await startUp(mode, ['--nodes', '2', '--proxy-mode', mode]);
+      ({ dataDir, up, kubectl } = cluster);
       assert.match(up.output(), new RegExp(`proxy {8}DaemonSet kube-system/kube-proxy, ${mode} mode`));
-      kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
       await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml'), '-f', '-'], { input: extras });
       for (const d of ['service-env', 'pinned', 'udp-env']) await kubectl.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
       await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=60s']);
@@ -68,12 +68,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
       await waitFor('the ClusterIP serving every backend', async () => JSON.stringify(await seen('http://10.97.1.1/')) === JSON.stringify(envPods), 30_000);
     });
 
-    after(async () => {
-      up?.child.kill('SIGINT');
-      await up?.exited;
-      kubectl?.cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => cluster?.stop());
 
     test('ClusterIP from a node and from a pod on the other node reach every backend', async () => {
       assert.deepEqual(await seen('http://10.97.1.1/', 30, 'node-2'), envPods);

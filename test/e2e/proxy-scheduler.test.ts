@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
-import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import type { Kubectl } from '../helpers/kubectl.js';
+import { startCli, type CliProcess } from '../helpers/cli.js';
+import { startUp, type UpCluster } from '../helpers/up.js';
 import { namespaceSkipReason, onNode } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 
@@ -33,6 +34,7 @@ test('up --proxy-config refuses a bad configuration with kube-proxy\'s message a
 
 describe('ipvs scheduler "sh" chosen through up --proxy-config', { skip: skipReason(), timeout: 180_000 }, () => {
   let dataDir: string;
+  let cluster: UpCluster | undefined;
   let up: CliProcess;
   let kubectl: Kubectl;
   let pods: string[];
@@ -41,22 +43,16 @@ describe('ipvs scheduler "sh" chosen through up --proxy-config', { skip: skipRea
     dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-sched-'));
     const config = join(dataDir, 'kube-proxy.yaml');
     writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nipvs:\n  scheduler: sh\n');
-    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--proxy-config', config]);
-    await waitForOutput(up, /kubesvc is up/, 30_000);
+    cluster = await startUp('sched', ['--proxy-config', config], { dataDir });
+    ({ up, kubectl } = cluster);
     assert.match(up.output(), /proxy {8}DaemonSet kube-system\/kube-proxy, userspace mode \(set in --proxy-config/);
-    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
     await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
     await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=60s']);
     pods = (await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
     await waitFor('the proxy serving the ClusterIP', async () => pods.includes((await onNode(dataDir, ['curl', '-s', '-m', '3', 'http://10.97.1.1/'])).stdout), 20_000);
   });
 
-  after(async () => {
-    up?.child.kill('SIGINT');
-    await up?.exited;
-    kubectl?.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   test('the node proxy runs the configured scheduler (/configz)', async () => {
     const configz = JSON.parse((await onNode(dataDir, ['curl', '-s', 'http://127.0.0.1:10249/configz'])).stdout);

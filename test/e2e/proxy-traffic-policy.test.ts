@@ -5,11 +5,8 @@
 // and internalTrafficPolicy: Local keeps cluster-IP traffic on the node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
-import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import type { Kubectl } from '../helpers/kubectl.js';
+import { startUp, type UpCluster } from '../helpers/up.js';
 import { answersFrom, namespaceSkipReason, onNode } from '../helpers/root.js';
 import { localPolicyServices, manifests, pinnedBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
@@ -22,7 +19,7 @@ const node2 = '172.18.0.3';
 
 describe('traffic policies across two nodes (userspace proxy)', { skip: skipReason(), timeout: 180_000 }, () => {
   let dataDir: string;
-  let up: CliProcess;
+  let cluster: UpCluster | undefined;
   let kubectl: Kubectl;
   let pods: string[];
   let healthPort: string;
@@ -31,10 +28,8 @@ describe('traffic policies across two nodes (userspace proxy)', { skip: skipReas
   const seen = (node: string, url: string, n = 8) => answersFrom(dataDir, url, { n, node });
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-policy-'));
-    up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', '2', '--proxy-mode', 'userspace']);
-    await waitForOutput(up, /kubesvc is up/, 30_000);
-    kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+    cluster = await startUp('policy', ['--nodes', '2', '--proxy-mode', 'userspace']);
+    ({ dataDir, kubectl } = cluster);
     await kubectl.ok(['apply', '-f', '-'], { input: manifests(pinnedBackends, localPolicyServices) });
     await kubectl.ok(['rollout', 'status', 'deployment/pinned', '--timeout=60s']);
     pods = (await kubectl.ok(['get', 'pods', '-l', 'app=pinned', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
@@ -42,12 +37,7 @@ describe('traffic policies across two nodes (userspace proxy)', { skip: skipReas
     await waitFor('node-1 serving the node port', async () => JSON.stringify(await seen('node-2', `http://${node1}:30080/`, 4)) === JSON.stringify(pods), 20_000);
   });
 
-  after(async () => {
-    up?.child.kill('SIGINT');
-    await up?.exited;
-    kubectl?.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   test('both backends run on node-1', async () => {
     const nodes = await kubectl.ok(['get', 'pods', '-l', 'app=pinned', '-o', 'jsonpath={.items[*].spec.nodeName}']);

@@ -9,11 +9,9 @@
 // through the `kubernetes` Service over TLS.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
-import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
+import type { Kubectl } from '../helpers/kubectl.js';
+import { startUp, type UpCluster } from '../helpers/up.js';
 import { answersFrom, namespaceSkipReason, onNode } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 
@@ -24,7 +22,7 @@ const skipReason = () => namespaceSkipReason(['dig', 'iptables-restore']);
 for (const nodeCount of [1, 3]) {
   describe(`Service walkthrough on ${nodeCount} node${nodeCount > 1 ? 's' : ''}`, { skip: skipReason(), timeout: 240_000 }, () => {
     let dataDir: string;
-    let up: CliProcess;
+    let cluster: UpCluster | undefined;
     let kubectl: Kubectl;
     let pods: string[];
     const nodeIPs = Array.from({ length: nodeCount }, (_, i) => `172.18.0.${i + 2}`);
@@ -32,10 +30,8 @@ for (const nodeCount of [1, 3]) {
     const dig = async (...args: string[]) => (await onNode(dataDir, ['dig', '@10.96.0.10', '+short', ...args])).stdout.trim().split('\n').filter(Boolean).sort();
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), `kubesvc-walk${nodeCount}-`));
-      up = startCli(['up', '--data-dir', dataDir, '--port', '0', '--nodes', String(nodeCount)]);
-      await waitForOutput(up, /kubesvc is up/, 30_000);
-      kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+      cluster = await startUp(`walk${nodeCount}`, ['--nodes', String(nodeCount)]);
+      ({ dataDir, kubectl } = cluster);
       await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
       await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=90s']);
       await kubectl.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=60s']);
@@ -44,12 +40,7 @@ for (const nodeCount of [1, 3]) {
       await waitFor('the ClusterIP answering', async () => (await seen('http://10.97.1.1/', 3)).every((p) => pods.includes(p)), 30_000);
     });
 
-    after(async () => {
-      up?.child.kill('SIGINT');
-      await up?.exited;
-      kubectl?.cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => cluster?.stop());
 
     test('nodes and system pods are listed as on a kubeadm cluster', async () => {
       const nodes = await kubectl.ok(['get', 'nodes', '-o', 'wide']);
