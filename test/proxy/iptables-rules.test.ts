@@ -198,16 +198,8 @@ test('defaults: no nfacct counters, MASQUERADE --random-fully; conntrack-liberal
 });
 
 test('the reference worked example (E.3): externalTrafficPolicy Local with a local endpoint gets KUBE-SVL', () => {
-  const services = [
-    svc(
-      'ns2',
-      'svc2',
-      p80(3001),
-      { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '172.30.0.42', externalIPs: ['192.168.99.22'], healthCheckNodePort: 30000 },
-      {},
-      lbStatus('1.2.3.4'),
-    ),
-  ];
+  // svc2 of upstream's overall scenario: a LoadBalancer with Local policy.
+  const services = overallServices().filter((s) => s.metadata.name === 'svc2');
   const out = render(services, [endpoints('ns2', 'svc2', [{ ip: '10.180.0.2', node }, { ip: '10.180.0.3', node: 'other-node' }])]);
   assert.deepEqual(tableRules(out, 'filter'), [
     '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',

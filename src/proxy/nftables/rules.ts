@@ -107,12 +107,16 @@ export interface NftElement {
   readonly id: string;
 }
 
-/** One service port's share. */
-export interface NftServicePortRules {
-  readonly key: string;
+/** What a service port or a whole service puts in the table. */
+interface NftShare {
   readonly chains: readonly NftChain[];
   readonly affinitySets: readonly NftContainer[];
   readonly elements: readonly NftElement[];
+}
+
+/** One service port's share. */
+export interface NftServicePortRules extends NftShare {
+  readonly key: string;
   /** internalTrafficPolicy Local without local endpoints (cluster IP traffic dropped). */
   readonly noLocalEndpointsInternal: boolean;
   /** externalTrafficPolicy Local without local endpoints (external traffic dropped). */
@@ -120,13 +124,10 @@ export interface NftServicePortRules {
 }
 
 /** One service's share: its ports' chains and sets, and its elements with duplicates between ports removed. */
-export interface NftServiceRules {
+export interface NftServiceRules extends NftShare {
   /** "namespace/name". */
   readonly key: string;
   readonly ports: readonly NftServicePortRules[];
-  readonly chains: readonly NftChain[];
-  readonly affinitySets: readonly NftContainer[];
-  readonly elements: readonly NftElement[];
 }
 
 export interface NftRuleSet {
