@@ -28,7 +28,7 @@ export interface ApiServerConfig {
   bind: string;
   serviceClusterIPRange: string;
   serviceNodePortRange: string;
-  /** The port the `kubernetes` Service targets (the API server's own). */
+  /** The port the `kubernetes` Service targets: the secure port the API serves pods on (default 6443, upstream's). */
   advertisePort?: number;
   /**
    * The ServiceAccount admission plugin: pods mount a token, the cluster CA
@@ -40,6 +40,9 @@ export interface ApiServerConfig {
   /** Use this store instead of SQLite in the data dir (tests, etcd later). */
   store?: Store;
 }
+
+/** Upstream's secure port: where the API answers inside the cluster, and the `kubernetes` Service's targetPort. */
+export const defaultAdvertisePort = 6443;
 
 export const defaultApiServerConfig = {
   port: 6443,
@@ -118,7 +121,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     isReady: () => ready,
     agentSocket: (node) => agentSocketPath(config.dataDir, node),
   });
-  await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? http.port);
+  await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? defaultAdvertisePort);
   ready = true;
   const url = `http://${http.address}`;
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
@@ -160,7 +163,7 @@ async function bootstrap(registry: Registry, def: (r: string) => ResourceDef, ku
     await registry.create(def('services'), 'default', service);
     return;
   }
-  // Keep the target port in step with the port this run listens on.
+  // Keep the target port in step with the advertised port (it may be configured).
   await registry.update(def('services'), 'default', 'kubernetes', (svc) => {
     const spec = svc.spec as Service['spec'];
     if (spec?.ports?.[0]) spec.ports[0].targetPort = targetPort;

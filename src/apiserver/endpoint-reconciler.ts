@@ -37,7 +37,7 @@ export function kubernetesEndpointObjects(ep: ApiEndpoint): { endpoints: KubeObj
   };
 }
 
-/** Brings Endpoints and EndpointSlice default/kubernetes (and the Service's targetPort) to `ep`, or removes them. */
+/** Brings Endpoints and EndpointSlice default/kubernetes to `ep`, or removes them (the Service's targetPort is the advertised port). */
 export async function reconcileKubernetesEndpoints(registry: Registry, def: (resource: string) => ResourceDef, ep: ApiEndpoint | undefined): Promise<void> {
   const kinds = [
     { def: def('endpoints'), fields: ['subsets'] },
@@ -62,13 +62,6 @@ export async function reconcileKubernetesEndpoints(registry: Registry, def: (res
       for (const f of kind.fields) o[f] = want[f];
       obj.metadata.labels = { ...desired.metadata.labels };
       return obj;
-    });
-  }
-  if (ep) {
-    await registry.update(def('services'), namespace, name, (svc) => {
-      const ports = (svc.spec as { ports?: { targetPort?: number | string }[] } | undefined)?.ports;
-      if (ports?.[0]) ports[0].targetPort = ep.port;
-      return svc;
     });
   }
 }

@@ -7,14 +7,11 @@
 import type { Service } from '../api/types.js';
 import { CONTROL_PLANE_IP, clusterNetworkRoutes, ensureClusterNetwork } from '../agent/network.js';
 import { syncPeerRoutes } from '../agent/peer-routes.js';
-import type { ApiServer } from '../apiserver/apiserver.js';
+import { defaultAdvertisePort, type ApiServer } from '../apiserver/apiserver.js';
 import { reconcileKubernetesEndpoints } from '../apiserver/endpoint-reconciler.js';
 import { apiServerNames, ensureServingCert, type ServingCert } from '../apiserver/serving-cert.js';
 import type { Client } from '../client/client.js';
 import { listenInNetns } from '../net/listen-in-netns.js';
-
-/** The secure port upstream's API server listens on, and so the `kubernetes` Service's targetPort. */
-export const IN_CLUSTER_API_PORT = 6443;
 
 export interface InClusterApi {
   address: string;
@@ -34,13 +31,13 @@ export async function clusterServingCert(server: ApiServer, dataDir: string, clu
 /** Creates the cluster network if no node has yet; start it before the nodes so it does not wait behind their pods. */
 export async function serveApiInCluster(server: ApiServer, client: Client, creds: ServingCert, clusterId: string): Promise<InClusterApi> {
   const [listener, routes] = await Promise.all([
-    ensureClusterNetwork(clusterId).then((netns) => listenInNetns(netns, CONTROL_PLANE_IP, IN_CLUSTER_API_PORT)),
+    ensureClusterNetwork(clusterId).then((netns) => listenInNetns(netns, CONTROL_PLANE_IP, defaultAdvertisePort)),
     ensureClusterNetwork(clusterId).then(() => syncPeerRoutes(client, clusterNetworkRoutes(clusterId))),
   ]);
   server.http.serveTls(listener, creds);
-  await reconcileKubernetesEndpoints(server.registry, server.def, { ip: CONTROL_PLANE_IP, port: IN_CLUSTER_API_PORT });
+  await reconcileKubernetesEndpoints(server.registry, server.def, { ip: CONTROL_PLANE_IP, port: defaultAdvertisePort });
   return {
-    address: `${CONTROL_PLANE_IP}:${IN_CLUSTER_API_PORT}`,
+    address: `${CONTROL_PLANE_IP}:${defaultAdvertisePort}`,
     async stop() {
       routes.stop();
       listener.close();

@@ -38,8 +38,9 @@ export function kubeDnsService(): Service & KubeObject {
 
 /**
  * The coredns Deployment. Its pods reach the API through the data dir's
- * socket (--data-dir): pods here are processes on the host's filesystem, and
- * the API server is not yet reachable over the cluster network.
+ * socket (--data-dir; pods here are processes on the host's filesystem), not
+ * through the `kubernetes` Service: that works before any node's proxy has
+ * programmed the Service, and without the cluster network at all.
  */
 export function coreDnsDeployment(dataDir: string): Deployment & KubeObject {
   const labels = { 'k8s-app': 'kube-dns' };
