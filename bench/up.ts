@@ -17,7 +17,7 @@ import { printTable, type Row } from './report.js';
 
 const repo = join(import.meta.dirname, '..');
 const cli = join(repo, 'dist/kubesvc.js');
-const fixtures = join(repo, '../shared/fixtures');
+const fixtures = join(repo, 'test/fixtures');
 
 if (process.getuid?.() !== 0) {
   console.log('bench/up: needs root (network namespaces); skipped');

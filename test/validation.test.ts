@@ -1,9 +1,11 @@
 // Validation rules checked against upstream's exact rendering
-// ("<path>: <Type>[: <value>][: <detail>]"), one test per rule or row of
-// ../shared/reference/service-semantics.md sections B.2–B.6.
+// ("<path>: <Type>[: <value>][: <detail>]"), one test per rule of Service,
+// Endpoints and EndpointSlice validation in pkg/apis/core/validation and
+// pkg/apis/discovery/validation.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -41,6 +43,7 @@ import {
   validatePod,
   validateReplicaSet,
 } from '../src/registry/workloads/validation.js';
+import { fixtures } from './helpers/fixtures.js';
 
 const DNS1035 =
   "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
@@ -259,7 +262,7 @@ describe('ObjectMeta', () => {
   });
 });
 
-describe('Service (B.2)', () => {
+describe('Service', () => {
   test('valid shapes pass: ClusterIP, headless, NodePort, LoadBalancer, ExternalName, ClientIP', () => {
     assert.deepEqual(svcErrors({}), []);
     assert.deepEqual(svcErrors({ clusterIP: 'None', ports: [] }), []);
@@ -443,7 +446,7 @@ describe('Service (B.2)', () => {
   });
 });
 
-describe('Service cluster IPs and families (B.2.1)', () => {
+describe('Service cluster IPs and families', () => {
   test('clusterIP and clusterIPs must agree', () => {
     const raw = svc({ clusterIP: '10.96.0.5' });
     assert.deepEqual(render(validateService({ ...raw, spec: { ...raw.spec, clusterIPs: [] } })), ['spec.clusterIPs: Required value']);
@@ -503,7 +506,7 @@ describe('Service cluster IPs and families (B.2.1)', () => {
   });
 });
 
-describe('Service update (B.2.2)', () => {
+describe('Service update', () => {
   const old = svc({ clusterIP: '10.96.0.5' });
 
   test('clusterIPs may not change once set', () => {
@@ -561,7 +564,7 @@ describe('Service update (B.2.2)', () => {
   });
 });
 
-describe('Service status (B.4)', () => {
+describe('Service status', () => {
   const lb = svc({ type: 'LoadBalancer' });
   const withIngress = (s: Service, ingress: object[]) => ({ ...s, status: { loadBalancer: { ingress } } }) as Service;
 
@@ -583,7 +586,7 @@ describe('Service status (B.4)', () => {
   });
 });
 
-describe('Endpoints (B.5)', () => {
+describe('Endpoints', () => {
   const ep = (subsets: Endpoints['subsets']): Endpoints => ({ metadata: { name: 'e', namespace: 'default' }, subsets });
 
   test('special addresses are refused with exact messages', () => {
@@ -633,7 +636,7 @@ describe('Endpoints (B.5)', () => {
   });
 });
 
-describe('EndpointSlice (B.6)', () => {
+describe('EndpointSlice', () => {
   const slice = (s: Partial<EndpointSlice>): EndpointSlice => ({ addressType: 'IPv4', endpoints: [], ports: [], metadata: { name: 's' }, ...s });
   const errs = (s: Partial<EndpointSlice>) => render(validateEndpointSlice(slice(s)));
 
@@ -787,11 +790,10 @@ describe('workloads', () => {
   });
 });
 
-describe('shared fixtures', () => {
-  const fixtures = '/work/shared/fixtures';
+describe('the test fixtures', () => {
 
-  test('every document in invalid.yaml is refused (or left to the allocator, B.3)', () => {
-    const docs = loadYAML(`${fixtures}/invalid.yaml`);
+  test('every document in invalid.yaml is refused (or left to the allocator)', () => {
+    const docs = loadYAML(join(fixtures, 'invalid.yaml'));
     const byName = new Map(docs.map((d) => [(d.metadata as { name: string }).name, d]));
     assert.equal(docs.length, 5);
 
@@ -818,14 +820,14 @@ describe('shared fixtures', () => {
   });
 
   test('services.yaml and selectorless.yaml are valid', () => {
-    const docs = [...loadYAML(`${fixtures}/services.yaml`), ...loadYAML(`${fixtures}/selectorless.yaml`)];
+    const docs = [...loadYAML(join(fixtures, 'services.yaml')), ...loadYAML(join(fixtures, 'selectorless.yaml'))];
     assert.ok(docs.length >= 9);
     for (const d of docs) assert.deepEqual(render(validateAsCreate(d)), [], `${d.kind} ${(d.metadata as { name: string }).name}`);
   });
 
   test('the deployment fixtures are valid', () => {
     for (const f of ['nginx-deployment.yaml', 'backend-deployment.yaml']) {
-      for (const d of loadYAML(`${fixtures}/${f}`).filter((x) => x.kind === 'Deployment')) {
+      for (const d of loadYAML(join(fixtures, f)).filter((x) => x.kind === 'Deployment')) {
         assert.deepEqual(render(validateAsCreate(d)), [], f);
       }
     }

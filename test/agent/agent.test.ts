@@ -20,6 +20,7 @@ import { createNodeNetwork, destroyClusterNetwork } from '../../src/agent/networ
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { namespaceSkipReason, run } from '../helpers/root.js';
+import { fixtures } from '../helpers/fixtures.js';
 
 type PodObj = Pod & KubeObject;
 
@@ -92,7 +93,7 @@ describe('node agent', { skip: namespaceSkipReason(['ip', 'unshare', 'nsenter', 
   });
 
   test('a Deployment: Running, Ready pods with distinct IPs that answer from the node namespace; deleting leaves nothing', async () => {
-    await cluster.kubectl.ok(['apply', '-f', '/work/shared/fixtures/backend-deployment.yaml']);
+    await cluster.kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml')]);
     const ready = await waitFor(
       '3 Running and Ready pods',
       async () => {

@@ -8,8 +8,8 @@ import { resourceTypes } from '../../src/client/client.js';
 import type { EndpointSlice, Endpoints, Pod, Service } from '../../src/controllers/endpointslice/pod-endpoints.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { addNode, startTestCluster, type TestCluster } from '../helpers/cluster.js';
+import { fixtures } from '../helpers/fixtures.js';
 
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 const ns = 'default';
 
 describe('endpoint controllers', () => {

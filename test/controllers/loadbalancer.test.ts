@@ -20,10 +20,10 @@ import {
 } from '../../src/controllers/loadbalancer/pool.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
+import { fixtures } from '../helpers/fixtures.js';
 
 type Service = ServiceShape & KubeObject;
 
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 
 const user = (key: string, ports: string[] = ['TCP/80'], sharingKey = '', backendKey = ''): PoolUser => ({ key, ports, sharingKey, backendKey });
 

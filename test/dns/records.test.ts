@@ -12,8 +12,8 @@ import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
 import { answerQuery, ipv4FromReverseName, ipv6FromReverseName, type ZoneResponse } from '../../src/dns/answer.js';
 import { createDnsIndex, type DnsIndex } from '../../src/dns/records.js';
 import { Rcode, RRClass, RRType, type ResourceRecord } from '../../src/dns/types.js';
+import { fixtures } from '../helpers/fixtures.js';
 
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 const zone = 'cluster.local';
 
 function loadServices(file: string): Service[] {

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor } from '../helpers/kubectl.js';
 import { startCli, waitForOutput } from '../helpers/cli.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+import { fixtures } from '../helpers/fixtures.js';
 
 test('kill -9 and restart: objects and allocations survive', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-durable-'));

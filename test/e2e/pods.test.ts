@@ -9,10 +9,7 @@ import { startUp, type UpCluster } from '../helpers/up.js';
 import { namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { clusterIdFor } from '../../src/agent/cluster-id.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
-
-
+import { fixtures } from '../helpers/fixtures.js';
 
 describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), timeout: 240_000 }, () => {
   let dataDir: string;

@@ -17,8 +17,7 @@ import { answersFrom, namespaceSkipReason, onNode, run } from '../helpers/root.j
 import { localPolicyServices, manifests, pinnedBackends, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { servicePortPolicyClusterChain } from '../../src/proxy/iptables/chain-names.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+import { fixtures } from '../helpers/fixtures.js';
 
 /** The pinned backends with their Local-policy services, UDP backends, and a service with an external IP. */
 const extras = manifests(

@@ -9,8 +9,8 @@ import { kubectlFor } from '../helpers/kubectl.js';
 import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
 import { run } from '../helpers/root.js';
 import { servicePortPolicyClusterChain } from '../../src/proxy/iptables/chain-names.js';
+import { fixtures } from '../helpers/fixtures.js';
 
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
 let dataDir: string;
 let api: CliProcess;
 

@@ -12,8 +12,7 @@ import { startCli, type CliProcess } from '../helpers/cli.js';
 import { startUp, type UpCluster } from '../helpers/up.js';
 import { namespaceSkipReason, onNode } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+import { fixtures } from '../helpers/fixtures.js';
 
 const skipReason = () => namespaceSkipReason(['iptables-restore']);
 

@@ -13,8 +13,7 @@ import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/c
 import { answersFrom, namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { manifests, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+import { fixtures } from '../helpers/fixtures.js';
 
 const skipReason = () => namespaceSkipReason(['iptables-restore']);
 

@@ -14,8 +14,7 @@ import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
 import { answersFrom, namespaceSkipReason, run } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+import { fixtures } from '../helpers/fixtures.js';
 
 /** Processes whose command line names the data dir (kube-proxy and coredns pods carry it). */
 function processesOf(dataDir: string): number[] {

@@ -14,8 +14,7 @@ import type { Kubectl } from '../helpers/kubectl.js';
 import { startUp, type UpCluster } from '../helpers/up.js';
 import { answersFrom, namespaceSkipReason, onNode } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
-
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
+import { fixtures } from '../helpers/fixtures.js';
 
 const skipReason = () => namespaceSkipReason(['dig', 'iptables-restore']);
 
