@@ -1,7 +1,7 @@
 // The node network: a cluster-wide namespace with the node bridge, one
 // namespace per node, one per pod, wired with veths. Everything lives in
 // namespaces named `ksvc-<clusterId>-...`; the host namespace gets no link,
-// no address and no route (DESIGN.md, "Network safety").
+// no address and no route (docs/network.md, "Safety").
 //
 // Naming (interface names are per namespace, so they never clash with the
 // host's or another cluster's and stay well under 15 chars):
@@ -329,8 +329,11 @@ function markerPath(clusterId: string): string {
 async function processStartTime(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, counted after the parenthesised command name (which may hold spaces).
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // Fields from 3 on, counted after the parenthesised command name (which may hold spaces).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (state Z: dead, not yet reaped by a parent that never waits) owns nothing.
+    if (fields[0] === 'Z') return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }

@@ -1,47 +1,65 @@
 // One server per data dir: the embedded store's watches live in the process
-// that writes, so a second writer would silently break them. A pid file taken
-// with O_EXCL guards it; a stale one (its process is gone) is taken over.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// that writes, so a second writer would silently break them.
+//
+// The lock is the kernel's: SQLite's exclusive lock on DIR/kubesvc.lock (a
+// POSIX record lock), held for as long as the server runs. The kernel drops it
+// the moment its holder dies — also after kill -9, and also while the dead
+// process lingers unreaped as a zombie (as under a PID 1 that does not reap),
+// where a pid check would still see it alive. kubesvc.pid beside it only
+// names the holder in messages.
+import Database from 'better-sqlite3';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class DataDirInUseError extends Error {}
 
-function alive(pid: number): boolean {
+const lockFile = (dir: string) => join(dir, 'kubesvc.lock');
+const pidFile = (dir: string) => join(dir, 'kubesvc.pid');
+
+/** Opens the lock database and takes its exclusive lock; undefined when another connection holds it. */
+function tryLock(dir: string): Database.Database | undefined {
+  const db = new Database(lockFile(dir), { timeout: 0 });
   try {
-    process.kill(pid, 0);
-    return true;
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    db.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return undefined;
+    throw e;
   }
 }
 
-/** The pid of the live process holding the data dir, if any. */
-export function dataDirOwner(dir: string): number | undefined {
-  let pid: number;
+function holderPid(dir: string): number | undefined {
   try {
-    pid = Number(readFileSync(join(dir, 'kubesvc.pid'), 'utf8').trim());
+    return Number(readFileSync(pidFile(dir), 'utf8').trim()) || undefined;
   } catch {
     return undefined;
   }
-  return pid && pid !== process.pid && alive(pid) ? pid : undefined;
 }
 
-export function lockDataDir(dir: string): () => void {
-  const path = join(dir, 'kubesvc.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid)) {
-        throw new DataDirInUseError(`the data dir ${dir} is in use by another kubesvc (pid ${pid}); stop it first or pick another --data-dir`);
-      }
-      rmSync(path, { force: true });
-    }
+/** The pid of the live process holding the data dir (0 when it cannot be told), if any. */
+export function dataDirOwner(dir: string): number | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = tryLock(dir);
+  } catch {
+    return undefined; // no data dir, or nothing SQLite can lock: nobody holds it
   }
-  throw new DataDirInUseError(`could not lock the data dir ${dir}`);
+  if (!db) return holderPid(dir) ?? 0;
+  db.close();
+  return undefined;
+}
+
+/** Takes the data dir for this process; the returned function gives it back. */
+export function lockDataDir(dir: string): () => void {
+  const db = tryLock(dir);
+  if (!db) {
+    const pid = holderPid(dir);
+    throw new DataDirInUseError(`the data dir ${dir} is in use by another kubesvc${pid ? ` (pid ${pid})` : ''}; stop it first or pick another --data-dir`);
+  }
+  writeFileSync(pidFile(dir), `${process.pid}\n`);
+  return () => {
+    rmSync(pidFile(dir), { force: true });
+    db.close();
+  };
 }
