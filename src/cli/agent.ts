@@ -1,6 +1,6 @@
 // `kubesvc agent --node NAME`: one node — its network namespace, pod bridge
 // and the pods the scheduler binds to it, run as processes.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startAgent, type Agent } from '../agent/agent.js';
 import { clusterIdFor } from '../agent/cluster-id.js';
@@ -11,6 +11,7 @@ import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
+import { nodePrerequisites } from './host-setup.js';
 import { nodeIndex } from './nodes.js';
 import { logger } from '../util/log.js';
 
@@ -21,38 +22,6 @@ export const agentUsage = `Usage: kubesvc agent [--data-dir .kubesvc] --node nod
 Runs a node of the cluster kept in the data dir (needs root and network namespaces):
 registers the Node, builds its network namespace and pod bridge, and runs the pods
 bound to it as processes in their own namespaces.`;
-
-/** The tools nodes run, with the Debian package that has each. */
-const nodeTools: [tool: string, pkg: string][] = [
-  ['ip', 'iproute2'],
-  ['setpriv', 'util-linux'],
-  ['unshare', 'util-linux'],
-  ['nsenter', 'util-linux'],
-];
-
-/** The proxy mode's own tools. */
-export const proxyModeTools: Record<string, [tool: string, pkg: string][]> = {
-  iptables: [['iptables-restore', 'iptables'], ['conntrack', 'conntrack']],
-  ipvs: [['iptables-restore', 'iptables'], ['conntrack', 'conntrack']],
-  nftables: [['nft', 'nftables'], ['conntrack', 'conntrack']],
-  userspace: [['iptables-restore', 'iptables']],
-};
-
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, tool)));
-}
-
-/** Checks the machine can run nodes (and the proxy mode), with one clear line when it cannot. */
-export function nodePrerequisites(proxyMode?: string): string | undefined {
-  if (process.platform !== 'linux') return 'nodes need Linux network namespaces; this is ' + process.platform;
-  if (process.getuid?.() !== 0) return 'nodes need root (network namespaces, veths, bridges); run as root';
-  const missing = [...nodeTools, ...(proxyMode ? (proxyModeTools[proxyMode] ?? []) : [])].filter(([tool]) => !onPath(tool));
-  if (missing.length) {
-    const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
-    return `nodes need ${missing.map(([t]) => t).join(', ')}${proxyMode ? ` (proxy mode ${proxyMode})` : ''}: install the Debian package${pkgs.length > 1 ? 's' : ''} ${pkgs.join(' ')}`;
-  }
-  return undefined;
-}
 
 export interface RunningNode {
   name: string;

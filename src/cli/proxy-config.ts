@@ -2,8 +2,7 @@
 // file and kube-proxy's flags, checked against what kubesvc runs, and the
 // choice `up` makes for every node (written to ConfigMap kube-system/kube-proxy).
 // Apart from the proxy itself, so `up` does not load the proxiers to choose.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadProxyConfig, proxyConfigAPIVersion, ProxyConfigError, type ProxyConfig, type ProxyFlags, type ProxyMode } from '../proxy/config.js';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from '../proxy/lb/types.js';
@@ -59,19 +58,15 @@ export interface NodeProxyChoice {
 
 /**
  * The node proxies' configuration for `up`: --proxy-mode, else the
- * configuration file's mode, else iptables where iptables-restore exists and
- * userspace otherwise. Checks the file and the mode before anything starts.
+ * configuration file's mode, else iptables, as kube-proxy defaults on Linux
+ * (`up` installs iptables where it is missing). Checks the file and the mode
+ * before anything starts.
  */
 export function chooseNodeProxy(flagMode: string | undefined, file: string | undefined, clusterCIDR: string): NodeProxyChoice {
   const flags: ProxyFlags = flagMode ? { 'proxy-mode': flagMode } : {};
   const { config } = loadRunnable(file, flags, flagMode ? '--proxy-mode' : '--proxy-config');
-  let mode = config.mode;
-  let why = flagMode ? '--proxy-mode' : 'set in --proxy-config';
-  if (!flagMode && !config.configuration.mode) {
-    const hasIptables = (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, 'iptables-restore')));
-    mode = hasIptables ? 'iptables' : 'userspace';
-    why = hasIptables ? 'default' : 'iptables-restore not found (Debian package iptables); the userspace mode needs only sockets';
-  }
+  const mode = config.mode;
+  let why = flagMode ? '--proxy-mode' : config.configuration.mode ? 'set in --proxy-config' : 'default';
   const { mode: running, fallbackReason } = effectiveMode(mode);
   if (fallbackReason) why = `ipvs requested, but ${fallbackReason}: iptables instead, as kube-proxy falls back`;
   const doc = (file ? parseYaml(readFileSync(file, 'utf8')) : undefined) ?? { apiVersion: proxyConfigAPIVersion, kind: 'KubeProxyConfiguration' };

@@ -8,7 +8,8 @@ import { CLUSTER_POD_CIDR, cleanupStale, destroyClusterNetwork } from '../agent/
 import { createClient } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { controllerNames, startControllers } from '../controllers/manager.js';
-import { nodePrerequisites, startNode, type RunningNode } from './agent.js';
+import { startNode, type RunningNode } from './agent.js';
+import { installDisabledByEnv, prepareNodeHost } from './host-setup.js';
 import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
@@ -18,28 +19,40 @@ import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-compon
 import { clusterServingCert, serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
-                  [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml]
+                  [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
 Nodes need root (network namespaces); without it the cluster runs without nodes.
---proxy-mode: every node's service proxy mode (default iptables where
-iptables-restore exists, else userspace; ipvs falls back to iptables on
-kernels without IPVS). --proxy-config: a KubeProxyConfiguration
+Programs the nodes need (iproute2, iptables, nftables, conntrack, …) and the
+clients the ready screen uses (curl, dig) are installed with the system's
+package manager (apt-get, dnf, apk) when missing; --no-install (or
+KUBESVC_NO_INSTALL=1) prints the command to run instead.
+--proxy-mode: every node's service proxy mode (default iptables; ipvs falls
+back to iptables on kernels without IPVS). --proxy-config: a KubeProxyConfiguration
 (kubeproxy.config.k8s.io/v1alpha1) for every node's proxy, as kube-proxy's --config.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
-  const { values } = parseFlags(argv, { ...apiserverFlags, nodes: { type: 'string' }, 'proxy-config': { type: 'string' }, 'proxy-mode': { type: 'string' } });
+  const { values } = parseFlags(argv, {
+    ...apiserverFlags,
+    nodes: { type: 'string' },
+    'proxy-config': { type: 'string' },
+    'proxy-mode': { type: 'string' },
+    'no-install': { type: 'boolean' },
+  });
   if (values.help) {
     console.log(upUsage);
     return;
   }
   const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
+  const install = nodeCount > 0 && !values['no-install'] && !installDisabledByEnv();
   const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
+  // The host first: installing what nodes need may take a while, and says so line by line.
+  const noNodes = nodeCount > 0 ? await prepareNodeHost(proxy.running, install, (line) => console.log(line)) : undefined;
   /** One progress line per phase as it completes, so a slow start shows where it is. */
-  let last = started;
+  let last = performance.now();
   const progress = (what: string) => {
     const now = performance.now();
     console.log(`  ✓ ${what} (${Math.round(now - last)} ms)`);
@@ -52,7 +65,6 @@ export async function upCommand(argv: string[]): Promise<void> {
   // In one process the components still go through the API, as separate ones would.
   const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc');
   const nodes: RunningNode[] = [];
-  const noNodes = nodeCount > 0 ? nodePrerequisites(proxy.running) : undefined;
   const clusterId = clusterIdFor(dataDir);
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
   let inCluster: InClusterApi | undefined;

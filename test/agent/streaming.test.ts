@@ -5,24 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { WebSocket } from 'ws';
 import { join } from 'node:path';
 import { agentSocketPath, type ContainerRuntimeView } from '../../src/agent/contracts.js';
 import { startAgentServer, type AgentServer } from '../../src/agent/server.js';
 import { startTestApiServer, waitFor, type TestApiServer } from '../helpers/apiserver.js';
+import { namespaceSkipReason } from '../helpers/root.js';
 
-function skipReason(): string | false {
-  if (process.platform !== 'linux') return 'needs Linux namespaces';
-  if (process.getuid?.() !== 0) return 'needs root to enter a network namespace with nsenter';
-  for (const tool of ['nsenter', 'unshare', 'script', 'kubectl']) {
-    if (!(process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, tool)))) return `needs ${tool}`;
-  }
-  return false;
-}
-
-describe('kubectl logs and exec through the node agent', { skip: skipReason() }, () => {
+describe('kubectl logs and exec through the node agent', { skip: namespaceSkipReason(['nsenter', 'unshare', 'script', 'kubectl']) }, () => {
   let t: TestApiServer;
   let agent: AgentServer;
   let target: ChildProcess;

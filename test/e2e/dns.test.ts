@@ -8,19 +8,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
-import { run } from '../helpers/root.js';
+import { run, toolSkipReason } from '../helpers/root.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { parseMessage, serializeMessage } from '../../src/dns/wire.js';
 import { RRClass, RRType } from '../../src/dns/types.js';
+import { fixtures } from '../helpers/fixtures.js';
 
-const fixtures = join(import.meta.dirname, '../../../shared/fixtures');
-const hasDig = ['/usr/bin/dig', '/bin/dig'].some((p) => existsSync(p));
+const noDig = toolSkipReason(['dig']);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -91,7 +91,7 @@ endpoints:
 ${Array.from({ length: 60 }, (_, i) => `- addresses: ["10.244.9.${i + 1}"]`).join('\n')}
 `;
 
-describe('cluster DNS answered for dig', { skip: hasDig ? false : 'needs dig (Debian package dnsutils)', timeout: 120_000 }, () => {
+describe('cluster DNS answered for dig', { skip: noDig, timeout: 120_000 }, () => {
   let dataDir: string;
   let up: CliProcess;
   let dns: CliProcess;
@@ -233,7 +233,7 @@ describe('cluster DNS answered for dig', { skip: hasDig ? false : 'needs dig (De
   });
 });
 
-test('a forwarding loop is reported, not crashed on', { skip: hasDig ? false : 'needs dig' }, async () => {
+test('a forwarding loop is reported, not crashed on', { skip: noDig }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-dnsloop-'));
   const api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
   try {

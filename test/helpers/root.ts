@@ -1,7 +1,7 @@
 // Helpers for the tests that build real network namespaces (they need root).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { debianPackageOf, onPath } from '../../src/host/tools.js';
 import { repoRoot } from './cli.js';
 
 export interface RunResult {
@@ -19,14 +19,38 @@ export function run(file: string, args: string[], timeout = 20_000): Promise<Run
   });
 }
 
-/** Why this machine cannot run namespace tests, or false when it can. */
+/** The Debian package of each program a test runs that the nodes do not (those are in src/host/tools.ts). */
+const testOnlyPackages: Record<string, string> = {
+  'iptables-save': 'iptables',
+  script: 'bsdutils',
+  socat: 'socat',
+  kubectl: 'kubectl, from the Kubernetes project',
+};
+
+function packageOf(tool: string): string {
+  return testOnlyPackages[tool] ?? debianPackageOf(tool) ?? tool;
+}
+
+/**
+ * Why this machine cannot run a test that needs root, network namespaces and
+ * `tools`, or false when it can. Under CI (CI=true) the machine must: a
+ * missing tool fails the test file with its package's name instead.
+ */
 export function namespaceSkipReason(tools: string[] = []): string | false {
-  if (process.platform !== 'linux') return 'needs Linux network namespaces';
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  for (const tool of tools) {
-    if (!(process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, tool)))) return `needs ${tool}`;
-  }
-  return false;
+  if (process.platform !== 'linux') return orFail('needs Linux network namespaces');
+  if (process.getuid?.() !== 0) return orFail('needs root to create network namespaces');
+  return toolSkipReason(tools);
+}
+
+/** Why a test that runs `tools` cannot run here, or false; under CI a missing tool fails it, naming the package. */
+export function toolSkipReason(tools: string[]): string | false {
+  const missing = tools.find((tool) => !onPath(tool));
+  return missing ? orFail(`needs ${missing} (Debian package ${packageOf(missing)})`) : false;
+}
+
+function orFail(why: string): string {
+  if (process.env.CI === 'true') throw new Error(`${why}: .ci/run installs the packages the tests use`);
+  return why;
 }
 
 /** `kubesvc exec --data-dir DIR [--node NODE] -- ARGS`: a command on a node's network (node-1 by default). */

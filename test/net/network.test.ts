@@ -33,6 +33,7 @@ import {
 import { execInNetns, ip, ipJson, listNetns, netnsExecArgv, netnsPids } from '../../src/net/ip.js';
 import { listenInNetns } from '../../src/net/listen-in-netns.js';
 import { cidrContains, parseCIDR, parseIPv4 } from '../../src/net/pod-ips.js';
+import { namespaceSkipReason } from '../helpers/root.js';
 
 // --- pure parts: no root needed ---------------------------------------------------
 
@@ -118,8 +119,8 @@ const CID_ORPHAN = `${CID}o`;
 const ALL_CIDS = [CID, CID_CRASH, CID_ORPHAN];
 
 async function whyNoNetns(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return 'network namespaces need Linux';
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
+  const why = namespaceSkipReason(['ip']);
+  if (why) return why;
   const probe = `ksvc-${CID}-probe`;
   try {
     await ip(['netns', 'add', probe]);
