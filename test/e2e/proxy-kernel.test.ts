@@ -17,7 +17,7 @@ import { answersFrom, namespaceSkipReason, onNode, run } from '../helpers/root.j
 import { localPolicyServices, manifests, pinnedBackends, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { servicePortPolicyClusterChain } from '../../src/proxy/iptables/chain-names.js';
-import { fixtures } from '../helpers/fixtures.js';
+import { fixtures, udpAsk } from '../helpers/fixtures.js';
 
 /** The pinned backends with their Local-policy services, UDP backends, and a service with an external IP. */
 const extras = manifests(
@@ -93,8 +93,8 @@ for (const mode of ['iptables', 'nftables'] as const) {
     test('UDP: every backend answers; when a client\'s endpoint goes, its conntrack entry goes with it', async () => {
       const udpPods = await podsOf('udp-env');
       const ask = async (sport?: number) =>
-        (await onNode(dataDir, ['sh', '-c', `echo hi | socat -t 0.3 - UDP4:10.97.3.3:53${sport ? `,sourceport=${sport}` : ''}`])).stdout.trim();
-      const many = await onNode(dataDir, ['sh', '-c', 'for i in $(seq 30); do echo hi | socat -t 0.3 - UDP4:10.97.3.3:53; echo; done']);
+        (await onNode(dataDir, [process.execPath, udpAsk, '10.97.3.3', '53', ...(sport ? ['--sport', String(sport)] : [])])).stdout.trim();
+      const many = await onNode(dataDir, [process.execPath, udpAsk, '10.97.3.3', '53', '--count', '30']);
       assert.deepEqual([...new Set(many.stdout.trim().split('\n'))].sort(), udpPods);
       // One source port: conntrack pins it to one backend...
       const first = await ask(40053);

@@ -13,7 +13,7 @@ import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/c
 import { answersFrom, namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { manifests, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
-import { fixtures } from '../helpers/fixtures.js';
+import { fixtures, udpAsk } from '../helpers/fixtures.js';
 
 const skipReason = () => namespaceSkipReason(['iptables-restore']);
 
@@ -91,7 +91,7 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
   test('UDP service: every backend answers, one session per client port', async () => {
     const ip = await kubectl.ok(['get', 'svc', 'udp-svc', '-o', 'jsonpath={.spec.clusterIP}']);
     const udpPods = (await kubectl.ok(['get', 'pods', '-l', 'app=udp-env', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').sort();
-    const out = await onNode(['sh', '-c', `for i in $(seq 9); do echo hi | socat -t 1 - UDP4:${ip}:53; echo; done`]);
+    const out = await onNode([process.execPath, udpAsk, ip, '53', '--count', '9', '--wait', '1000']);
     assert.deepEqual([...new Set(out.stdout.trim().split('\n'))].sort(), udpPods);
   });
 

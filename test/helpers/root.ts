@@ -23,7 +23,6 @@ export function run(file: string, args: string[], timeout = 20_000): Promise<Run
 const testOnlyPackages: Record<string, string> = {
   'iptables-save': 'iptables',
   script: 'bsdutils',
-  socat: 'socat',
   kubectl: 'kubectl, from the Kubernetes project',
 };
 
