@@ -10,6 +10,7 @@ import { nowTimestamp, type KubeObject } from '../api/object.js';
 import type { Node as NodeType, Pod as PodType } from '../api/types.js';
 import { ApiError, isConflict, isNotFound, resourceTypes } from '../client/client.js';
 import { keyOf, type Informer } from '../client/informer.js';
+import { getControllerOf } from './workloads/controller-ref.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { createEventRecorder } from './events.js';
 
@@ -165,15 +166,23 @@ export const noNodesAvailable = 'no nodes available to schedule pods';
 
 export type ScheduleResult = { node: string } | { message: string };
 
+/** What a node already runs, for scoring: pods of the same controller as the one being placed, and all pods. */
+export interface NodeLoad {
+  siblings: number;
+  pods: number;
+}
+
 /**
- * One scheduling cycle: filter every node, then score by the fewest
- * non-terminal pods (upstream's least-allocated scoring, where pods without
- * requests count as equal default requests); ties go to the smaller name.
+ * One scheduling cycle: filter every node, then score: fewest pods of the
+ * same controller first (upstream's default topology spreading by hostname),
+ * then the fewest non-terminal pods (its least-allocated scoring, where pods
+ * without requests count as equal default requests); ties go to the smaller
+ * name. So a Deployment's replicas spread over the nodes whatever else runs there.
  */
-export function schedulePod(pod: Pod, nodes: Node[], podCount: (node: string) => number): ScheduleResult {
+export function schedulePod(pod: Pod, nodes: Node[], load: (node: string) => NodeLoad): ScheduleResult {
   if (!nodes.length) return { message: noNodesAvailable };
   const failures: string[] = [];
-  let best: { name: string; count: number } | undefined;
+  let best: (NodeLoad & { name: string }) | undefined;
   for (const node of nodes) {
     const reason = filterNode(pod, node);
     if (reason) {
@@ -181,8 +190,12 @@ export function schedulePod(pod: Pod, nodes: Node[], podCount: (node: string) =>
       continue;
     }
     const name = node.metadata.name!;
-    const count = podCount(name);
-    if (!best || count < best.count || (count === best.count && name < best.name)) best = { name, count };
+    const l = load(name);
+    const better =
+      !best ||
+      l.siblings < best.siblings ||
+      (l.siblings === best.siblings && (l.pods < best.pods || (l.pods === best.pods && name < best.name)));
+    if (better) best = { name, ...l };
   }
   return best ? { node: best.name } : { message: fitErrorMessage(pod, nodes.length, failures) };
 }
@@ -245,14 +258,16 @@ export function createScheduler(ctx: ControllerContext): Controller {
     for (const [key, u] of unschedulable) retryAfter(key, u, u.last + Math.min(maxBackoffMs, initialBackoffMs * 2 ** (u.attempts - 1)) - now);
   }
 
-  function podCount(node: string): number {
-    let n = pods.byIndex('scheduler/node', node).length;
+  /** The node's pods, counting those bound but not yet seen bound in the cache, and how many share `pod`'s controller. */
+  function loadOf(pod: Pod, node: string): NodeLoad {
+    const owner = getControllerOf(pod)?.uid;
+    const onNode = pods.byIndex('scheduler/node', node);
     for (const [key, a] of assumed) {
       if (a.node !== node) continue;
       const p = pods.get(key);
-      if (p && !p.spec?.nodeName) n++;
+      if (p && !p.spec?.nodeName) onNode.push(p);
     }
-    return n;
+    return { pods: onNode.length, siblings: owner ? onNode.filter((p) => getControllerOf(p)?.uid === owner).length : 0 };
   }
 
   async function bind(pod: Pod, node: string): Promise<void> {
@@ -338,7 +353,7 @@ export function createScheduler(ctx: ControllerContext): Controller {
     if (a && Date.now() - a.at < assumeTimeoutMs) return; // bound; the cache has not caught up
     assumed.delete(key);
 
-    const result = schedulePod(pod, nodes.list(), podCount);
+    const result = schedulePod(pod, nodes.list(), (node) => loadOf(pod, node));
     if ('message' in result) {
       await reportUnschedulable(pod, result.message);
       return;

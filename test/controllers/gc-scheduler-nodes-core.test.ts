@@ -69,15 +69,23 @@ describe('scheduler filters', () => {
       "0/3 nodes are available: 1 node(s) had untolerated taint {a: }, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
     );
     assert.equal(fitErrorMessage(pod({ preemptionPolicy: 'Never' }), 1, ['node(s) were unschedulable']), '0/1 nodes are available: 1 node(s) were unschedulable. preemption: not eligible due to preemptionPolicy=Never.');
-    assert.deepEqual(schedulePod(pod(), [], () => 0), { message: noNodesAvailable });
+    assert.deepEqual(schedulePod(pod(), [], () => ({ siblings: 0, pods: 0 })), { message: noNodesAvailable });
   });
 
   test('the fewest pods win; ties go to the smaller name', () => {
     const nodes = [node('c'), node('b'), node('a', { unschedulable: true })];
     const counts: Record<string, number> = { a: 0, b: 2, c: 1 };
-    assert.deepEqual(schedulePod(pod(), nodes, (n) => counts[n]), { node: 'c' });
+    const load = (n: string) => ({ siblings: 0, pods: counts[n]! });
+    assert.deepEqual(schedulePod(pod(), nodes, load), { node: 'c' });
     counts.c = 2;
-    assert.deepEqual(schedulePod(pod(), nodes, (n) => counts[n]), { node: 'b' });
+    assert.deepEqual(schedulePod(pod(), nodes, load), { node: 'b' });
+  });
+
+  test('pods of the same controller spread first, whatever else the nodes run', () => {
+    const nodes = [node('a'), node('b'), node('c')];
+    // a runs coredns and one replica, b one replica, c two unrelated pods: the third replica goes to c.
+    const loads: Record<string, { siblings: number; pods: number }> = { a: { siblings: 1, pods: 3 }, b: { siblings: 1, pods: 2 }, c: { siblings: 0, pods: 4 } };
+    assert.deepEqual(schedulePod(pod(), nodes, (n) => loads[n]!), { node: 'c' });
   });
 
   test('only unbound, live pods for the default scheduler are scheduled', () => {
