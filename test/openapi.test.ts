@@ -1,13 +1,10 @@
-// OpenAPI v3 documents and strict field detection: the shapes kubectl relies
+// OpenAPI v3 documents and unknown field detection: the shapes kubectl relies
 // on (explain, server-side validation, client-side apply patches).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  groupVersionDocument,
-  openApiIndex,
-  unknownFields,
-  type OpenApiResource,
-} from '../src/apiserver/openapi/document.js';
+import { groupVersionDocument, openApiIndex, type OpenApiResource } from '../src/apiserver/openapi/document.js';
+import { decodeTyped } from '../src/apiserver/openapi/typed-decode.js';
+import type { GroupVersionKind } from '../src/apiserver/openapi/schemas.js';
 import schemas from '../src/apiserver/openapi/schemas.json' with { type: 'json' };
 
 type Json = Record<string, any>;
@@ -87,6 +84,14 @@ test('lists that strategic merge patch merges carry their merge keys', () => {
   assert.equal(containers['x-kubernetes-patch-merge-key'], 'name');
   assert.equal(all['io.k8s.api.core.v1.ServiceSpec'].properties.ports['x-kubernetes-patch-merge-key'], 'port');
 });
+
+/** The unknown fields typed decoding finds (and drops) in a copy of a well-typed object. */
+function unknownFields(gvk: GroupVersionKind, obj: object): string[] {
+  const copy = structuredClone(obj) as Record<string, unknown>;
+  const result = decodeTyped(gvk, copy);
+  assert.equal(result.error, undefined);
+  return result.unknown;
+}
 
 test('unknownFields names unknown fields as strict decoding does', () => {
   const service = {

@@ -3,7 +3,7 @@
 // $(VAR) expansion of third_party/forked/golang/expansion). Pure, except for
 // the ConfigMap lookups the caller supplies.
 import type { ConfigMap, Container, Pod, Service } from '../api/types.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../api/quantity.js';
 
 export interface EnvVar {
   name: string;

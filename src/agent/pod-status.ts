@@ -5,7 +5,7 @@
 import type { Container, Pod } from '../api/types.js';
 import { deepEqual } from '../api/object.js';
 import { parseImageRef } from './images/resolve.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../api/quantity.js';
 
 export type PodStatus = NonNullable<Pod['status']>;
 export type ContainerStatus = NonNullable<PodStatus['containerStatuses']>[number];

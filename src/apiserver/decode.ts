@@ -1,11 +1,15 @@
 // Request bodies into objects: JSON, YAML or protobuf (kubectl 1.32's
-// generator commands), checked against the endpoint's kind, with unknown
-// fields handled per fieldValidation (Strict → 400, Warn → warning, Ignore).
+// generator commands), decoded as the endpoint's kind the way kube-apiserver
+// decodes into its Go types (typed-decode.ts) before anything else sees them:
+// a value of the wrong type is a 400 and nothing is stored. Unknown and
+// duplicate fields are handled per fieldValidation (Strict → 400, Warn →
+// warning, Ignore) and never stored.
 import { parse as yamlParse } from 'yaml';
+import { jsonKind, JsonSyntaxError, parseJson, type NumberLiterals } from '../api/json.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import { errors } from '../api/status.js';
 import { apiVersionOf } from '../registry/resource.js';
-import { unknownFields } from './openapi/document.js';
+import { decodeTyped } from './openapi/typed-decode.js';
 import { decodeProtobufObject, isProtobufContentType } from './protobuf.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -16,17 +20,29 @@ export function parseFieldValidation(value: string | null): FieldValidation {
   throw errors.badRequest(`fieldValidation must be one of Ignore, Warn, or Strict, got ${value}`);
 }
 
-/** Parses JSON or YAML text into a value; 400 on malformed input. */
-export function parseStructured(body: Buffer, contentType: string | undefined): unknown {
+/** A parsed body, with what JSON.parse would lose (see api/json.ts); YAML bodies have neither. */
+export interface StructuredBody {
+  value: unknown;
+  duplicates: string[];
+  literals?: NumberLiterals;
+}
+
+/** Parses a JSON or YAML body; 400 on malformed input. */
+export function parseBody(body: Buffer, contentType: string | undefined): StructuredBody {
   const text = body.toString('utf8');
   if (!text.trim()) throw errors.badRequest('the body of the request was empty');
   const yamlish = !!contentType && /yaml/.test(contentType);
   try {
-    return yamlish ? yamlParse(text) : JSON.parse(text);
+    return yamlish ? { value: yamlParse(text), duplicates: [] } : parseJson(text);
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const why = e instanceof JsonSyntaxError ? e.message : e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw errors.badRequest(`${yamlish ? 'yaml' : 'json'} parse error: ${why}`);
   }
+}
+
+/** Parses JSON or YAML text into a value (a patch, DeleteOptions); 400 on malformed input. */
+export function parseStructured(body: Buffer, contentType: string | undefined): unknown {
+  return parseBody(body, contentType).value;
 }
 
 interface Expected {
@@ -42,68 +58,48 @@ export interface Decoded {
 
 /** Decodes a whole object for create/update, defaulting apiVersion/kind from the URL as upstream does. */
 export function decodeObject(body: Buffer, contentType: string | undefined, expected: Expected, validation: FieldValidation): Decoded {
-  let value: unknown;
+  let parsed: StructuredBody;
   if (isProtobufContentType(contentType)) {
     try {
-      value = decodeProtobufObject(body).object;
+      parsed = { value: decodeProtobufObject(body).object, duplicates: [] };
     } catch (e) {
       throw errors.badRequest(e instanceof Error ? e.message : String(e));
     }
   } else if (!contentType || /json|yaml/.test(contentType)) {
-    value = parseStructured(body, contentType);
+    parsed = parseBody(body, contentType);
   } else {
     throw errors.unsupportedMediaType(
       `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
   }
-  return checkObject(value, expected, validation);
+  return checkObject(parsed.value, expected, validation, parsed);
 }
 
-export function checkObject(value: unknown, expected: Expected, validation: FieldValidation): Decoded {
+/**
+ * Decodes a value as the expected kind: the kind and version it names, then
+ * every field's type (400 with Go's words on the first mismatch), then
+ * unknown and duplicate fields per fieldValidation. Patched and applied
+ * objects come through here too, so no patch can store a wrong type.
+ */
+export function checkObject(value: unknown, expected: Expected, validation: FieldValidation, body?: StructuredBody): Decoded {
   const expectedVersion = apiVersionOf(expected);
-  if (!isPlainObject(value)) {
-    throw errors.badRequest(`${expected.kind} in version "${expected.version}" cannot be handled as a ${expected.kind}: the body is not an object`);
-  }
+  const cannot = (why: string) => errors.badRequest(`${expected.kind} in version "${expected.version}" cannot be handled as a ${expected.kind}: ${why}`);
+  if (!isPlainObject(value)) throw cannot('the body is not an object');
   const obj = value as KubeObject;
-  if (obj.apiVersion !== undefined && obj.apiVersion !== expectedVersion) {
+  for (const field of ['apiVersion', 'kind'] as const) {
+    const v = obj[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw errors.badRequest(`couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonKind(v)} into Go struct field .${field} of type string`);
+    }
+  }
+  if (obj.apiVersion && obj.apiVersion !== expectedVersion) {
     throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedVersion})`);
   }
-  if (obj.kind !== undefined && obj.kind !== expected.kind) {
-    throw errors.badRequest(
-      `${String(obj.kind)} in version "${expected.version}" cannot be handled as a ${expected.kind}: the kind in the data (${String(obj.kind)}) does not match the expected kind (${expected.kind})`,
-    );
-  }
-  if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) {
-    throw errors.badRequest(`${expected.kind} in version "${expected.version}" cannot be handled as a ${expected.kind}: metadata must be an object`);
-  }
+  if (obj.kind && obj.kind !== expected.kind) throw cannot(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expected.kind})`);
+  const typed = decodeTyped(expected, obj as Record<string, unknown>, body?.literals);
+  if (typed.error) throw cannot(typed.error);
   obj.metadata ??= {};
-  const warnings: string[] = [];
-  if (validation !== 'Ignore') {
-    const unknown = unknownFields(expected, obj);
-    if (unknown.length && validation === 'Strict') {
-      throw errors.badRequest(
-        `${expected.kind} in version "${expected.version}" cannot be handled as a ${expected.kind}: strict decoding error: ${unknown
-          .map((f) => `unknown field "${f}"`)
-          .join(', ')}`,
-      );
-    }
-    for (const f of unknown) warnings.push(`unknown field "${f}"`);
-    for (const f of unknown) dropField(obj, f);
-  } else {
-    for (const f of unknownFields(expected, obj)) dropField(obj, f);
-  }
-  return { object: obj, warnings };
-}
-
-/** Removes a field named like `spec.ports[0].foo` (unknown fields are dropped, never stored). */
-export function dropField(obj: unknown, path: string): void {
-  const steps = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
-  let cur: unknown = obj;
-  for (let i = 0; i < steps.length - 1; i++) {
-    const s = steps[i];
-    cur = s.startsWith('[') ? (cur as unknown[])[Number(s.slice(1, -1))] : (cur as Record<string, unknown>)[s];
-    if (cur === null || typeof cur !== 'object') return;
-  }
-  const last = steps[steps.length - 1];
-  if (last && !last.startsWith('[') && isPlainObject(cur)) delete cur[last];
+  const problems = [...typed.unknown.map((f) => `unknown field "${f}"`), ...(body?.duplicates ?? []).map((f) => `duplicate field "${f}"`)];
+  if (validation === 'Strict' && problems.length) throw cannot(`strict decoding error: ${problems.join(', ')}`);
+  return { object: obj, warnings: validation === 'Warn' ? problems : [] };
 }

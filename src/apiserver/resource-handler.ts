@@ -8,6 +8,7 @@ import { errors, successStatus } from '../api/status.js';
 import type { DeleteOptions, ListOptions, Registry, WriteResult } from '../registry/registry.js';
 import { apiVersionOf, type ResourceDef } from '../registry/resource.js';
 import { checkObject, decodeObject, parseFieldValidation, parseStructured, type FieldValidation } from './decode.js';
+import { decodeTyped } from './openapi/typed-decode.js';
 import { addWarnings, readBody, sendObject } from './http-io.js';
 import { applyPatch } from './patch/index.js';
 import { agentSocketFor, proxyPodLog } from './node-proxy.js';
@@ -223,6 +224,8 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
   if (body.length && body.toString().trim()) {
     const parsed = parseStructured(body, req.headers['content-type']);
     if (isPlainObject(parsed)) {
+      const typed = decodeTyped({ group: '', version: 'v1', kind: 'DeleteOptions' }, parsed);
+      if (typed.error) throw errors.badRequest(typed.error);
       if (typeof parsed.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = parsed.gracePeriodSeconds;
       if (typeof parsed.propagationPolicy === 'string') opts.propagationPolicy = parsed.propagationPolicy;
       if (isPlainObject(parsed.preconditions)) opts.preconditions = parsed.preconditions as DeleteOptions['preconditions'];
@@ -261,8 +264,8 @@ async function deleteCollection(req: IncomingMessage, res: ServerResponse, def: 
 /** pods/{name}/binding: the scheduler's write, assigning spec.nodeName once. */
 async function bind(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, ctx: HandlerContext, q: URLSearchParams) {
   if (info.verb !== 'create') throw errors.methodNotSupported(gr(def), info.verb);
-  const body = parseStructured(await readBody(req), req.headers['content-type']);
-  const target = isPlainObject(body) && isPlainObject(body.target) ? (body.target as { name?: string }) : undefined;
+  const body = checkObject(parseStructured(await readBody(req), req.headers['content-type']), { group: '', version: 'v1', kind: 'Binding' }, 'Ignore').object;
+  const target = isPlainObject(body.target) ? (body.target as { name?: string }) : undefined;
   if (!target?.name) throw errors.invalid('Binding', '', info.name ?? '', [{ type: 'FieldValueRequired', field: 'target.name', hasValue: false, detail: '' }]);
   await ctx.registry.update(
     def,

@@ -6,7 +6,7 @@ import { fromLabelSelector, selectorString } from '../api/selectors.js';
 import { errors } from '../api/status.js';
 import { fieldErrors } from '../api/field-errors.js';
 import type { ResourceDef } from '../registry/resource.js';
-import { parseStructured } from './decode.js';
+import { checkObject, parseStructured } from './decode.js';
 import { readBody, sendObject } from './http-io.js';
 import { applyPatch } from './patch/index.js';
 import type { RequestInfo } from './request-info.js';
@@ -45,6 +45,7 @@ export async function scaleHandlers(req: IncomingMessage, res: ServerResponse, i
       const current = toScale(live as Workload);
       const wanted = info.verb === 'patch' ? applyPatch(contentType, current, body, 'Scale') : body;
       if (!isPlainObject(wanted) || !isPlainObject(wanted.spec)) throw errors.badRequest('the body is not a Scale');
+      checkObject(wanted, { group: 'autoscaling', version: 'v1', kind: 'Scale' }, 'Ignore');
       const meta = isPlainObject(wanted.metadata) ? (wanted.metadata as { resourceVersion?: string }) : {};
       if (meta.resourceVersion && meta.resourceVersion !== live.metadata.resourceVersion) {
         throw errors.staleObject({ group: def.group, resource: def.resource }, name);

@@ -2,9 +2,9 @@
 // (GET /openapi/v3) and one document per group-version with its paths and the
 // component schemas they reach. kubectl reads it to turn on server-side field
 // validation, to compute client-side apply patches and for `explain`; the
-// same schemas drive our strict decoding (unknown fields).
+// same schemas drive the typed decoding of request bodies (typed-decode.ts).
 import { createHash } from 'node:crypto';
-import schemasJson from './schemas.json' with { type: 'json' };
+import { GVK_EXTENSION, gvksOf, schemaNameOf, schemas, SCHEMA_PREFIX, type GroupVersionKind, type Schema } from './schemas.js';
 
 export interface OpenApiResource {
   group: string;
@@ -21,18 +21,9 @@ interface GroupVersion {
   version: string;
 }
 
-interface GroupVersionKind extends GroupVersion {
-  kind: string;
-}
-
-type Schema = Record<string, any>;
 type Operation = Record<string, unknown>;
 
-const schemas = schemasJson as unknown as Record<string, Schema>;
-
-const SCHEMA_PREFIX = '#/components/schemas/';
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
-const GVK_EXTENSION = 'x-kubernetes-group-version-kind';
 
 // ---------------------------------------------------------------------------
 // Index
@@ -111,22 +102,6 @@ function buildDocument(gv: GroupVersion, resources: OpenApiResource[]): object {
 
 function sortObject<T>(o: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function gvksOf(s: Schema): GroupVersionKind[] {
-  return (s[GVK_EXTENSION] as GroupVersionKind[] | undefined) ?? [];
-}
-
-let gvkIndex: Map<string, string> | undefined;
-/** Schema name of a kind (by its x-kubernetes-group-version-kind). */
-function schemaNameOf(gvk: GroupVersionKind): string | undefined {
-  if (!gvkIndex) {
-    gvkIndex = new Map();
-    for (const [name, s] of Object.entries(schemas)) {
-      for (const g of gvksOf(s)) gvkIndex.set(`${g.group}/${g.version}/${g.kind}`, name);
-    }
-  }
-  return gvkIndex.get(`${gvk.group}/${gvk.version}/${gvk.kind}`);
 }
 
 /** The named schemas and everything they reference, sorted by name. */
@@ -494,85 +469,4 @@ const EXEC_PARAMS = [
 
 function article(kind: string): string {
   return /^[AEIOU]/.test(kind) ? 'an' : 'a';
-}
-
-// ---------------------------------------------------------------------------
-// Server-side field validation
-
-/** How to walk a value: what fields an object has, what arrays and maps hold. */
-type FieldNode =
-  | { t: 'any' }
-  | { t: 'object'; schema: string }
-  | { t: 'array'; item: FieldNode }
-  | { t: 'map'; value: FieldNode };
-
-const ANY: FieldNode = { t: 'any' };
-const compiled = new Map<string, Map<string, FieldNode>>();
-
-/** Field table of a schema with properties, compiled once. */
-function fieldsOf(schemaName: string): Map<string, FieldNode> {
-  let fields = compiled.get(schemaName);
-  if (!fields) {
-    fields = new Map();
-    for (const [name, prop] of Object.entries((schemas[schemaName].properties ?? {}) as Record<string, Schema>)) {
-      fields.set(name, nodeOf(prop));
-    }
-    compiled.set(schemaName, fields);
-  }
-  return fields;
-}
-
-function nodeOf(s: Schema): FieldNode {
-  const target: string | undefined = s.$ref ?? s.allOf?.[0]?.$ref;
-  if (target) {
-    const name = target.slice(SCHEMA_PREFIX.length);
-    // IntOrString, Quantity, Time and opaque objects (RawExtension, FieldsV1) take any JSON.
-    return schemas[name]?.properties ? { t: 'object', schema: name } : ANY;
-  }
-  if (s.type === 'array' && s.items) return { t: 'array', item: nodeOf(s.items) };
-  if (s.type === 'object' && s.additionalProperties) return { t: 'map', value: nodeOf(s.additionalProperties) };
-  return ANY;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
-
-/** Values of the wrong JSON type are left to validation; only unknown names are reported here. */
-function walk(value: unknown, node: FieldNode, path: string, out: string[]): void {
-  switch (node.t) {
-    case 'object': {
-      if (!isObject(value)) return;
-      const fields = fieldsOf(node.schema);
-      for (const [key, v] of Object.entries(value)) {
-        const field = fields.get(key);
-        if (field) walk(v, field, join(path, key), out);
-        else if (!(path === '' && (key === 'apiVersion' || key === 'kind'))) out.push(join(path, key));
-      }
-      return;
-    }
-    case 'array':
-      if (Array.isArray(value)) value.forEach((v, i) => walk(v, node.item, `${path}[${i}]`, out));
-      return;
-    case 'map':
-      if (isObject(value)) for (const [key, v] of Object.entries(value)) walk(v, node.value, join(path, key), out);
-      return;
-  }
-}
-
-/**
- * Fields of `obj` that the kind's schema does not have, named as upstream's
- * strict decoding errors name them (`spec.ports[0].foo`), in document order.
- * An unknown kind has no schema to check against and yields nothing.
- */
-export function unknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
-  const schema = schemaNameOf(gvk);
-  if (!schema) return [];
-  const out: string[] = [];
-  walk(obj, { t: 'object', schema }, '', out);
-  return out;
 }
