@@ -227,7 +227,7 @@ describe('strategic merge patch', () => {
     const emptied = smp(service(), { spec: { selector: { $patch: 'delete' } } }, 'Service');
     assert.deepEqual(emptied.spec.selector, {});
     // Upstream has no map-level merge directive: it is an error, not a no-op.
-    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { $patch: 'merge', type: 'NodePort' } }, 'Service'), 500, /^unknown patch type: merge in map: map\[\$patch:merge type:NodePort\]$/);
+    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { $patch: 'merge', type: 'NodePort' } }, 'Service'), 400, /^unknown patch type: merge in map: map\[\$patch:merge type:NodePort\]$/);
   });
 
   it('deletes keys set to null and drops nulls from new values', () => {
@@ -267,16 +267,16 @@ describe('strategic merge patch', () => {
   });
 
   it('reports malformed patches as kube-apiserver does', () => {
-    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { ports: [{ name: 'x' }] } }, 'Service'), 500, 'map: map[name:x] does not contain declared merge key: port');
-    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { ports: [{ $patch: 'delete', name: 'http' }] } }, 'Service'), 500, 'map: map[$patch:delete name:http] does not contain declared merge key: port');
-    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { ports: [{ $patch: 'merge', port: 80 }] } }, 'Service'), 500, 'merging lists cannot yet be specified in the patch');
+    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { ports: [{ name: 'x' }] } }, 'Service'), 400, 'map: map[name:x] does not contain declared merge key: port');
+    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { ports: [{ $patch: 'delete', name: 'http' }] } }, 'Service'), 400, 'map: map[$patch:delete name:http] does not contain declared merge key: port');
+    throwsStatus(() => applyStrategicMergePatch(service(), { spec: { ports: [{ $patch: 'merge', port: 80 }] } }, 'Service'), 400, 'merging lists cannot yet be specified in the patch');
     throwsStatus(
       () => applyStrategicMergePatch(service(), { spec: { '$setElementOrder/ports': [{ port: 80 }], ports: [{ port: 9090, name: 'm' }] } }, 'Service'),
-      500,
+      400,
       "The order in patch list:\n[map[name:m port:9090]]\n doesn't match $setElementOrder list:\n[map[port:80]]\n",
     );
     throwsStatus(() => applyStrategicMergePatch({ metadata: { finalizers: [] } }, { metadata: { finalizers: [['x']] } }, 'Deployment'), 422, 'lists of lists are not supported');
-    throwsStatus(() => applyStrategicMergePatch(deployment(), { metadata: { finalizers: [1] } }, 'Deployment'), 500, 'list element types are not identical: [[a b c] [1]]');
+    throwsStatus(() => applyStrategicMergePatch(deployment(), { metadata: { finalizers: [1] } }, 'Deployment'), 400, 'list element types are not identical: [[a b c] [1]]');
     throwsStatus(() => applyStrategicMergePatch(deployment(), { metadata: { '$deleteFromPrimitiveListfinalizers': ['a'] } }, 'Deployment'), 400, 'invalid patch format of primitive list');
     throwsStatus(() => applyStrategicMergePatch(service(), [], 'Service'), 400, 'json: cannot unmarshal array into Go value of type map[string]interface {}');
     throwsStatus(() => applyStrategicMergePatch({}, {}, 'Widget'), 415, /^the body of the request was in an unknown format/);

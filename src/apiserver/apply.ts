@@ -61,26 +61,37 @@ export function fieldSet(value: Record<string, unknown>, kind: string): FieldsV1
 }
 
 function covered(paths: FieldsV1[], key: string): FieldsV1[] {
-  return paths.map((p) => p[key]).filter((p): p is FieldsV1 => !!p);
+  return paths.map((p) => p[key]).filter((p): p is FieldsV1 => isPlainObject(p));
 }
 
-/** Removes from `live` what `previous` owned and `next` no longer does, unless `others` still own it. */
-function removeDropped(live: unknown, previous: FieldsV1, next: FieldsV1, others: FieldsV1[]): void {
+/**
+ * Removes from `live` what `previous` owned and `next` no longer does, unless
+ * `others` still own it. Field sets come from stored managedFields, which a
+ * client may have written: anything but an object owns nothing.
+ */
+function removeDropped(live: unknown, previous: unknown, next: unknown, others: FieldsV1[]): void {
+  if (!isPlainObject(previous)) return;
+  const nextSet = isPlainObject(next) ? next : {};
   for (const [key, sub] of Object.entries(previous)) {
     if (key === '.') continue;
-    const stillOwned = others.some((o) => key in o);
-    if (!(key in next)) {
+    const stillOwned = others.some((o) => Object.hasOwn(o, key));
+    if (!Object.hasOwn(nextSet, key)) {
       if (!stillOwned) removeEntry(live, key);
       continue;
     }
     const target = entry(live, key);
-    if (target !== undefined) removeDropped(target, sub, next[key], covered(others, key));
+    if (target !== undefined) removeDropped(target, sub, nextSet[key], covered(others, key));
   }
 }
 
 function matchesKey(item: unknown, key: string): boolean {
-  const wanted = JSON.parse(key.slice(2)) as Record<string, unknown>;
-  return isPlainObject(item) && Object.entries(wanted).every(([k, v]) => JSON.stringify(item[k]) === JSON.stringify(v));
+  let wanted: unknown;
+  try {
+    wanted = JSON.parse(key.slice(2));
+  } catch {
+    return false; // a client-written key that names no list item
+  }
+  return isPlainObject(item) && isPlainObject(wanted) && Object.entries(wanted).every(([k, v]) => JSON.stringify(item[k]) === JSON.stringify(v));
 }
 
 function entry(live: unknown, key: string): unknown {
@@ -101,7 +112,7 @@ function removeEntry(live: unknown, key: string): void {
 export function serverSideApply(live: KubeObject, applied: KubeObject, kind: string, manager: string, apiVersion: string): KubeObject {
   const managed = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   const mine = managed.find((m) => m.manager === manager && m.operation === 'Apply' && !m.subresource);
-  const others = managed.filter((m) => m !== mine && m.fieldsV1).map((m) => m.fieldsV1!);
+  const others = managed.filter((m) => m !== mine && isPlainObject(m.fieldsV1)).map((m) => m.fieldsV1!);
   const next = fieldSet(applied as Record<string, unknown>, kind);
   const base = structuredClone(live);
   if (mine?.fieldsV1) removeDropped(base, mine.fieldsV1, next, others);

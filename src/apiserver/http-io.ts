@@ -31,11 +31,35 @@ export function wantsYaml(req: IncomingMessage): boolean {
   return /application\/yaml/.test(accept) && !/application\/json/.test(accept);
 }
 
+/** kube-apiserver's warning budget: 4,096 runes in all; past it every warning is cut to 256 and later ones are dropped. */
+const warningTotalRunes = 4 * 1024;
+const warningItemRunes = 256;
+
+/**
+ * The Warning header values for a response's warnings, as kube-apiserver's
+ * recorder writes them: deduplicated, `299 - "text"`, within its budget.
+ * Values are UTF-8 bytes carried as latin1, as Node sends header strings.
+ */
+export function warningHeaderValues(warnings: readonly string[]): string[] {
+  const texts = [...new Set(warnings.filter(Boolean))];
+  const runes = (t: string) => [...t].length;
+  const total = texts.reduce((n, t) => n + runes(t), 0);
+  let kept = texts;
+  if (total > warningTotalRunes) {
+    kept = [];
+    let written = 0;
+    for (const t of texts) {
+      if (written >= warningTotalRunes && kept.length) break;
+      const cut = [...t].slice(0, warningItemRunes).join('');
+      kept.push(cut);
+      written += runes(cut);
+    }
+  }
+  return kept.map((t) => Buffer.from(`299 - ${JSON.stringify(t)}`, 'utf8').toString('latin1'));
+}
+
 export function addWarnings(res: ServerResponse, warnings: string[]): void {
-  if (!warnings.length) return;
-  const existing = res.getHeader('Warning');
-  const list = Array.isArray(existing) ? existing : existing ? [String(existing)] : [];
-  res.setHeader('Warning', [...list, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+  if (warnings.length) res.setHeader('Warning', warningHeaderValues(warnings));
 }
 
 export function sendObject(req: IncomingMessage, res: ServerResponse, code: number, body: unknown, contentType?: string): void {

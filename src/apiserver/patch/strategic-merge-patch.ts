@@ -166,9 +166,13 @@ const BAD_PRIMITIVE_LIST = 'invalid patch format of primitive list';
 const BAD_RETAIN_KEYS = 'invalid patch format of retainKeys';
 const BAD_SET_ELEMENT_ORDER = 'invalid patch format of setElementOrder list';
 
-/** Any other strategicpatch error reaches the client as a bare 500 carrying its text. */
+/**
+ * Any other strategicpatch error carries its text to the client. Upstream
+ * answers these with a bare 500; they are the patch's fault, not the
+ * server's, so here they are a 400 BadRequest with the same text.
+ */
 function patchFailure(message: string): StatusError {
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code: 500 });
+  return errors.badRequest(message);
 }
 
 /** Go's %v of a decoded JSON value: map[k:v ...] with sorted keys, [a b], <nil>. */
