@@ -2,11 +2,23 @@
 // served kind through create, update, the patch types and apply. No answer
 // may be a 5xx, and every object stored afterwards must decode as its kind
 // again (read back and checked against the schema). FUZZ_SEED picks another
-// run; bench/fuzz-decode.ts runs the same for as long as one asks.
+// run; bench/fuzz-decode.ts runs the same for as long as one asks. Then
+// the readers meet whatever was stored: the controllers run against it, and
+// the proxy's rules and the DNS index are built from it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeTyped } from '../src/apiserver/openapi/typed-decode.js';
-import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { createClient } from '../src/client/client.js';
+import { createTransport } from '../src/client/transport.js';
+import { startControllers } from '../src/controllers/manager.js';
+import { createDnsIndex } from '../src/dns/records.js';
+import { renderFullRestore } from '../src/proxy/iptables/restore.js';
+import { buildIptablesRules } from '../src/proxy/iptables/rules.js';
+import { buildIpvsRules, renderIpvsadmRestore } from '../src/proxy/ipvs/rules.js';
+import { renderFullTransaction } from '../src/proxy/nftables/render.js';
+import { buildNftablesRules } from '../src/proxy/nftables/rules.js';
+import { buildSnapshot } from '../src/proxy/snapshot.js';
+import { startTestApiServer, waitFor, type TestApiServer } from './helpers/apiserver.js';
 import { fuzzKinds, fuzzOps, fuzzRequest, seededRandom } from './helpers/fuzz.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261205);
@@ -55,4 +67,36 @@ test(`mutated bodies of every kind, every write path: no 5xx, nothing stored of 
   }
   assert.ok(checked > 0, 'objects were stored and read back');
   assert.equal((await t.request('GET', '/readyz')).status, 200, 'the server is alive');
+  const metrics = (await t.request('GET', '/metrics')).text;
+  assert.match(metrics, /^apiserver_request_total\{code="400",component="apiserver",dry_run="",group="",resource="pods",scope="namespace",subresource="",verb="POST",version="v1"\} \d+$/m);
+  assert.doesNotMatch(metrics, /^apiserver_request_total\{code="5/m, 'the server counted no 5xx');
+});
+
+test('the readers take whatever the fuzz stored: controllers run, proxy rules and DNS records are built', { timeout: 60_000 }, async () => {
+  const list = async (path: string) => (await t.request('GET', path)).json.items;
+  const services = await list('/api/v1/services');
+  const slices = await list('/apis/discovery.k8s.io/v1/endpointslices');
+  const pods = await list('/api/v1/pods');
+  assert.ok(services.length && slices.length && pods.length, 'the fuzz left objects to read');
+
+  const snapshot = buildSnapshot(services, slices, 'node-1');
+  assert.ok(renderFullRestore(buildIptablesRules(snapshot, { clusterCIDRs: ['10.244.0.0/16'] })).includes('*nat'));
+  assert.ok(renderFullTransaction(buildNftablesRules(snapshot, { clusterCIDRs: ['10.244.0.0/16'] })).includes('kube-proxy'));
+  renderIpvsadmRestore(buildIpvsRules(snapshot, { scheduler: 'rr', nodePortIPs: ['172.18.0.2'], clusterCIDRs: ['10.244.0.0/16'] }));
+  const dns = createDnsIndex({ zone: 'cluster.local' });
+  for (const svc of services) dns.setService(svc);
+  for (const slice of slices) dns.setEndpointSlice(slice);
+  for (const pod of pods) dns.setPod(pod);
+  for (const svc of services) dns.lookup(`${svc.metadata.name}.default.svc.cluster.local`);
+
+  // The controllers list, watch and reconcile everything stored; an exception that escaped one would fail this test.
+  const client = createClient(createTransport({ server: t.server.url }), 'fuzz-readers');
+  const controllers = await startControllers(client);
+  try {
+    await waitFor('the endpointslice controller to write for the fuzzed Services', async () => (await list('/apis/discovery.k8s.io/v1/endpointslices')).some((s: { metadata: { labels?: Record<string, string> } }) => s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io'), 20_000);
+  } finally {
+    await controllers.stop();
+    client.close();
+  }
+  assert.equal((await t.request('GET', '/readyz')).status, 200);
 });

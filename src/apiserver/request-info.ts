@@ -1,5 +1,6 @@
 // Splits an API path into what is being asked, as upstream's
 // RequestInfoFactory does: /api/v1/namespaces/{ns}/{resource}/{name}/{sub}.
+import { errors } from '../api/status.js';
 
 export interface RequestInfo {
   /** false for /version, /healthz, discovery roots and OpenAPI. */
@@ -17,8 +18,17 @@ export interface RequestInfo {
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 
+/** A path segment unescaped; a broken escape is the client's error (400), as Go's URL parser says. */
+function unescapeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest(`invalid URL escape ${JSON.stringify(/%(?![0-9a-fA-F]{2})..?|%[0-9a-fA-F]{2}/.exec(segment)?.[0] ?? segment)}`);
+  }
+}
+
 export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathname.split('/').filter(Boolean).map(unescapeSegment);
   const info: RequestInfo = { isResourceRequest: false, parts, group: '', version: '', verb: method.toLowerCase() };
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 2) {

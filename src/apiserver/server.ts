@@ -24,7 +24,8 @@ import {
 import { sendObject, sendStatusError, sendText } from './http-io.js';
 import { closeUpgrades, handleUpgrade } from './node-proxy.js';
 import { groupVersionDocument, openApiIndex } from './openapi/document.js';
-import { parseRequestInfo } from './request-info.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { createRequestMetrics } from './request-metrics.js';
 import { handleResource, type HandlerContext } from './resource-handler.js';
 import { serverVersion } from './version.js';
 import type { WatchSettings } from './watch.js';
@@ -72,8 +73,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         subresources: d.subresources.map((s) => ({ name: s.name, kind: s.kind, group: s.group, version: s.version })),
       }));
   let address = '';
+  const metrics = createRequestMetrics();
 
-  async function route(req: IncomingMessage, res: ServerResponse) {
+  async function route(req: IncomingMessage, res: ServerResponse, seen: { info?: RequestInfo }) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     switch (path) {
@@ -84,6 +86,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         return sendText(res, 200, 'ok');
       case '/readyz':
         return opts.isReady && !opts.isReady() ? sendText(res, 500, 'readyz check failed') : sendText(res, 200, 'ok');
+      case '/metrics':
+        return sendText(res, 200, await metrics.text(), metrics.contentType);
       case '/api':
         if (wantsAggregated(req.headers.accept)) return sendObject(req, res, 200, aggregatedDiscovery(opts.defs, true), aggregatedContentType);
         return sendObject(req, res, 200, apiVersions(address));
@@ -101,6 +105,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       return sendObject(req, res, 200, groupVersionDocument({ group, version }, resources));
     }
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    seen.info = info;
     if (!info.isResourceRequest) {
       if (info.parts[0] === 'api' && info.parts.length === 2) {
         const list = apiResourceList(opts.defs, '', info.parts[1]);
@@ -118,7 +123,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    route(req, res).catch((err) => {
+    const seen: { info?: RequestInfo } = {};
+    res.once('finish', () => metrics.observe(req, seen.info, res.statusCode));
+    route(req, res, seen).catch((err) => {
       const e = sendStatusError(req, res, err);
       // Statuses we chose (e.g. 503 agent unreachable) are answers; anything else that became a 500 is a bug worth its stack.
       if (e.code >= 500 && !(err instanceof StatusError)) {

@@ -142,8 +142,11 @@ type Path = (string | number)[];
 
 /** Every path into a value, containers and leaves alike. */
 function pathsOf(value: unknown, prefix: Path = [], out: Path[] = []): Path[] {
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push([...prefix, i]), pathsOf(v, [...prefix, i], out)));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push([...prefix, k]), pathsOf(v, [...prefix, k], out);
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : value && typeof value === 'object' ? Object.entries(value) : [];
+  for (const [key, v] of entries) {
+    out.push([...prefix, key]);
+    pathsOf(v, [...prefix, key], out);
+  }
   return out;
 }
 

@@ -1,0 +1,132 @@
+// bench/fuzz-decode: the long run of test/fuzz-decode.test.ts against the
+// built API server (`kubesvc apiserver`, as npm start runs it): N mutated
+// bodies per served kind, spread over create, update, merge, strategic and
+// JSON patch and apply. Figures: 5xx answers (target 0), stored objects that
+// no longer decode as their kind (target 0, every object read back and
+// checked against the schema), and the server's RSS after warm-up beside its
+// RSS at the end (flat memory: a ratio near 1).
+// Run: npm run build && npx tsx bench/fuzz-decode.ts [--per-kind 100000] [--seed 1] [--clients 8]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeTyped } from '../src/apiserver/openapi/typed-decode.js';
+import { fuzzKinds, fuzzOps, fuzzRequest, seededRandom } from '../test/helpers/fuzz.js';
+import { rssMb } from './proc.js';
+import { printTable, type Row } from './report.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+const perKind = flag('--per-kind', 100_000);
+const seed = flag('--seed', 1);
+const clients = flag('--clients', 8);
+
+const agent = new Agent({ keepAlive: true, maxSockets: clients });
+
+function call(port: number, method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { 'Content-Type': contentType } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function startServer(dataDir: string): Promise<{ pid: number; port: number; stop(): void }> {
+  const entry = join(import.meta.dirname, '../dist/kubesvc.js');
+  if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first');
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', entry, 'apiserver', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /url=http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
+      if (m) {
+        clearInterval(t);
+        resolve(Number(m[1]));
+      }
+    }, 20);
+    child.on('exit', () => reject(new Error(`server exited: ${err}`)));
+  });
+  return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
+}
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-fuzz-'));
+  const server = await startServer(dataDir);
+  const statuses = new Map<number, number>();
+  const fiveHundreds: string[] = [];
+  const total = perKind * fuzzKinds.length;
+  const warmUp = Math.min(20_000, Math.floor(total / 10));
+  let sent = 0;
+  let rssAfterWarmUp = NaN;
+  const started = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async (_, worker) => {
+        const rand = seededRandom(seed * 1000 + worker);
+        while (sent < total) {
+          const i = sent++;
+          const k = fuzzKinds[i % fuzzKinds.length]!;
+          const op = fuzzOps[Math.floor(i / fuzzKinds.length) % fuzzOps.length]!;
+          const name = `fuzz-${Math.floor(rand() * 3)}`;
+          let live: Record<string, unknown> | undefined;
+          if (op === 'update' || op === 'json-patch') {
+            const got = await call(server.port, 'GET', `${k.collection}/${name}`);
+            if (got.status === 200) live = JSON.parse(got.text);
+          }
+          const req = fuzzRequest(k, op, rand, name, live);
+          const r = await call(server.port, req.method, req.path, req.body, req.contentType);
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          if (r.status >= 500 && fiveHundreds.length < 5) fiveHundreds.push(`${k.kind} ${op}: ${r.text.slice(0, 200)} ← ${req.body.slice(0, 200)}`);
+          if (i === warmUp) rssAfterWarmUp = rssMb(server.pid);
+          if (i % 50_000 === 0 && i) process.stderr.write(`  ${i} requests, RSS ${rssMb(server.pid).toFixed(0)} MB\n`);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const rssEnd = rssMb(server.pid);
+
+    let stored = 0;
+    let wrong = 0;
+    for (const k of fuzzKinds) {
+      const list = await call(server.port, 'GET', k.collection);
+      for (const obj of JSON.parse(list.text).items) {
+        stored++;
+        const group = k.collection.startsWith('/apis/') ? k.collection.split('/')[2]! : '';
+        const decoded = decodeTyped({ group, version: 'v1', kind: k.kind }, obj);
+        if (decoded.error || decoded.unknown.length) {
+          wrong++;
+          console.log(`stored ${k.kind} ${obj.metadata?.name} does not decode: ${decoded.error ?? decoded.unknown.join(', ')}`);
+        }
+      }
+    }
+    const alive = (await call(server.port, 'GET', '/readyz')).status === 200;
+    const answers = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
+    console.log(`\nbench/fuzz-decode: ${total} mutated bodies (${perKind} per kind × ${fuzzKinds.length} kinds, over ${fuzzOps.join(', ')}), seed ${seed}, ${clients} clients`);
+    console.log(`answers: ${answers}; server alive after the run: ${alive}`);
+    for (const line of fiveHundreds) console.log(`5xx: ${line}`);
+    const count = (pred: (s: number) => boolean) => [...statuses].filter(([s]) => pred(s)).reduce((n, [, c]) => n + c, 0);
+    const rows: Row[] = [
+      { figure: 'answers 5xx (target 0)', value: count((s) => s >= 500), unit: '' },
+      { figure: 'answers 4xx (refused, nothing stored)', value: count((s) => s >= 400 && s < 500), unit: '' },
+      { figure: 'writes accepted (200/201)', value: count((s) => s === 200 || s === 201), unit: '' },
+      { figure: 'stored objects read back', value: stored, unit: '' },
+      { figure: 'stored objects of a wrong type (target 0)', value: wrong, unit: '' },
+      { figure: 'fuzz throughput', value: total / seconds, unit: 'req/s', lowerIsBetter: false },
+      { figure: 'server RSS at the end', value: rssEnd, unit: 'MB', peer: rssAfterWarmUp, peerName: `after ${warmUp} requests` },
+    ];
+    printTable('bench/fuzz-decode', rows);
+  } finally {
+    server.stop();
+    agent.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
