@@ -544,6 +544,7 @@ const PATCH_META: Record<string, { strategy: string; mergeKey?: string }> = expa
   'core.v1.NodeSpec.podCIDRs': { strategy: 'merge' },
   'core.v1.NodeStatus.addresses': { strategy: 'merge', mergeKey: 'type' },
   'core.v1.NodeStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
+  'core.v1.ServiceAccount.secrets': { strategy: 'merge', mergeKey: 'name' },
   'apps.v1.DeploymentSpec.strategy': { strategy: 'retainKeys' },
   'apps.v1.DeploymentStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'apps.v1.ReplicaSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },

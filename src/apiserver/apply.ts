@@ -5,7 +5,8 @@
 // trimmed manifest converge. Ownership conflicts with other managers are not
 // detected yet.
 import { isPlainObject, nowTimestamp, type KubeObject } from '../api/object.js';
-import { applyStrategicMergePatch, mergeKeysOf } from './patch/strategic-merge-patch.js';
+import { fieldPatchMeta, patchSchemaOf, type FieldPatchMeta } from './patch/patch-meta.js';
+import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
 
 export interface FieldsV1 {
   [key: string]: FieldsV1;
@@ -26,32 +27,31 @@ function keyOf(item: unknown, mergeKey: string): string {
   return `k:${JSON.stringify({ [mergeKey]: v })}`;
 }
 
-/** The FieldsV1 set of an applied configuration. */
+/** The FieldsV1 set of an applied configuration: merged lists are sets keyed as strategic merge patch keys them. */
 export function fieldSet(value: Record<string, unknown>, kind: string): FieldsV1 {
-  const keys = mergeKeysOf(kind);
-  const child = (v: unknown, path: string): FieldsV1 => {
-    if (isPlainObject(v)) return { '.': {}, ...object(v, path) };
-    if (Array.isArray(v) && path in keys) {
-      const mk = keys[path];
+  const child = (v: unknown, meta: FieldPatchMeta | undefined): FieldsV1 => {
+    if (isPlainObject(v)) return { '.': {}, ...object(v, meta?.struct) };
+    if (Array.isArray(v) && meta?.strategy === 'merge') {
+      const mk = meta.mergeKey ?? '';
       const out: FieldsV1 = {};
       for (const item of v) {
         if (mk === '') out[`v:${JSON.stringify(item)}`] = {};
-        else out[keyOf(item, mk)] = { '.': {}, ...(isPlainObject(item) ? object(item, path) : {}) };
+        else out[keyOf(item, mk)] = { '.': {}, ...(isPlainObject(item) ? object(item, meta.struct) : {}) };
       }
       return out;
     }
     return {};
   };
-  const object = (o: Record<string, unknown>, path: string): FieldsV1 => {
+  const object = (o: Record<string, unknown>, struct: string | undefined): FieldsV1 => {
     const out: FieldsV1 = {};
     for (const [k, v] of Object.entries(o)) {
       if (v === null || v === undefined) continue;
-      out[`f:${k}`] = child(v, path ? `${path}.${k}` : k);
+      out[`f:${k}`] = child(v, fieldPatchMeta(struct, k));
     }
     return out;
   };
   const { apiVersion: _a, kind: _k, status: _s, ...rest } = value;
-  const fields = object(rest, '');
+  const fields = object(rest, patchSchemaOf(kind));
   const meta = fields['f:metadata'];
   if (meta) {
     for (const k of ['f:name', 'f:namespace', 'f:resourceVersion', 'f:uid', 'f:creationTimestamp', 'f:managedFields']) delete meta[k];

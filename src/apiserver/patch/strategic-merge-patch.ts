@@ -3,7 +3,8 @@
 //
 // It is a JSON merge patch in which some lists are merged rather than replaced: lists of objects by a
 // merge key, lists of scalars as sets. Which lists merge comes from the Go struct tags of the API types
-// (patchStrategy / patchMergeKey), reproduced in the tables below. The patch may also carry directives:
+// (patchStrategy / patchMergeKey), as the served OpenAPI schemas carry them (see patch-meta.ts). The
+// patch may also carry directives:
 //   $patch: replace | delete          in a map (replace it wholesale / empty it)
 //   $patch: replace | delete          as a list element (replace the list / delete the keyed element)
 //   $deleteFromPrimitiveList/<field>  scalars to remove from a merged scalar list
@@ -17,142 +18,11 @@
 import { deepEqual, isPlainObject } from '../../api/object.js';
 import { errors, StatusError } from '../../api/status.js';
 import { goJsonKind, rejectedPatch } from './json-patch.js';
+import { fieldPatchMeta, patchSchemaOf, type FieldPatchMeta } from './patch-meta.js';
 
 type JsonObject = Record<string, unknown>;
 
-// --- the schema: patch metadata from the API types' struct tags ------------------------------------
-
-/** One field's patch metadata, as LookupPatchMetadataForStruct returns it. */
-export interface FieldPatchMeta {
-  /** 'merge' for lists that merge (no strategy: lists are replaced, maps merged). */
-  readonly strategy?: 'merge' | 'replace';
-  /** The key identifying elements of a merged list of objects (absent for scalar lists). */
-  readonly mergeKey?: string;
-  /** The struct type of the field, or of the list's elements. */
-  readonly schema?: StructSchema;
-}
-
-/** The fields of one Go struct type that have patch metadata or lead to fields that do. */
-export interface StructSchema {
-  readonly [field: string]: FieldPatchMeta;
-}
-
-const keyedList = (mergeKey: string, schema?: StructSchema): FieldPatchMeta => ({ strategy: 'merge', mergeKey, schema });
-/** A scalar list with patchStrategy "merge": merged as a set. */
-const scalarSet: FieldPatchMeta = { strategy: 'merge' };
-
-// Types from staging/src/k8s.io/api (core/v1, apps/v1) and apimachinery meta/v1. Lists not listed here
-// (tolerations, taints, Endpoints.subsets, EndpointSlice endpoints and ports, loadBalancer.ingress,
-// containerStatuses, resizePolicy, NamespaceSpec.finalizers, ...) have no patchStrategy: replaced.
-
-const OBJECT_META: StructSchema = {
-  finalizers: scalarSet,
-  ownerReferences: keyedList('uid'),
-};
-
-/** Container and EphemeralContainer share these tags. */
-const CONTAINER: StructSchema = {
-  ports: keyedList('containerPort'),
-  env: keyedList('name'),
-  volumeMounts: keyedList('mountPath'),
-  volumeDevices: keyedList('devicePath'),
-};
-
-const POD_SPEC: StructSchema = {
-  volumes: keyedList('name'), // "merge,retainKeys": retainKeys only shapes client-side diffs
-  containers: keyedList('name', CONTAINER),
-  initContainers: keyedList('name', CONTAINER),
-  ephemeralContainers: keyedList('name', CONTAINER),
-  imagePullSecrets: keyedList('name'),
-  hostAliases: keyedList('ip'),
-  topologySpreadConstraints: keyedList('topologyKey'),
-  schedulingGates: keyedList('name'),
-  resourceClaims: keyedList('name'),
-};
-
-const POD_STATUS: StructSchema = {
-  conditions: keyedList('type'),
-  podIPs: keyedList('ip'),
-  hostIPs: keyedList('ip'),
-  resourceClaimStatuses: keyedList('name'),
-};
-
-/** Status types whose only merged list is conditions keyed by type (Service, Namespace, apps/v1). */
-const CONDITIONS_STATUS: StructSchema = { conditions: keyedList('type') };
-
-const SERVICE_SPEC: StructSchema = { ports: keyedList('port') };
-const NODE_SPEC: StructSchema = { podCIDRs: scalarSet };
-const NODE_STATUS: StructSchema = { conditions: keyedList('type'), addresses: keyedList('type') };
-
-/** Per kind: where each typed sub-structure sits, as a dotted path of field names ('' for the kind's own fields). */
-const WORKLOAD_PATHS: Record<string, StructSchema> = {
-  metadata: OBJECT_META,
-  'spec.template.metadata': OBJECT_META,
-  'spec.template.spec': POD_SPEC,
-  status: CONDITIONS_STATUS,
-};
-
-export const KIND_PATHS: Readonly<Record<string, Readonly<Record<string, StructSchema>>>> = {
-  Pod: { metadata: OBJECT_META, spec: POD_SPEC, status: POD_STATUS },
-  Service: { metadata: OBJECT_META, spec: SERVICE_SPEC, status: CONDITIONS_STATUS },
-  Endpoints: { metadata: OBJECT_META },
-  Node: { metadata: OBJECT_META, spec: NODE_SPEC, status: NODE_STATUS },
-  Namespace: { metadata: OBJECT_META, status: CONDITIONS_STATUS },
-  Event: { metadata: OBJECT_META },
-  ConfigMap: { metadata: OBJECT_META },
-  Deployment: WORKLOAD_PATHS,
-  ReplicaSet: WORKLOAD_PATHS,
-  DaemonSet: WORKLOAD_PATHS,
-  EndpointSlice: { metadata: OBJECT_META },
-  Scale: { metadata: OBJECT_META },
-  // '' holds the kind's own top-level fields.
-  ServiceAccount: { '': { secrets: keyedList('name') }, metadata: OBJECT_META },
-};
-
-/** Folds a kind's path table into one nested schema. */
-function schemaFromPaths(paths: Readonly<Record<string, StructSchema>>): StructSchema {
-  const root: Record<string, FieldPatchMeta> = {};
-  for (const [path, schema] of Object.entries(paths)) {
-    if (path === '') {
-      Object.assign(root, schema);
-      continue;
-    }
-    const fields = path.split('.');
-    let level = root;
-    for (const field of fields.slice(0, -1)) {
-      const next = { ...(level[field]?.schema ?? {}) };
-      level[field] = { schema: next };
-      level = next;
-    }
-    level[fields[fields.length - 1]] = { schema };
-  }
-  return root;
-}
-
-const KIND_SCHEMAS = new Map(Object.entries(KIND_PATHS).map(([kind, paths]) => [kind, schemaFromPaths(paths)]));
-
-/** The kinds applyStrategicMergePatch accepts. */
-export function supportsStrategicMergePatch(kind: string): boolean {
-  return KIND_SCHEMAS.has(kind);
-}
-
-/**
- * Every merged list of a kind as `dotted.path → merge key` ('' for scalar sets), for inspection and
- * documentation: e.g. Deployment's 'spec.template.spec.containers' → 'name'.
- */
-export function mergeKeysOf(kind: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (schema: StructSchema, prefix: string) => {
-    for (const [field, meta] of Object.entries(schema)) {
-      const path = prefix + field;
-      if (meta.strategy === 'merge') out[path] = meta.mergeKey ?? '';
-      if (meta.schema) walk(meta.schema, path + '.');
-    }
-  };
-  const schema = KIND_SCHEMAS.get(kind);
-  if (schema) walk(schema, '');
-  return out;
-}
+export { mergeKeysOf, supportsStrategicMergePatch, type FieldPatchMeta } from './patch-meta.js';
 
 // --- errors, worded and coded as kube-apiserver returns them ---------------------------------------
 
@@ -212,8 +82,8 @@ function noMergeKey(item: JsonObject, mergeKey: string): StatusError {
  * as a list element without its merge key.
  */
 export function applyStrategicMergePatch(original: unknown, patch: unknown, kind: string): unknown {
-  const schema = KIND_SCHEMAS.get(kind);
-  if (!schema) {
+  const struct = patchSchemaOf(kind);
+  if (!struct) {
     throw errors.unsupportedMediaType(
       'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
     );
@@ -223,16 +93,19 @@ export function applyStrategicMergePatch(original: unknown, patch: unknown, kind
   if (!isPlainObject(patch)) throw errors.badRequest(`json: cannot unmarshal ${goJsonKind(patch)} into Go value of type map[string]interface {}`);
   // Both sides are private copies from here on, so the merge may work in place like upstream's.
   const base = isPlainObject(original) ? structuredClone(original) : {};
-  return mergeMap(base, structuredClone(patch), schema);
+  return mergeMap(base, structuredClone(patch), struct);
 }
 
 // --- maps ---------------------------------------------------------------------------------------------
 
-/** Merges patch into original (both private copies, changed in place) and returns the result. */
-function mergeMap(original: JsonObject, patch: JsonObject, schema: StructSchema | undefined): JsonObject {
+/**
+ * Merges patch into original (both private copies, changed in place) and returns the result.
+ * `struct` is the schema name of original's type, where it is a typed struct.
+ */
+function mergeMap(original: JsonObject, patch: JsonObject, struct: string | undefined): JsonObject {
   if (Object.hasOwn(patch, DIRECTIVE)) return mapDirective(patch);
   applyRetainKeys(original, patch);
-  applyElementOrders(original, patch, schema);
+  applyElementOrders(original, patch, struct);
 
   for (const [patchKey, patchValue] of deletionListsFirst(Object.entries(patch))) {
     let key = patchKey;
@@ -254,9 +127,9 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: StructSchema 
       if (!isDeleteList) setFromPatch(original, key, patchValue);
       continue;
     }
-    const meta = fieldMeta(schema, key);
+    const meta = fieldPatchMeta(struct, key);
     if (isPlainObject(current)) {
-      setField(original, key, meta?.strategy === 'replace' ? asReplacement(patchValue) : mergeMap(current, patchValue as JsonObject, meta?.schema));
+      setField(original, key, meta?.strategy === 'replace' ? asReplacement(patchValue) : mergeMap(current, patchValue as JsonObject, meta?.struct));
     } else if (Array.isArray(current)) {
       setField(original, key, mergeListField(current, patchValue as unknown[], meta, key, isDeleteList).merged);
     } else {
@@ -274,11 +147,6 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: StructSchema 
 function deletionListsFirst(entries: [string, unknown][]): [string, unknown][] {
   const isDeletion = ([k]: [string, unknown]) => k.startsWith(DELETE_FROM_PRIMITIVE_LIST);
   return [...entries.filter(isDeletion), ...entries.filter((e) => !isDeletion(e))];
-}
-
-/** A field's patch metadata; only own entries count (a JSON key may well be "constructor"). */
-function fieldMeta(schema: StructSchema | undefined, key: string): FieldPatchMeta | undefined {
-  return schema && Object.hasOwn(schema, key) ? schema[key] : undefined;
 }
 
 /**
@@ -429,7 +297,7 @@ function mergeList(original: unknown[], patch: unknown[], meta: FieldPatchMeta |
   if (!mergeKey) throw patchFailure(`cannot merge lists without merge key for ${field}`);
   const slice = liveView(original);
   const special = applySpecialElements(slice, patch as JsonObject[], mergeKey);
-  const merged = mergePlainElements(slice, special.live, special.plain, mergeKey, meta?.schema);
+  const merged = mergePlainElements(slice, special.live, special.plain, mergeKey, meta?.struct);
   const [fromPatchItems, serverOnly] = partitionMaps(merged, special.plain, mergeKey);
   // Ranked against the list as it was after deletions (upstream's shortened `original`).
   return { merged: orderElements(fromPatchItems, serverOnly, special.plain, special.live, mergeKey, kind), view: slice.view() };
@@ -500,14 +368,14 @@ function mergePlainElements(
   live: unknown[],
   plain: JsonObject[],
   mergeKey: string,
-  schema: StructSchema | undefined,
+  struct: string | undefined,
 ): unknown[] {
   const merged = live.slice();
   for (const item of plain) {
     if (!Object.hasOwn(item, mergeKey)) throw noMergeKey(item, mergeKey);
     const index = findByKey(merged, mergeKey, item[mergeKey]);
     if (index >= 0) {
-      merged[index] = mergeMap(merged[index] as JsonObject, item, schema);
+      merged[index] = mergeMap(merged[index] as JsonObject, item, struct);
     } else {
       const added = asReplacement(item);
       merged.push(added);
@@ -633,7 +501,7 @@ function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, kind:
  * it: elements named in the directive in its order, elements only the server has placed around them
  * by their server position. The list is then done and taken out of the patch.
  */
-function applyElementOrders(original: JsonObject, patch: JsonObject, schema: StructSchema | undefined): void {
+function applyElementOrders(original: JsonObject, patch: JsonObject, struct: string | undefined): void {
   for (const patchKey of Object.keys(patch)) {
     if (!patchKey.startsWith(SET_ELEMENT_ORDER)) continue;
     const order = patch[patchKey];
@@ -646,7 +514,7 @@ function applyElementOrders(original: JsonObject, patch: JsonObject, schema: Str
     const patchList = hasPatch ? patch[key] : [];
     if (!Array.isArray(originalList)) throw badArgType('[]interface {}', originalList);
     if (!Array.isArray(patchList)) throw badArgType('[]interface {}', patchList);
-    const meta = fieldMeta(schema, key);
+    const meta = fieldPatchMeta(struct, key);
     const mergeKey = meta?.mergeKey ?? '';
     validateAgainstOrder(patchList, order, mergeKey);
 
