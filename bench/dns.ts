@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
-import { NODE_FLAGS } from '../src/agent/images/resolve.js';
+import { NODE_FLAGS } from '../src/agent/image-resolve.js';
 import { RRClass, RRType } from '../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../src/dns/wire.js';
 import { percentile, printTable, type Row } from './report.js';

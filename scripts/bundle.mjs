@@ -14,7 +14,7 @@ const root = join(import.meta.dirname, '..');
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { kubesvc: 'src/cli/main.ts', images: 'src/agent/images/main.ts' },
+  entryPoints: { kubesvc: 'src/cli/main.ts', images: 'src/images/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -56,13 +56,3 @@ export interface ContainerRuntimeView {
   containerNames(namespace: string, pod: string): string[] | undefined;
 }
 
-/**
- * The agent serves kubelet's streaming endpoints on a unix socket, which the
- * API server proxies pods/log and pods/exec to:
- *   GET /containerLogs/{namespace}/{pod}/{container}?follow=&previous=&tailLines=&timestamps=&sinceSeconds=&limitBytes=
- *   GET /exec/{namespace}/{pod}/{container}?command=..&command=..&stdin=&stdout=&stderr=&tty=   (websocket,
- *       subprotocols v5.channel.k8s.io, v4.channel.k8s.io)
- */
-export function agentSocketPath(dataDir: string, nodeName: string): string {
-  return `${dataDir}/nodes/${nodeName}/agent.sock`;
-}

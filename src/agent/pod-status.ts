@@ -4,7 +4,7 @@
 // the runtime's observations in, a core/v1 PodStatus out.
 import type { Container, Pod } from '../api/types.js';
 import { deepEqual } from '../api/object.js';
-import { parseImageRef } from './images/resolve.js';
+import { parseImageRef } from './image-resolve.js';
 import { parseQuantity } from '../api/quantity.js';
 
 export type PodStatus = NonNullable<Pod['status']>;

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Container, Probe } from '../api/types.js';
-import { goDurationString } from './images/common.js';
+import { formatGoDuration } from '../util/go-duration.js';
 
 export type ProbeType = 'readiness' | 'liveness' | 'startup';
 
@@ -341,7 +341,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
   return {
     http: (req) => ask({ kind: 'http', ...req }, req.timeoutMs),
     tcp: (req) => ask({ kind: 'tcp', ...req }, req.timeoutMs),
-    grpc: (req) => ask({ kind: 'grpc', ...req, timeout: goDurationString(req.timeoutMs) }, req.timeoutMs),
+    grpc: (req) => ask({ kind: 'grpc', ...req, timeout: formatGoDuration(req.timeoutMs) }, req.timeoutMs),
     async exec(req) {
       const r = await execInContainer(req.pid, req.argv, req.timeoutMs);
       if (r.error) return { result: 'failure', output: '', error: r.error };

@@ -37,8 +37,8 @@ import { logger, type Logger } from '../util/log.js';
 import type { ContainerRuntimeView, NodeNetwork, PodSandbox } from './contracts.js';
 import { formatResolvConf, hostNetworkHostsFile, managedHostsFile, podDNSConfig, podHostnameAndDomain, podKernelHostname, type ClusterDNS } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, podFieldValue, serviceEnvVarMap, type NodeAllocatable } from './envvars.js';
-import { goDurationString } from './images/common.js';
-import { resolveImage } from './images/resolve.js';
+import { formatGoDuration } from '../util/go-duration.js';
+import { resolveImage } from './image-resolve.js';
 import { generatePodStatus, imageIDFor, normalizeImage, type ContainerObservation, type ContainerState, type PodStatus } from './pod-status.js';
 import { runLifecycleHandler, startProbeWorker, which, type LifecycleHandler, type ProbeRunner, type ProbeType, type ProbeWorker } from './probes.js';
 import { serviceAccountToken } from './service-account-token.js';
@@ -913,7 +913,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       const finishedAt = run.finishedAt.getTime();
       const now = Date.now();
       if (isInBackOff(cr.backoff, finishedAt, now)) {
-        const wait = goDurationString(cr.backoff!.backoffMs);
+        const wait = formatGoDuration(cr.backoff!.backoffMs);
         const message = `back-off ${wait} restarting failed container=${c.name} pod=${formatPod(rec.pod)}`;
         const entering = cr.waiting?.reason !== 'CrashLoopBackOff' || cr.waiting.message !== message;
         cr.waiting = { reason: 'CrashLoopBackOff', message };

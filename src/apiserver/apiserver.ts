@@ -15,7 +15,7 @@ import { openSqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/store.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { logger } from '../util/log.js';
-import { agentSocketPath } from '../agent/contracts.js';
+import { agentSocketPath, apiServerSocketPath } from '../util/data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { buildResources } from './resources.js';
 import { startApiServer, type RunningApiServer } from './server.js';
@@ -110,7 +110,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   for (const svc of services) allocation.restore(svc as unknown as Service);
 
   let ready = false;
-  const socketPath = join(config.dataDir, 'apiserver.sock');
+  const socketPath = apiServerSocketPath(config.dataDir);
   const http = await startApiServer({
     registry,
     defs,

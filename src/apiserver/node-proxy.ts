@@ -16,7 +16,7 @@ import type { KubeObject } from '../api/object.js';
 import type { Pod } from '../api/types.js';
 import { errors, StatusError, toStatusError, type Status } from '../api/status.js';
 import { parseRequestInfo } from './request-info.js';
-import type { HandlerContext } from './resource-handler.js';
+import type { HandlerContext } from './handler-context.js';
 
 /** Max bytes of an agent's error body read (upstream's maxReadLength). */
 const maxErrorBody = 50_000;

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPlainObject, nowTimestamp, type KubeObject } from '../api/object.js';
 import { parseFieldSelector, parseLabelSelector, SelectorParseError, type FieldRequirement, type Selector } from '../api/selectors.js';
 import { errors, successStatus } from '../api/status.js';
-import type { DeleteOptions, ListOptions, Registry, WriteResult } from '../registry/registry.js';
+import type { DeleteOptions, ListOptions, WriteResult } from '../registry/registry.js';
 import { apiVersionOf, type ResourceDef } from '../registry/resource.js';
 import { checkObject, decodeObject, parseFieldValidation, parseStructured, type FieldValidation } from './decode.js';
 import { decodeTyped } from './openapi/typed-decode.js';
@@ -16,15 +16,8 @@ import { initialManagedFields, serverSideApply } from './apply.js';
 import type { RequestInfo } from './request-info.js';
 import { scaleHandlers } from './scale.js';
 import { partialObject, renderingFor, toTable, type IncludeObject } from './tables.js';
-import { serveWatch, type WatchSettings } from './watch.js';
-
-export interface HandlerContext {
-  registry: Registry;
-  defs: ResourceDef[];
-  watch: WatchSettings;
-  /** The unix socket of a node's agent (pods/log, pods/exec), when one is known. */
-  agentSocket?: (nodeName: string) => string | undefined;
-}
+import { serveWatch } from './watch.js';
+import type { HandlerContext } from './handler-context.js';
 
 const gr = (def: ResourceDef) => ({ group: def.group, resource: def.resource });
 

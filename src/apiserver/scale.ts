@@ -10,7 +10,7 @@ import { checkObject, parseStructured } from './decode.js';
 import { readBody, sendObject } from './http-io.js';
 import { applyPatch } from './patch/index.js';
 import type { RequestInfo } from './request-info.js';
-import type { HandlerContext } from './resource-handler.js';
+import type { HandlerContext } from './handler-context.js';
 
 interface Workload extends KubeObject {
   spec?: { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] };

@@ -26,7 +26,8 @@ import { closeUpgrades, handleUpgrade } from './node-proxy.js';
 import { groupVersionDocument, openApiIndex } from './openapi/document.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { createRequestMetrics } from './request-metrics.js';
-import { handleResource, type HandlerContext } from './resource-handler.js';
+import type { HandlerContext } from './handler-context.js';
+import { handleResource } from './resource-handler.js';
 import { serverVersion } from './version.js';
 import type { WatchSettings } from './watch.js';
 

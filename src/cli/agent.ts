@@ -1,6 +1,7 @@
 // `kubesvc agent --node NAME`: one node — its network namespace, pod bridge
 // and the pods the scheduler binds to it, run as processes.
 import { mkdirSync } from 'node:fs';
+import { apiServerSocketPath } from '../util/data-dir.js';
 import { join, resolve } from 'node:path';
 import { startAgent, type Agent } from '../agent/agent.js';
 import { clusterIdFor } from '../agent/cluster-id.js';
@@ -72,7 +73,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const why = nodePrerequisites();
   if (why) throw new UsageError(why);
   const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
-  const client = createClient(createTransport({ server: 'http://localhost', socketPath: join(dataDir, 'apiserver.sock') }), 'kubelet');
+  const client = createClient(createTransport({ server: 'http://localhost', socketPath: apiServerSocketPath(dataDir) }), 'kubelet');
   const node = await startNode({ client, dataDir, name: values.node });
   log.info('ready', { node: node.name, netns: node.network.netns, nodeIP: node.network.nodeIP, podCIDR: node.network.podCIDR });
   await untilSignal();

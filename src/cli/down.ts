@@ -1,9 +1,9 @@
 // `kubesvc down`: removes what a crashed cluster left on the machine
 // (namespaces, links, processes, sockets). Objects in the data dir stay.
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { clusterIdFor } from '../agent/cluster-id.js';
-import { agentSocketPath } from '../agent/contracts.js';
+import { agentSocketPath, apiServerSocketPath } from '../util/data-dir.js';
 import { cleanupStale } from '../agent/network.js';
 import { dataDirOwner } from '../storage/data-dir-lock.js';
 import { knownNodes } from './nodes.js';
@@ -20,7 +20,7 @@ export async function downCommand(argv: string[]): Promise<void> {
   const owner = dataDirOwner(dataDir);
   if (owner) throw new UsageError(`a cluster is running from ${dataDir} (pid ${owner}); stop it with Ctrl-C (or kill ${owner}) — down is for what a crashed one left behind`);
   const removed = await cleanupStale(clusterIdFor(dataDir));
-  rmSync(join(dataDir, 'apiserver.sock'), { force: true });
+  rmSync(apiServerSocketPath(dataDir), { force: true });
   for (const node of knownNodes(dataDir)) rmSync(agentSocketPath(dataDir, node), { force: true });
   console.log(removed.length ? `kubesvc: removed ${removed.length} namespace(s): ${removed.join(' ')}` : 'kubesvc: nothing to clean up');
 }

@@ -10,7 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinArgv, imageEntry, parseImageRef, resolveExec, resolveImage } from '../../src/agent/images/resolve.js';
+import { builtinArgv, imageEntry, parseImageRef, resolveExec, resolveImage } from '../../src/agent/image-resolve.js';
 import type { ImagePlan } from '../../src/agent/contracts.js';
 
 const HOST = '127.0.0.1';
@@ -169,7 +169,7 @@ test('parseImageRef splits registry, repository, tag and digest', () => {
 
 test('imageEntry runs main.ts through tsx when running from sources', () => {
   const entry = imageEntry();
-  assert.ok(entry.at(-1)!.endsWith('/src/agent/images/main.ts'), entry.join(' '));
+  assert.ok(entry.at(-1)!.endsWith('/src/images/main.ts'), entry.join(' '));
   assert.ok(entry.includes('--import'));
   assert.equal(builtinArgv('pause')[0], process.execPath);
 });

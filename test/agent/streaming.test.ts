@@ -9,7 +9,8 @@ import { appendFileSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { WebSocket } from 'ws';
 import { join } from 'node:path';
-import { agentSocketPath, type ContainerRuntimeView } from '../../src/agent/contracts.js';
+import type { ContainerRuntimeView } from '../../src/agent/contracts.js';
+import { agentSocketPath } from '../../src/util/data-dir.js';
 import { startAgentServer, type AgentServer } from '../../src/agent/server.js';
 import { startTestApiServer, waitFor, type TestApiServer } from '../helpers/apiserver.js';
 import { namespaceSkipReason } from '../helpers/root.js';

@@ -121,7 +121,7 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
       async () => !(await run('ip', ['netns', 'list'])).stdout.split('\n').some((l) => l.startsWith(prefix)),
       90_000,
     );
-    const procs = await run('pgrep', ['-f', `agent/images/main`]);
+    const procs = await run('pgrep', ['-f', `images/main`]);
     const ours = procs.stdout.split('\n').filter(Boolean);
     for (const pid of ours) {
       const environ = await run('cat', [`/proc/${pid}/cmdline`]);

@@ -18,7 +18,8 @@ import {
 } from '../../src/proxy/health-server.js';
 import { healthCheckNodePorts, localReadyEndpoints, type EndpointSlice, type Node, type Service } from '../../src/proxy/snapshot.js';
 import { createBoundedFrequencyRunner } from '../../src/proxy/runner.js';
-import { formatGoDuration, loadProxyConfig, parseGoDuration, ProxyConfigError } from '../../src/proxy/config.js';
+import { loadProxyConfig, ProxyConfigError } from '../../src/proxy/config.js';
+import { formatGoDuration, parseGoDuration } from '../../src/util/go-duration.js';
 import { startTestApiServer, waitFor } from '../helpers/apiserver.js';
 import { slice } from './fixtures.js';
 

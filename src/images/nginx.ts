@@ -6,7 +6,7 @@ import { createReadStream, stat, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { Socket } from 'node:net';
 import { bindAddress, closeHttpServer, parseFlags } from './common.js';
-import { DEFAULT_NGINX_VERSION } from './nginx-pages.js';
+import { DEFAULT_NGINX_VERSION } from '../agent/nginx-pages.js';
 
 const MIME: Record<string, string> = {};
 for (const [type, exts] of Object.entries({

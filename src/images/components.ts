@@ -4,7 +4,7 @@
 // half-understood); registry.k8s.io/kube-proxy runs `kubesvc proxy` (kube-proxy's
 // flags, its KubeProxyConfiguration from a file or a ConfigMap).
 // Each component's command is imported when it runs: a kube-proxy process does not load the DNS server.
-import { UsageError } from '../../cli/args.js';
+import { UsageError } from '../cli/args.js';
 
 async function runComponent(name: string, command: (argv: string[]) => Promise<void>, args: string[]): Promise<void> {
   try {
@@ -24,9 +24,9 @@ export async function runCoreDns(args: string[]): Promise<void> {
     process.stderr.write('kubesvc\'s built-in coredns image is configured with `kubesvc dns` flags (see `kubesvc dns --help`), not a Corefile (-conf)\n');
     process.exit(2);
   }
-  await runComponent('coredns', (await import('../../cli/dns.js')).dnsCommand, args);
+  await runComponent('coredns', (await import('../cli/dns.js')).dnsCommand, args);
 }
 
 export async function runKubeProxy(args: string[]): Promise<void> {
-  await runComponent('kube-proxy', (await import('../../cli/proxy.js')).proxyCommand, args);
+  await runComponent('kube-proxy', (await import('../cli/proxy.js')).proxyCommand, args);
 }

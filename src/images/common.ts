@@ -2,6 +2,7 @@
 // image process stays lean.
 import { hostname as osHostname } from 'node:os';
 import type { Server } from 'node:http';
+import { parseGoDuration } from '../util/go-duration.js';
 
 /** The pod's hostname: the runtime passes it as HOSTNAME (the process shares the host's UTS namespace). */
 export function podHostname(): string {
@@ -45,28 +46,13 @@ export function goTimeNow(): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${ns ? '.' + ns : ''} +0000 UTC m=+${mono}`;
 }
 
-/** Go's time.ParseDuration, in milliseconds; undefined when invalid. */
-export function parseGoDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
-  if (!m) return undefined;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const part of s.replace(/^[-+]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * units[part[2]!]!;
+/** time.ParseDuration for a flag, in milliseconds; undefined when invalid. */
+export function flagDuration(s: string): number | undefined {
+  try {
+    return parseGoDuration(s);
+  } catch {
+    return undefined; // the caller reports the flag as Go's flag package would
   }
-  return m[1] === '-' ? -total : total;
-}
-
-/** Go's time.Duration String() for durations given in milliseconds (e.g. "1m30s", "1.5s", "250ms"). */
-export function goDurationString(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${+ms.toFixed(6)}ms`;
-  let s = ms / 1000;
-  let out = '';
-  if (s >= 3600) { const h = Math.floor(s / 3600); out += `${h}h`; s -= h * 3600; }
-  if (s >= 60 || out) { const m = Math.floor(s / 60); out += `${m}m`; s -= m * 60; }
-  return `${out}${+s.toFixed(9)}s`;
 }
 
 /** Go's json.Marshal of a map: sorted keys, <, > and & escaped. */

@@ -9,10 +9,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { posix } from 'node:path';
 import {
-  bindAddress, closeHttpServer, cobraError, goDurationString, goFatal, goJSON, goLog, goSniff, goTimeNow,
-  onTerminate, parseFlags, parseGoDuration, podHostname, type FlagSpec, type FlagValues,
+  bindAddress, closeHttpServer, cobraError, flagDuration, goFatal, goJSON, goLog, goSniff, goTimeNow,
+  onTerminate, parseFlags, podHostname, type FlagSpec, type FlagValues,
 } from './common.js';
-import { AGNHOST_SUBCOMMANDS } from './resolve.js';
+import { AGNHOST_SUBCOMMANDS } from '../agent/image-resolve.js';
+import { formatGoDuration } from '../util/go-duration.js';
 
 export async function runAgnhost(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
@@ -273,12 +274,12 @@ async function netexecRoute(req: IncomingMessage, res: ServerResponse, target: s
       const timeoutS = form('timeout');
       const codeS = form('code');
       goLog(`GET /exit?code=${codeS}&timeout=${timeoutS}&wait=${waitS}`);
-      const timeout = timeoutS === '' ? 0 : parseGoDuration(timeoutS);
+      const timeout = timeoutS === '' ? 0 : flagDuration(timeoutS);
       if (timeout === undefined) {
         goWrite(res, `argument 'timeout' must be a valid golang duration or empty, got ${quote(timeoutS)}\n`);
         return;
       }
-      const wait = waitS === '' ? 0 : parseGoDuration(waitS);
+      const wait = waitS === '' ? 0 : flagDuration(waitS);
       if (wait === undefined) {
         goWrite(res, `argument 'wait' must be a valid golang duration or empty, got ${quote(waitS)}\n`);
         return;
@@ -288,7 +289,7 @@ async function netexecRoute(req: IncomingMessage, res: ServerResponse, target: s
         return;
       }
       const code = codeS === '' ? 0 : Number(codeS);
-      goLog(`Will begin shutdown in ${goDurationString(wait)}, allowing ${goDurationString(timeout)} for connections to close, then will exit with ${code}`);
+      goLog(`Will begin shutdown in ${formatGoDuration(wait)}, allowing ${formatGoDuration(timeout)} for connections to close, then will exit with ${code}`);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (timeout <= 0) process.exit(code & 0xff);
       goWrite(res, '');
@@ -604,7 +605,7 @@ async function liveness(args: string[]): Promise<void> {
     const elapsed = performance.now() - started;
     switch (url.pathname) {
       case '/started':
-        goWrite(res, goDurationString(elapsed));
+        goWrite(res, formatGoDuration(elapsed));
         return;
       case '/healthz':
         if (elapsed > 10_000) goWrite(res, `error: ${elapsed / 1000}`, 500);

@@ -3,7 +3,7 @@
 // Node by ./main.ts), general-purpose images (busybox, alpine, ...) run their
 // command with the host's tools, and anything else needs a command.
 import { fileURLToPath } from 'node:url';
-import type { ContainerSpecLite, ImagePlan } from '../contracts.js';
+import type { ContainerSpecLite, ImagePlan } from './contracts.js';
 import { DEFAULT_NGINX_VERSION, nginxPages } from './nginx-pages.js';
 
 /** The agnhost subcommands implemented by the built-in agnhost. */
@@ -70,7 +70,7 @@ declare const KUBESVC_BUNDLED: boolean | undefined;
 /**
  * Node arguments that run the images' entry, before the image kind: the
  * bundled dist/images.js beside this chunk, or, when running from sources
- * (this module is .ts), src/agent/images/main.ts through tsx's loader
+ * (this module is .ts), src/images/main.ts through tsx's loader
  * (resolved to an absolute URL, so the process's cwd does not matter).
  */
 export function imageEntry(): string[] {
@@ -85,7 +85,7 @@ export function imageEntry(): string[] {
     } catch {
       // keep the bare name; node resolves it from the cwd
     }
-    entryCache = [...NODE_FLAGS, '--import', tsx, fileURLToPath(new URL('./main.ts', here))];
+    entryCache = [...NODE_FLAGS, '--import', tsx, fileURLToPath(new URL('../images/main.ts', here))];
   }
   return entryCache;
 }
