@@ -2,12 +2,16 @@
 // (records.ts), the way CoreDNS's kubernetes plugin with `pods verified` and
 // `fallthrough in-addr.arpa ip6.arpa` answers: names outside the zone, and
 // reverse names of IPs the cluster does not know, are left to the forwarder;
-// names that do not exist are NXDOMAIN and names without the asked type are
-// NODATA, both with the zone's SOA so resolvers can cache the miss.
+// zone transfers are refused; names that do not exist are NXDOMAIN and names
+// without the asked type are NODATA, both with the zone's SOA so resolvers
+// can cache the miss.
 // ANY is answered with the name's A/AAAA (or CNAME) records only (RFC 8482
 // allows a subset; CoreDNS itself answers ANY with NODATA).
+// This is the one place that decides what is the zone's (routeOf) and what it
+// answers (answerQuery); the server (server.ts) only carries the result.
 import type { DnsIndex } from './records.js';
 import { Rcode, RRClass, RRType, type Question, type ResourceRecord } from './types.js';
+import { normalizeName } from './wire.js';
 
 export const DEFAULT_TTL = 5;
 
@@ -16,6 +20,7 @@ export interface AnswerOptions {
   ttl?: number;
 }
 
+/** The zone's own response to a question: the sections and rcode of the reply. */
 export interface ZoneResponse {
   rcode: number;
   answers: ResourceRecord[];
@@ -24,6 +29,7 @@ export interface ZoneResponse {
   authoritative: boolean;
 }
 
+/** What the cluster zone says about one question: its response, or "not ours: forward it". */
 export type AnswerResult = ZoneResponse | { forward: true };
 
 /** ExternalName chains longer than this (or looping) are SERVFAIL, as CoreDNS reports a loop. */
@@ -31,6 +37,31 @@ const maxCnameChain = 8;
 
 const ipv4ReverseSuffix = '.in-addr.arpa';
 const ipv6ReverseSuffix = '.ip6.arpa';
+
+/** Whether a normalized name is the zone (normalized) or below it. */
+export function inZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`);
+}
+
+/** Where a question belongs (see routeOf). */
+export type Route = 'transfer' | 'zone' | 'reverse' | 'elsewhere';
+
+/**
+ * Where a question belongs, by its name and type: a zone transfer (refused,
+ * whatever the name), the cluster zone, the reverse zones (PTRs the cluster
+ * may know), or elsewhere (forwarded). `zone` is normalized.
+ */
+export function routeOf(q: Question, zone: string): Route {
+  if (q.type === RRType.AXFR || q.type === RRType.IXFR) return 'transfer';
+  const name = normalizeName(q.name);
+  if (inZone(name, zone)) return 'zone';
+  return name.endsWith(ipv4ReverseSuffix) || name.endsWith(ipv6ReverseSuffix) ? 'reverse' : 'elsewhere';
+}
+
+/** The answer to a zone transfer (AXFR, IXFR): REFUSED, as CoreDNS without the transfer plugin. */
+export function zoneTransferRefusal(): ZoneResponse {
+  return { rcode: Rcode.REFUSED, answers: [], authorities: [], additionals: [], authoritative: false };
+}
 
 /** "4.3.2.1.in-addr.arpa" → "1.2.3.4"; undefined unless it names exactly one address. */
 export function ipv4FromReverseName(name: string): string | undefined {
@@ -85,8 +116,6 @@ interface NameAnswer {
   negative: boolean;
 }
 
-const normalizeName = (name: string) => (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
-
 /** Records of one in-zone name for the type; CNAMEs are followed while the target stays in the zone. */
 function answerName(index: DnsIndex, owner: string, type: number, ttl: number, chain: string[]): NameAnswer {
   const name = normalizeName(owner);
@@ -103,8 +132,8 @@ function answerName(index: DnsIndex, owner: string, type: number, ttl: number, c
 
   if (found.cname !== undefined) {
     const cname = record(owner, RRType.CNAME, ttl, { kind: 'name', target: found.cname });
-    const target = found.cname.toLowerCase();
-    if (type === RRType.CNAME || (target !== zone && !target.endsWith(`.${zone}`))) {
+    const target = found.cname;
+    if (type === RRType.CNAME || !inZone(target, zone)) {
       return data([cname]);
     }
     if (chain.includes(target) || chain.length >= maxCnameChain) return none(Rcode.SERVFAIL);
@@ -139,8 +168,9 @@ function answerName(index: DnsIndex, owner: string, type: number, ttl: number, c
 }
 
 /** PTR for a reverse name the index knows; undefined (forward) otherwise, as `fallthrough in-addr.arpa ip6.arpa`. */
-function answerReverse(index: DnsIndex, q: Question, name: string, ttl: number): ZoneResponse | undefined {
+function answerReverse(index: DnsIndex, q: Question, ttl: number): ZoneResponse | undefined {
   if (q.type !== RRType.PTR) return undefined;
+  const name = normalizeName(q.name);
   const ip = ipv4FromReverseName(name) ?? ipv6FromReverseName(name);
   const targets = ip ? index.lookupPtr(ip) : [];
   if (targets.length === 0) return undefined;
@@ -148,21 +178,18 @@ function answerReverse(index: DnsIndex, q: Question, name: string, ttl: number):
   return { rcode: Rcode.NOERROR, answers, authorities: [], additionals: [], authoritative: true };
 }
 
+/** The cluster zone's answer to one question: only class IN is the zone's, other classes are forwarded. */
 export function answerQuery(index: DnsIndex, q: Question, opts: AnswerOptions = {}): AnswerResult {
   const ttl = opts.ttl ?? DEFAULT_TTL;
-  const name = normalizeName(q.name);
-  const zone = index.zone;
-  if (name !== zone && !name.endsWith(`.${zone}`)) {
-    return (name.endsWith(ipv4ReverseSuffix) || name.endsWith(ipv6ReverseSuffix) ? answerReverse(index, q, name, ttl) : undefined) ?? { forward: true };
-  }
-  if (q.type === RRType.AXFR || q.type === 251 /* IXFR */) {
-    return { rcode: Rcode.REFUSED, answers: [], authorities: [], additionals: [], authoritative: false };
-  }
+  const route = routeOf(q, index.zone);
+  if (route === 'transfer') return zoneTransferRefusal();
+  if (q.class !== RRClass.IN || route === 'elsewhere') return { forward: true };
+  if (route === 'reverse') return answerReverse(index, q, ttl) ?? { forward: true };
   const result = answerName(index, q.name, q.type, ttl, []);
   return {
     rcode: result.rcode,
     answers: result.answers,
-    authorities: result.negative ? [soaRecord(zone, index.serial(), ttl)] : [],
+    authorities: result.negative ? [soaRecord(index.zone, index.serial(), ttl)] : [],
     additionals: result.additionals,
     authoritative: true,
   };

@@ -9,6 +9,7 @@
 // responses.
 import type { EndpointSlice, Pod, Service } from '../api/types.js';
 import { formatIP, parseIPSloppy } from '../registry/validation/ip.js';
+import { normalizeName } from './wire.js';
 
 export const DNS_SCHEMA_VERSION = '1.1.0';
 
@@ -35,7 +36,7 @@ export interface NameRecords {
   ipv6: string[];
   /** SRV data (priority and weight are decided when answering). */
   srv: SrvData[];
-  /** ExternalName target, without the trailing dot. */
+  /** ExternalName target, normalized (lower case, without the trailing dot). */
   cname?: string;
   txt: string[];
 }
@@ -126,10 +127,6 @@ export function canonicalAddress(ip: string): string | undefined {
 /** CoreDNS's name for an address: "10.1.2.3" → "10-1-2-3", "fd00::1" → "fd00--1". */
 export function dashedAddress(ip: string): string {
   return ip.replace(/[.:]/g, '-');
-}
-
-function normalizeName(name: string): string {
-  return (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
 }
 
 function serviceModeOf(svc: Service): ServiceMode {

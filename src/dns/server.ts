@@ -3,10 +3,13 @@
 // the cluster ranges only: no open resolver). EDNS0 buffer sizes, truncation
 // with the TC bit (clients retry over TCP), many queries per TCP connection,
 // FORMERR for malformed queries that still carry an id, silence for garbage,
-// SERVFAIL while the API has never synced.
+// SERVFAIL while the API has never synced. What is the zone's and what it
+// answers is decided in answer.ts (routeOf, the answer option); this file
+// carries questions and answers, forwards, and completes search paths.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { BlockList, createServer as createTcpServer, isIPv6, type Server as TcpServer, type Socket } from 'node:net';
 import { logger } from '../util/log.js';
+import { routeOf, zoneTransferRefusal, type AnswerResult, type ZoneResponse } from './answer.js';
 import type { Forwarder } from './forwarder.js';
 import type { DnsMetrics } from './metrics.js';
 import { rcodeName, typeName } from './metrics.js';
@@ -15,18 +18,17 @@ import { normalizeName, parseMessage, serializeMessage, WireError } from './wire
 
 const log = logger('dns');
 
-/** What the cluster zone says about one question (see answer.ts). */
-export type ZoneAnswer =
-  | { rcode: number; answers: ResourceRecord[]; authorities: ResourceRecord[]; additionals: ResourceRecord[]; authoritative: boolean }
-  | { forward: true };
-
 export interface DnsServerOptions {
   /** Address to listen on, e.g. "0.0.0.0:53" or "127.0.0.1:0". */
   host: string;
   port: number;
   zone: string;
-  /** Answers from the cluster zone (or "forward"). */
-  answer(q: Question): ZoneAnswer;
+  /**
+   * The cluster zone's answer to a question of any class (or "forward"):
+   * answerQuery (answer.ts) over the record index. Not asked for zone
+   * transfers, nor for cluster names before synced().
+   */
+  answer(q: Question): AnswerResult;
   /** False until the API has been listed once: cluster names get SERVFAIL meanwhile. */
   synced(): boolean;
   /** Where names outside the zone go; undefined: they are REFUSED. */
@@ -77,7 +79,6 @@ function errorOnly(buf: Buffer, rcode: number): Buffer {
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const zone = normalizeName(opts.zone);
-  const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
   const recursion = opts.recursionFrom ? blockListOf(opts.recursionFrom) : undefined;
   const mayRecurse = (ip: string) => !recursion || recursion.check(ip.replace(/^::ffff:/, ''), isIPv6(ip.replace(/^::ffff:/, '')) ? 'ipv6' : 'ipv4');
   const label = (port: number) => `dns://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
@@ -92,6 +93,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       additionals: sections.additionals ?? [],
       edns: req.edns ? { udpSize: advertisedUdpSize, extendedRcode: 0, version: 0, dnssecOk: req.edns.dnssecOk, options: [] } : undefined,
     };
+  }
+
+  /** The zone's response as this client's reply. */
+  function local(req: Message, a: ZoneResponse): Message {
+    return reply(req, a.rcode, a, a.authoritative);
   }
 
   /** A forwarded answer, re-addressed to this client. */
@@ -115,10 +121,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     const base = q.name.slice(0, q.name.length - suffix.length);
     for (const candidate of [`${base}.svc.${zone}`, `${base}.${zone}`, base]) {
       const cq = { ...q, name: candidate };
-      const local = inZone(normalizeName(candidate)) ? opts.answer(cq) : ({ forward: true } as const);
+      const a = routeOf(cq, zone) === 'zone' ? opts.answer(cq) : ({ forward: true } as const);
       let answers: ResourceRecord[] | undefined;
-      if (!('forward' in local)) {
-        if (local.rcode === Rcode.NOERROR && local.answers.length) answers = local.answers;
+      if (!('forward' in a)) {
+        if (a.rcode === Rcode.NOERROR && a.answers.length) answers = a.answers;
       } else if (mayRecurse(client)) {
         const m = await opts.forwarder?.resolve(cq, { rd: true, dnssecOk: false });
         if (m && m.header.rcode === Rcode.NOERROR && m.answers.length) answers = m.answers;
@@ -144,21 +150,20 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return { msg: m, zone: '.', plugin: '' };
     }
     const q = req.questions[0];
-    const name = normalizeName(q.name);
-    if (opts.forwarder && name === normalizeName(opts.forwarder.probeName)) {
+    if (opts.forwarder && normalizeName(q.name) === normalizeName(opts.forwarder.probeName)) {
       opts.forwarder.loopDetected(client);
       return { msg: reply(req, Rcode.SERVFAIL), zone: '.', plugin: 'loop' };
     }
-    if (q.type === RRType.AXFR || q.type === 251 /* IXFR */) return { msg: reply(req, Rcode.REFUSED), zone: '.', plugin: '' };
-    const clusterName = inZone(name) || /\.(in-addr|ip6)\.arpa$/.test(name);
-    if (clusterName && !opts.synced()) return { msg: reply(req, Rcode.SERVFAIL), zone: inZone(name) ? zone : '.', plugin: 'kubernetes' };
-    const a = q.class === RRClass.IN ? opts.answer(q) : ({ forward: true } as const);
+    const route = routeOf(q, zone);
+    if (route === 'transfer') return { msg: local(req, zoneTransferRefusal()), zone: '.', plugin: '' };
+    if (route !== 'elsewhere' && !opts.synced()) return { msg: reply(req, Rcode.SERVFAIL), zone: route === 'zone' ? zone : '.', plugin: 'kubernetes' };
+    const a = opts.answer(q);
     if ('forward' in a) return forward(req, q, client).then((f) => ({ ...f, zone: '.' }));
-    const local: Result = { msg: reply(req, a.rcode, a, a.authoritative), zone, plugin: 'kubernetes' };
+    const answered: Result = { msg: local(req, a), zone, plugin: 'kubernetes' };
     if (a.rcode === Rcode.NXDOMAIN && opts.podNamespace) {
-      return completeSearchPath(req, q, client).then((completed) => (completed ? { msg: completed, zone, plugin: 'autopath' } : local));
+      return completeSearchPath(req, q, client).then((completed) => (completed ? { msg: completed, zone, plugin: 'autopath' } : answered));
     }
-    return local;
+    return answered;
   }
 
   function finish(req: Message, r: Result, client: { address: string; proto: 'udp' | 'tcp' }, started: number): Buffer {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
-import { answerQuery, ipv4FromReverseName, ipv6FromReverseName, type ZoneResponse } from '../../src/dns/answer.js';
+import { answerQuery, ipv4FromReverseName, ipv6FromReverseName, routeOf, type ZoneResponse } from '../../src/dns/answer.js';
 import { createDnsIndex, type DnsIndex } from '../../src/dns/records.js';
 import { Rcode, RRClass, RRType, type ResourceRecord } from '../../src/dns/types.js';
 import { fixtures } from '../helpers/fixtures.js';
@@ -455,4 +455,24 @@ test('the SOA serial is the time of the last change', () => {
   assert.equal(index.serial(), 5000);
   const r = ask(index, 'nope.cluster.local', RRType.A);
   assert.equal(r.authorities[0].data.kind === 'SOA' && r.authorities[0].data.serial, 5000);
+});
+
+test('routing: zone transfers whatever the name, then the zone, the reverse zones, elsewhere', () => {
+  const route = (name: string, type: number = RRType.A) => routeOf({ name, type, class: RRClass.IN }, zone);
+  assert.equal(route('cluster.local', RRType.AXFR), 'transfer');
+  assert.equal(route('www.example.com', 251 /* IXFR */), 'transfer');
+  assert.equal(route('Cluster.Local.'), 'zone');
+  assert.equal(route('a.default.svc.CLUSTER.local'), 'zone');
+  assert.equal(route('xcluster.local'), 'elsewhere');
+  assert.equal(route('cluster.local.example.com'), 'elsewhere');
+  assert.equal(route('10.0.96.10.IN-ADDR.ARPA.', RRType.PTR), 'reverse');
+  assert.equal(route('1.0.0.0.ip6.arpa', RRType.A), 'reverse');
+});
+
+test('zone transfers are refused outside the zone too; classes other than IN are forwarded', () => {
+  const index = newIndex();
+  const refused = { rcode: Rcode.REFUSED, answers: [], authorities: [], additionals: [], authoritative: false };
+  assert.deepEqual(answerQuery(index, { name: 'www.example.com', type: RRType.AXFR, class: RRClass.IN }), refused);
+  assert.deepEqual(answerQuery(index, { name: 'cluster.local', type: 251 /* IXFR */, class: RRClass.IN }), refused);
+  assert.deepEqual(answerQuery(index, { name: fqdn('service-clusterip'), type: RRType.A, class: RRClass.CH }), { forward: true });
 });

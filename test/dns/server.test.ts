@@ -99,3 +99,18 @@ test('FORMERR for a broken query with a header, nothing for garbage or responses
     await s.close();
   }
 });
+
+test('zone transfers are REFUSED for any name, before the API is listed, without asking the zone', async () => {
+  let asked = 0;
+  const s = await server({ synced: () => false, answer: () => (asked++, { forward: true }) });
+  try {
+    for (const [name, type] of [['cluster.local', RRType.AXFR], ['www.example.com', RRType.AXFR], ['cluster.local', 251 /* IXFR */]] as const) {
+      const m = parseMessage((await s.handle(query(name, type), { address: '10.0.0.1', proto: 'tcp' }))!);
+      assert.equal(m.header.rcode, Rcode.REFUSED, `${name} ${type}`);
+      assert.equal(m.header.aa, false);
+    }
+    assert.equal(asked, 0);
+  } finally {
+    await s.close();
+  }
+});
