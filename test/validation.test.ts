@@ -21,16 +21,8 @@ import {
   isValidLabelValue,
   isValidPortName,
 } from '../src/registry/validation/names.js';
-import {
-  canonicalCIDR,
-  canonicalIP,
-  getWarningsForCIDR,
-  getWarningsForIP,
-  ipFamilyOf,
-  isValidCIDR,
-  isValidIPString,
-  validateNonSpecialIP,
-} from '../src/registry/validation/ip.js';
+import { canonicalCIDR, canonicalIP, ipFamilyOf, isValidCIDR, isValidIPString } from '../src/net/addr.js';
+import { getWarningsForCIDR, getWarningsForIP, validateNonSpecialIP } from '../src/registry/validation/ip.js';
 import { nameValidators, validateObjectMeta, validateObjectMetaUpdate, validateServiceName } from '../src/registry/validation/object-meta.js';
 import { validateService, validateServiceStatusUpdate, validateServiceUpdate } from '../src/registry/services/validation.js';
 import { validateEndpoints } from '../src/registry/endpoints/validation.js';

@@ -32,7 +32,8 @@ import {
   netnsExists,
   setSysctlsInNetns,
 } from '../net/ip.js';
-import { cidrContains, createPodIPAllocator, formatCIDR, formatIPv4, parseCIDR, parseIPv4 } from '../net/pod-ips.js';
+import { formatIPv4, formatIPv4CIDR, ipv4CIDRContains, parseIPv4, parseIPv4CIDR } from '../net/addr.js';
+import { createPodIPAllocator } from '../net/pod-ips.js';
 import { logger } from '../util/log.js';
 
 const log = logger('node-network');
@@ -139,7 +140,7 @@ export function planClusterNetwork(): string[] {
   return [
     'link set lo up',
     `link add ${CLUSTER_BRIDGE} type bridge`,
-    `addr add ${CONTROL_PLANE_IP}/${parseCIDR(NODE_NETWORK_CIDR).prefix} dev ${CLUSTER_BRIDGE}`,
+    `addr add ${CONTROL_PLANE_IP}/${parseIPv4CIDR(NODE_NETWORK_CIDR).prefix} dev ${CLUSTER_BRIDGE}`,
     `link set ${CLUSTER_BRIDGE} up`,
   ];
 }
@@ -162,14 +163,14 @@ export function planNodeUplink(clusterId: string, nodeIndex: number): string[] {
 export function planNodeInterior(cfg: NodeNetworkConfig): string[] {
   const nodeIP = nodeIPFor(cfg.nodeIndex);
   const podCIDR = podCIDRFor(cfg.nodeIndex);
-  const gateway = formatIPv4(parseCIDR(podCIDR).network + 1);
-  const nodeNet = parseCIDR(NODE_NETWORK_CIDR);
+  const gateway = formatIPv4(parseIPv4CIDR(podCIDR).network + 1);
+  const nodeNet = parseIPv4CIDR(NODE_NETWORK_CIDR);
   return [
     'link set lo up',
     `addr add ${nodeIP}/${nodeNet.prefix} dev ${NODE_IF}`,
     `link set ${NODE_IF} up`,
     `link add ${POD_BRIDGE} address ${macForIPv4(gateway)} type bridge`,
-    `addr add ${gateway}/${parseCIDR(podCIDR).prefix} dev ${POD_BRIDGE}`,
+    `addr add ${gateway}/${parseIPv4CIDR(podCIDR).prefix} dev ${POD_BRIDGE}`,
     `link set ${POD_BRIDGE} up`,
     `route replace default dev ${NODE_IF} proto ${ROUTE_PROTO}`,
     ...planPeerRoutes([], cfg.peers, { podCIDR, nodeIP }),
@@ -202,8 +203,8 @@ export interface PodSandboxPlan {
 }
 
 export function planPodSandbox(clusterId: string, nodeIndex: number, podUID: string, ip: string): PodSandboxPlan {
-  const podCIDR = parseCIDR(podCIDRFor(nodeIndex));
-  if (!cidrContains(podCIDR, parseIPv4(ip))) throw new Error(`pod IP ${ip} is outside the node's pod CIDR ${formatCIDR(podCIDR)}`);
+  const podCIDR = parseIPv4CIDR(podCIDRFor(nodeIndex));
+  if (!ipv4CIDRContains(podCIDR, parseIPv4(ip))) throw new Error(`pod IP ${ip} is outside the node's pod CIDR ${formatIPv4CIDR(podCIDR)}`);
   const podNs = podNetnsName(clusterId, nodeIndex, podUID);
   const veth = podHostVethName(podUID);
   return {
@@ -244,12 +245,12 @@ export function planPeerRoutes(
   self: { podCIDR: string; nodeIP: string },
   dev = NODE_IF,
 ): string[] {
-  const nodeNet = parseCIDR(NODE_NETWORK_CIDR);
+  const nodeNet = parseIPv4CIDR(NODE_NETWORK_CIDR);
   const desired = new Map<string, string>();
   for (const peer of peers) {
-    const cidr = formatCIDR(parseCIDR(peer.podCIDR));
+    const cidr = formatIPv4CIDR(parseIPv4CIDR(peer.podCIDR));
     const via = formatIPv4(parseIPv4(peer.nodeIP));
-    if (!cidrContains(nodeNet, parseIPv4(via))) {
+    if (!ipv4CIDRContains(nodeNet, parseIPv4(via))) {
       throw new Error(`peer node IP ${via} (pod CIDR ${cidr}) is not on the node network ${NODE_NETWORK_CIDR}`);
     }
     if (cidr === self.podCIDR || via === self.nodeIP) continue;

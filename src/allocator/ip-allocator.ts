@@ -1,6 +1,7 @@
 // ClusterIP allocation over one IPv4 service CIDR, as upstream's bitmap
 // ipallocator: network and broadcast addresses excluded, static band first
 // min(max(16, size/16), 256) addresses.
+import { formatIPv4, ipv4ToNumber, parseCIDRSloppy, uint32At } from '../net/addr.js';
 import { createBitmap, type Bitmap } from './bitmap.js';
 
 export class AllocationError extends Error {
@@ -24,38 +25,26 @@ export interface IPAllocator {
   used(): number;
 }
 
-export function ipToNumber(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
-}
-
-export function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export function parseCidr(cidr: string): { base: number; bits: number } {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-  if (!m) throw new Error(`invalid CIDR ${cidr}`);
-  const bits = Number(m[2]);
-  if (bits < 0 || bits > 32) throw new Error(`invalid CIDR ${cidr}`);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return { base: (ipToNumber(m[1]) & mask) >>> 0, bits };
-}
-
 export function rangeOffset(size: number, divisor: number, min: number, max: number): number {
   if (size <= min) return 0;
   return Math.min(Math.max(min, Math.floor(size / divisor)), max);
 }
 
 export function createIPAllocator(cidr: string, random?: () => number): IPAllocator {
-  const { base, bits } = parseCidr(cidr);
+  const c = parseCIDRSloppy(cidr);
+  if (!c || c.bits !== 32) throw new Error(`invalid CIDR ${cidr}`);
+  const bits = c.prefix;
   if (32 - bits > 20) throw new Error(`specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12`);
   const total = 2 ** (32 - bits);
   // Usable addresses exclude the network and broadcast addresses.
   const size = Math.max(total - 2, 0);
-  const first = base + 1;
+  const first = uint32At(c.network, 12) + 1;
   const bitmap: Bitmap = createBitmap(size, rangeOffset(size, 16, 16, 256), random);
-  const indexOf = (ip: string) => ipToNumber(ip) - first;
+  // -1 (outside the range) for anything that is no dotted-quad IPv4 address.
+  const indexOf = (ip: string) => {
+    const n = ipv4ToNumber(ip);
+    return n === null ? -1 : n - first;
+  };
   const contains = (ip: string) => {
     const i = indexOf(ip);
     return i >= 0 && i < size;
@@ -73,12 +62,12 @@ export function createIPAllocator(cidr: string, random?: () => number): IPAlloca
     allocateNext() {
       const i = bitmap.allocateNext();
       if (i < 0) throw new AllocationError('full', 'range is full');
-      return numberToIp(first + i);
+      return formatIPv4(first + i);
     },
     release(ip) {
       if (contains(ip)) bitmap.release(indexOf(ip));
     },
-    addressAt: (n) => numberToIp(first + n),
+    addressAt: (n) => formatIPv4(first + n),
     used: () => bitmap.used(),
   };
 }

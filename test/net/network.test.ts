@@ -32,7 +32,7 @@ import {
 } from '../../src/agent/network.js';
 import { execInNetns, ip, ipJson, listNetns, netnsExecArgv, netnsPids } from '../../src/net/ip.js';
 import { listenInNetns } from '../../src/net/listen-in-netns.js';
-import { cidrContains, parseCIDR, parseIPv4 } from '../../src/net/pod-ips.js';
+import { ipv4CIDRContains, parseIPv4, parseIPv4CIDR } from '../../src/net/addr.js';
 import { namespaceSkipReason } from '../helpers/root.js';
 
 // --- pure parts: no root needed ---------------------------------------------------
@@ -280,7 +280,7 @@ describe('node network in namespaces', () => {
       [pods.c, node1],
       [pods.d, node1],
     ] as const) {
-      assert.ok(cidrContains(parseCIDR(node.podCIDR), parseIPv4(p.ip)), `${p.ip} in ${node.podCIDR}`);
+      assert.ok(ipv4CIDRContains(parseIPv4CIDR(node.podCIDR), parseIPv4(p.ip)), `${p.ip} in ${node.podCIDR}`);
       assert.ok(!p.ip.endsWith('.1') && !p.ip.endsWith('.0'));
       const addrs = await ipJson<{ ifname: string; addr_info: { local: string }[] }>(['addr', 'show', 'dev', 'eth0'], p.netns);
       assert.deepEqual(addrs[0]?.addr_info.filter((a) => a.local.includes('.')).map((a) => a.local), [p.ip]);
@@ -347,10 +347,10 @@ describe('node network in namespaces', () => {
 
   test('the host namespace has no route, address or link of the cluster', async (t) => {
     if (skip(t)) return;
-    const ranges = ['10.244.0.0/16', '172.18.0.0/16'].map(parseCIDR);
+    const ranges = ['10.244.0.0/16', '172.18.0.0/16'].map(parseIPv4CIDR);
     const inCluster = (s: string) => {
       const addr = s.split('/')[0]!;
-      return /^\d+\.\d+\.\d+\.\d+$/.test(addr) && ranges.some((r) => cidrContains(r, parseIPv4(addr)));
+      return /^\d+\.\d+\.\d+\.\d+$/.test(addr) && ranges.some((r) => ipv4CIDRContains(r, parseIPv4(addr)));
     };
     const routes = await ipJson<{ dst: string; gateway?: string }>(['route', 'show', 'table', 'all']);
     assert.deepEqual(routes.filter((r) => inCluster(r.dst) || (r.gateway && inCluster(r.gateway))), []);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPodIPAllocator, gatewayOf, parseCIDR, parseIPv4, formatIPv4 } from '../../src/net/pod-ips.js';
+import { formatIPv4, parseIPv4, parseIPv4CIDR } from '../../src/net/addr.js';
+import { createPodIPAllocator, gatewayOf } from '../../src/net/pod-ips.js';
 
 test('pod IPs: never the network address, the gateway or broadcast', () => {
   const a = createPodIPAllocator('10.244.3.0/24');
@@ -48,6 +49,6 @@ test('pod IPs: small ranges and bad input', () => {
   assert.throws(() => createPodIPAllocator('10.244.0/24'), /invalid IPv4 address/);
   assert.throws(() => parseIPv4('10.256.0.1'), /invalid IPv4/);
   assert.equal(formatIPv4(parseIPv4('255.255.255.255')), '255.255.255.255');
-  assert.deepEqual(parseCIDR('0.0.0.0/0'), { network: 0, prefix: 0 });
+  assert.deepEqual(parseIPv4CIDR('0.0.0.0/0'), { network: 0, prefix: 0 });
   assert.equal(gatewayOf('10.244.7.0/24'), '10.244.7.1');
 });

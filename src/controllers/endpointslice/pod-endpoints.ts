@@ -10,7 +10,7 @@ import type {
   Service as ServiceType,
   ServicePort,
 } from '../../api/types.js';
-import { formatIP, parseIPSloppy, to4 } from '../../registry/validation/ip.js';
+import { formatIP, parseIPSloppy, to4 } from '../../net/addr.js';
 
 /** The API types with the metadata every stored object has. */
 export type Service = ServiceType & KubeObject;

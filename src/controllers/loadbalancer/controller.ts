@@ -6,7 +6,7 @@ import { deepEqual, type KubeObject } from '../../api/object.js';
 import type { Service as ServiceShape } from '../../api/types.js';
 import { resourceTypes, type ResourceClient } from '../../client/client.js';
 import { keyOf } from '../../client/informer.js';
-import type { IPFamily } from '../../registry/validation/ip.js';
+import type { IPFamily } from '../../net/addr.js';
 import { queueFor, type Controller, type ControllerContext } from '../controller.js';
 import { allocate, canonicalIP, checkAssign, parseRange, poolUserOf, rangeContains, rebuildState, type Claim, type IPRange } from './pool.js';
 

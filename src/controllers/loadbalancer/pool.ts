@@ -3,7 +3,7 @@
 // sharing key (and, for externalTrafficPolicy Local, the same selector) whose
 // ports do not clash. Pure: the state is rebuilt from what services hold.
 import type { Service } from '../../api/types.js';
-import { familyOfIPBytes, formatIP, parseCIDRSloppy, parseIPSloppy, type IPBytes, type IPFamily } from '../../registry/validation/ip.js';
+import { familyOfIPBytes, formatIP, parseCIDRSloppy, parseIPSloppy, type IPBytes, type IPFamily } from '../../net/addr.js';
 
 export const sharingAnnotation = 'metallb.io/allow-shared-ip';
 export const deprecatedSharingAnnotation = 'metallb.universe.tf/allow-shared-ip';

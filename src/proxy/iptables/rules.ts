@@ -22,7 +22,8 @@
 // A chain keeps its rules as one flat string: 10,000 services make some 330,000
 // rules, and one string per chain instead of a string tree per rule is what
 // keeps the garbage collector out of the way.
-import { BlockList, isIP, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
+import { familyOfBits, inCIDR, parseCIDRStrict, parseIPStrict } from '../../net/addr.js';
 import { servicePortNameString, type EndpointInfo, type IPFamily, type ProxySnapshot, type ServicePortEntry } from '../snapshot.js';
 import {
   kubeExternalServicesChain,
@@ -255,12 +256,18 @@ interface ResolvedContext {
 
 const ofFamily = (family: IPFamily) => (ip: string) => isIPv6(ip) === (family === 'IPv6');
 
+/** The family of a CIDR as the rule writer takes it (see parseCIDRStrict), undefined when it does not. */
+function cidrFamily(cidr: string): IPFamily | undefined {
+  const c = parseCIDRStrict(cidr);
+  return c ? familyOfBits(c.bits) : undefined;
+}
+
 function resolveContext(snapshot: ProxySnapshot, ctx: IptablesRuleContext): ResolvedContext {
   const family = snapshot.ipFamily;
   const inFamily = ofFamily(family);
   let detector = ctx.localDetector;
   if (!detector) {
-    const cidr = ctx.clusterCIDRs.map((c) => c.trim()).find((c) => parseCIDR(c)?.family === family);
+    const cidr = ctx.clusterCIDRs.map((c) => c.trim()).find((c) => cidrFamily(c) === family);
     if (cidr) detector = { ifLocal: `-s ${cidr}`, ifNotLocal: `! -s ${cidr}` };
   }
   const bit = ctx.masqueradeBit ?? 14;
@@ -295,23 +302,6 @@ function resolveContext(snapshot: ProxySnapshot, ctx: IptablesRuleContext): Reso
     largeClusterMode,
   ]);
   return { ...resolved, signature };
-}
-
-interface ParsedCIDR {
-  address: string;
-  prefix: number;
-  family: IPFamily;
-}
-
-function parseCIDR(cidr: string): ParsedCIDR | undefined {
-  const slash = cidr.indexOf('/');
-  if (slash < 0) return undefined;
-  const address = cidr.slice(0, slash);
-  const version = isIP(address);
-  const prefixText = cidr.slice(slash + 1);
-  const prefix = Number(prefixText);
-  if (!version || !/^\d{1,3}$/.test(prefixText) || prefix > (version === 4 ? 32 : 128)) return undefined;
-  return { address, prefix, family: version === 4 ? 'IPv4' : 'IPv6' };
 }
 
 // ---- per service port --------------------------------------------------------
@@ -388,7 +378,7 @@ function buildServicePortRules(entry: ServicePortEntry, rc: ResolvedContext): Se
   const hasExternalEndpoints = hasEndpoints && (!info.externalPolicyLocal || localEndpoints.length > 0);
   // Even without externally usable endpoints the EXT chain short-circuits traffic from pods and the node.
   const usesExternalTrafficChain = hasEndpoints && info.externallyAccessible;
-  const sourceRanges = info.loadBalancerSourceRanges.filter((r) => parseCIDR(r)?.family === rc.ipFamily);
+  const sourceRanges = info.loadBalancerSourceRanges.filter((r) => cidrFamily(r) === rc.ipFamily);
   const usesFWChain = hasEndpoints && info.loadBalancerIPs.length > 0 && sourceRanges.length > 0;
   const loadBalancerTrafficChain = usesFWChain ? fwChain : externalTrafficChain;
 
@@ -497,16 +487,12 @@ function buildServicePortRules(entry: ServicePortEntry, rc: ResolvedContext): Se
   if (usesFWChain) {
     const fw: string[] = [];
     const fwMatch = `-A ${fwChain} -m comment --comment "${svcName} loadbalancer IP"`;
-    let allowFromNode = false;
-    const ranges = rc.nodeIPs.length ? new BlockList() : undefined;
-    for (const range of sourceRanges) {
-      fw.push(`${fwMatch} -s ${range} -j ${externalTrafficChain}`);
-      if (ranges) {
-        const { address, prefix } = parseCIDR(range)!;
-        ranges.addSubnet(address, prefix, rc.ipFamily === 'IPv6' ? 'ipv6' : 'ipv4');
-      }
-    }
-    if (ranges) allowFromNode = rc.nodeIPs.some((ip) => ranges.check(ip, rc.ipFamily === 'IPv6' ? 'ipv6' : 'ipv4'));
+    for (const range of sourceRanges) fw.push(`${fwMatch} -s ${range} -j ${externalTrafficChain}`);
+    const ranges = sourceRanges.map((r) => parseCIDRStrict(r)!);
+    const allowFromNode = rc.nodeIPs.some((ip) => {
+      const a = parseIPStrict(ip);
+      return a !== null && familyOfBits(a.bits) === rc.ipFamily && ranges.some((r) => inCIDR(r, a.ip));
+    });
     // A VIP-like load balancer's IP is often local too: the node's own requests then arrive from the VIP.
     if (allowFromNode) for (const ip of info.loadBalancerIPs) fw.push(`${fwMatch} -s ${ip} -j ${externalTrafficChain}`);
     fw.push(`-A ${fwChain} -m comment --comment "other traffic to ${svcName} will be dropped by ${kubeProxyFirewallChain}"`);

@@ -23,6 +23,7 @@
 // one change recomputes one service and hands back the very same objects for
 // the rest, which render.ts skips by identity.
 import { isIPv4, isIPv6 } from 'node:net';
+import { familyOfBits, formatIP, formatIPv6, inCIDR, parseCIDRStrict, parseIPStrict } from '../../net/addr.js';
 import { servicePortNameString, type EndpointInfo, type IPFamily, type ProxySnapshot, type ServiceEntry, type ServicePortEntry } from '../snapshot.js';
 import {
   affinitySetNameForEndpointChain,
@@ -364,72 +365,18 @@ function resolveContext(snapshot: ProxySnapshot, ctx: NftablesRuleContext): Reso
 
 // ---- addresses -------------------------------------------------------------------
 
-function parseIPv4(ip: string): bigint {
-  return ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function formatIPv4(n: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => ((n >> shift) & 255n).toString()).join('.');
-}
-
-function parseIPv6(ip: string): bigint {
-  let text = ip;
-  // An embedded IPv4 tail ("::ffff:1.2.3.4") becomes two groups.
-  const dot = text.lastIndexOf('.');
-  if (dot >= 0) {
-    const colon = text.lastIndexOf(':');
-    const v4 = parseIPv4(text.slice(colon + 1));
-    text = `${text.slice(0, colon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...new Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-/** RFC 5952: lower-case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
-function formatIPv6(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  return bestStart < 0 ? hex(groups) : `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
-}
-
 /** A CIDR of the family in canonical form with the host bits cleared, as Go's IPNet.String(); undefined when invalid or of the other family. */
 export function normalizeCIDR(cidr: string, family: IPFamily): string | undefined {
-  const slash = cidr.indexOf('/');
-  if (slash < 0) return undefined;
-  const address = cidr.slice(0, slash);
-  const prefixText = cidr.slice(slash + 1);
-  const v6 = family === 'IPv6';
-  if (!(v6 ? isIPv6(address) : isIPv4(address)) || !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const bits = v6 ? 128n : 32n;
-  const prefix = BigInt(prefixText);
-  if (prefix > bits) return undefined;
-  const mask = ((1n << bits) - 1n) ^ ((1n << (bits - prefix)) - 1n);
-  const network = (v6 ? parseIPv6(address) : parseIPv4(address)) & mask;
-  return `${v6 ? formatIPv6(network) : formatIPv4(network)}/${prefix}`;
+  const c = parseCIDRStrict(cidr);
+  if (!c || familyOfBits(c.bits) !== family) return undefined;
+  // An IPv6 network stays IPv6 ("::ffff:102:304/128"), as nft prints it.
+  return `${c.bits === 128 ? formatIPv6(c.network) : formatIP(c.network)}/${c.prefix}`;
 }
 
-function cidrContains(cidr: string, ip: string, family: IPFamily): boolean {
-  const [network, prefixText] = cidr.split('/');
-  const v6 = family === 'IPv6';
-  const bits = v6 ? 128n : 32n;
-  const mask = ((1n << bits) - 1n) ^ ((1n << (bits - BigInt(prefixText))) - 1n);
-  const parse = v6 ? parseIPv6 : parseIPv4;
-  return (parse(ip) & mask) === parse(network);
+function cidrContains(cidr: string, ip: string): boolean {
+  const c = parseCIDRStrict(cidr);
+  const a = parseIPStrict(ip);
+  return c !== null && a !== null && a.bits === c.bits && inCIDR(c, a.ip);
 }
 
 // ---- per service port ------------------------------------------------------------
@@ -565,7 +512,7 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
   if (usesFWChain) {
     const sources = [...sourceRanges];
     // A VIP-like load balancer's IP is often local too: the node's own requests then arrive from the VIP.
-    if (rc.nodeIPs.some((ip) => sourceRanges.some((range) => cidrContains(range, ip, rc.ipFamily)))) sources.push(...info.loadBalancerIPs);
+    if (rc.nodeIPs.some((ip) => sourceRanges.some((range) => cidrContains(range, ip)))) sources.push(...info.loadBalancerIPs);
     chains.push(new ChainBuilder(family, fwChain).add(`${family} saddr != { ${sources.join(' , ')} } drop`).build());
   }
 

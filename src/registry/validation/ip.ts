@@ -1,252 +1,25 @@
-// IP and CIDR parsing as Kubernetes does it. Upstream validates with
-// k8s.io/utils/net ParseIPSloppy/ParseCIDRSloppy (Go's pre-1.17 parser, which
-// still accepts IPv4 octets with leading zeros) and judges IP "specialness"
-// with Go's net.IP predicates, so both are reproduced here over a 16-byte
-// form. node:net's stricter isIP stands in for Go's netip (the "canonical
-// input" check behind upstream's warnings).
-import { isIP } from 'node:net';
+// IP and CIDR validation as Kubernetes does it: the field errors of
+// validation.IsValidIP/IsValidCIDR and friends, ValidateNonSpecialIP, and the
+// GetWarningsFor* messages. Parsing lives in src/net/addr.ts (Go's sloppy
+// parser, the same bytes upstream validates with); this file only judges.
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
+import {
+  formatIP,
+  formatIPNet,
+  isIPv4String,
+  isIPv6String,
+  isValidCIDR,
+  isValidIPString,
+  parseCIDRSloppy,
+  parseIPSloppy,
+  parseIPStrict,
+  sameIP,
+  to4,
+  type IPBytes,
+} from '../../net/addr.js';
 
-export type IPFamily = 'IPv4' | 'IPv6';
-
-/** 16-byte address; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) as Go does. */
-export type IPBytes = Uint8Array;
-
-const v4InV6Prefix = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
-/** Go's dtoi: decimal digits, any number of leading zeros, stops at the first non-digit. */
-function dtoi(s: string): { n: number; used: number } | null {
-  let n = 0;
-  let i = 0;
-  for (; i < s.length && s[i] >= '0' && s[i] <= '9'; i++) {
-    n = n * 10 + (s.charCodeAt(i) - 48);
-    if (n >= 0xffffff) return null;
-  }
-  return i === 0 ? null : { n, used: i };
-}
-
-/** Go's xtoi for IPv6 groups: hex digits, leading zeros allowed. */
-function xtoi(s: string): { n: number; used: number } | null {
-  let n = 0;
-  let i = 0;
-  for (; i < s.length; i++) {
-    if (!/[0-9a-fA-F]/.test(s[i])) break;
-    n = n * 16 + parseInt(s[i], 16);
-    if (n >= 0xffffff) return null;
-  }
-  return i === 0 ? null : { n, used: i };
-}
-
-function parseIPv4Bytes(s: string): number[] | null {
-  const out: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    if (i > 0) {
-      if (s[0] !== '.') return null;
-      s = s.slice(1);
-    }
-    const r = dtoi(s);
-    if (!r || r.n > 0xff) return null;
-    out.push(r.n);
-    s = s.slice(r.used);
-  }
-  return s.length === 0 ? out : null;
-}
-
-function parseIPv6Bytes(s: string): IPBytes | null {
-  const ip = new Uint8Array(16);
-  let ellipsis = -1;
-  if (s.length >= 2 && s[0] === ':' && s[1] === ':') {
-    ellipsis = 0;
-    s = s.slice(2);
-    if (s.length === 0) return ip;
-  }
-  let i = 0;
-  while (i < 16) {
-    const r = xtoi(s);
-    if (!r || r.n > 0xffff) return null;
-    if (r.used < s.length && s[r.used] === '.') {
-      // Embedded IPv4 tail, only where the last 32 bits belong.
-      if (ellipsis < 0 && i !== 12) return null;
-      if (i + 4 > 16) return null;
-      const v4 = parseIPv4Bytes(s);
-      if (!v4) return null;
-      ip.set(v4, i);
-      i += 4;
-      s = '';
-      break;
-    }
-    ip[i] = r.n >> 8;
-    ip[i + 1] = r.n & 0xff;
-    i += 2;
-    s = s.slice(r.used);
-    if (s.length === 0) break;
-    if (s[0] !== ':' || s.length === 1) return null;
-    s = s.slice(1);
-    if (s[0] === ':') {
-      if (ellipsis >= 0) return null;
-      ellipsis = i;
-      s = s.slice(1);
-      if (s.length === 0) break;
-    }
-  }
-  if (s.length !== 0) return null;
-  if (i < 16) {
-    if (ellipsis < 0) return null;
-    const n = 16 - i;
-    for (let j = i - 1; j >= ellipsis; j--) ip[j + n] = ip[j];
-    for (let j = ellipsis + n - 1; j >= ellipsis; j--) ip[j] = 0;
-  } else if (ellipsis >= 0) {
-    // "::" must stand for at least one zero group.
-    return null;
-  }
-  return ip;
-}
-
-function v4ToBytes(v4: number[]): IPBytes {
-  return Uint8Array.from([...v4InV6Prefix, ...v4]);
-}
-
-/** netutils.ParseIPSloppy: the first '.' or ':' decides the family, as in Go's ParseIP. */
-export function parseIPSloppy(s: string): IPBytes | null {
-  for (const ch of s) {
-    if (ch === '.') {
-      const v4 = parseIPv4Bytes(s);
-      return v4 ? v4ToBytes(v4) : null;
-    }
-    if (ch === ':') return parseIPv6Bytes(s);
-  }
-  return null;
-}
-
-/** Go's To4: the IPv4 address when the bytes are IPv4(-mapped), else null. */
-export function to4(ip: IPBytes): number[] | null {
-  for (let i = 0; i < 12; i++) if (ip[i] !== v4InV6Prefix[i]) return null;
-  return [ip[12], ip[13], ip[14], ip[15]];
-}
-
-/** net.IP.String(): dotted quad for IPv4 (also IPv4-mapped), RFC 5952 for IPv6. */
-export function formatIP(ip: IPBytes): string {
-  const v4 = to4(ip);
-  if (v4) return v4.join('.');
-  // Longest run of two or more zero groups becomes "::" (first one on ties).
-  let e0 = -1;
-  let e1 = -1;
-  for (let i = 0; i < 16; i += 2) {
-    let j = i;
-    while (j < 16 && ip[j] === 0 && ip[j + 1] === 0) j += 2;
-    if (j > i && j - i > e1 - e0) {
-      e0 = i;
-      e1 = j;
-      i = j;
-    }
-  }
-  if (e1 - e0 <= 2) e0 = e1 = -1;
-  let s = '';
-  for (let i = 0; i < 16; i += 2) {
-    if (i === e0) {
-      s += '::';
-      i = e1 - 2;
-      continue;
-    }
-    if (s.length > 0 && !s.endsWith(':')) s += ':';
-    s += ((ip[i] << 8) | ip[i + 1]).toString(16);
-  }
-  return s;
-}
-
-/** The Go-canonical spelling of an IP string, or undefined when it does not parse. */
-export function canonicalIP(value: string): string | undefined {
-  const ip = parseIPSloppy(value);
-  return ip ? formatIP(ip) : undefined;
-}
-
-export function isValidIPString(value: string): boolean {
-  return parseIPSloppy(value) !== null;
-}
-
-/** netutils.IPFamilyOf: IPv4-mapped IPv6 counts as IPv4, as in Go. */
-export function familyOfIPBytes(ip: IPBytes): IPFamily {
-  return to4(ip) ? 'IPv4' : 'IPv6';
-}
-
-export function ipFamilyOf(value: string): IPFamily | undefined {
-  const ip = parseIPSloppy(value);
-  return ip ? familyOfIPBytes(ip) : undefined;
-}
-
-export function isIPv4String(value: string): boolean {
-  return ipFamilyOf(value) === 'IPv4';
-}
-
-export function isIPv6String(value: string): boolean {
-  return ipFamilyOf(value) === 'IPv6';
-}
-
-/** netutils.IsDualStackIPStrings: true when both families occur (count is checked elsewhere). */
-export function isDualStackIPs(values: string[]): boolean {
-  const fams = new Set(values.map(ipFamilyOf));
-  return fams.has('IPv4') && fams.has('IPv6');
-}
-
-export interface ParsedCIDR {
-  /** The address as written (host bits kept). */
-  ip: IPBytes;
-  /** Prefix length relative to the parsed length (32 for IPv4 text, 128 otherwise). */
-  prefix: number;
-  /** 32 or 128: how the address text was parsed. */
-  bits: 32 | 128;
-  /** The network address (host bits cleared). */
-  network: IPBytes;
-}
-
-/** netutils.ParseCIDRSloppy: Go's ParseCIDR with the sloppy IPv4 parser. */
-export function parseCIDRSloppy(value: string): ParsedCIDR | null {
-  const slash = value.indexOf('/');
-  if (slash < 0) return null;
-  const addr = value.slice(0, slash);
-  const mask = value.slice(slash + 1);
-  const v4 = parseIPv4Bytes(addr);
-  const ip = v4 ? v4ToBytes(v4) : parseIPv6Bytes(addr);
-  const bits: 32 | 128 = v4 ? 32 : 128;
-  const m = dtoi(mask);
-  if (!ip || !m || m.used !== mask.length || m.n > bits) return null;
-  const prefix16 = bits === 32 ? m.n + 96 : m.n;
-  const network = ip.map((b, i) => {
-    const keep = Math.max(0, Math.min(8, prefix16 - i * 8));
-    return b & ((0xff << (8 - keep)) & 0xff);
-  });
-  return { ip, prefix: m.n, bits, network };
-}
-
-export function isValidCIDR(value: string): boolean {
-  return parseCIDRSloppy(value) !== null;
-}
-
-/** net.IPNet.String(): an IPv4(-mapped) network prints as IPv4 with the mask shortened. */
-function formatIPNet(c: ParsedCIDR): string {
-  const prefix = to4(c.network) && c.bits === 128 ? Math.max(0, c.prefix - 96) : c.prefix;
-  return `${formatIP(c.network)}/${prefix}`;
-}
-
-/** The canonical network spelling of a CIDR string (host bits cleared), or undefined. */
-export function canonicalCIDR(value: string): string | undefined {
-  const c = parseCIDRSloppy(value);
-  return c ? formatIPNet(c) : undefined;
-}
-
-export function cidrContains(cidr: string, ip: string): boolean {
-  const c = parseCIDRSloppy(cidr);
-  const a = parseIPSloppy(ip);
-  if (!c || !a) return false;
-  if (familyOfIPBytes(c.ip) !== familyOfIPBytes(a)) return false;
-  const prefix16 = c.bits === 32 ? c.prefix + 96 : c.prefix;
-  for (let i = 0; i < 16; i++) {
-    const keep = Math.max(0, Math.min(8, prefix16 - i * 8));
-    const mask = (0xff << (8 - keep)) & 0xff;
-    if ((a[i] & mask) !== c.network[i]) return false;
-  }
-  return true;
-}
+// Address helpers that registry validators and src/dns/records.ts still import from here.
+export { formatIP, isDualStackIPs, ipFamilyOf, isIPv6String, isValidIPString, parseIPSloppy, type IPFamily } from '../../net/addr.js';
 
 const invalidIPMsg = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
 const invalidCIDRMsg = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
@@ -325,7 +98,7 @@ function is4In6Text(value: string, ip: IPBytes): boolean {
 export function getWarningsForIP(path: string, value: string): string[] {
   const ip = parseIPSloppy(value);
   if (!ip) return [];
-  const strict = isIP(value) !== 0;
+  const strict = parseIPStrict(value) !== null;
   if (!strict || is4In6Text(value, ip)) {
     return [`${path}: non-standard IP address ${JSON.stringify(value)} will be considered invalid in a future Kubernetes release: use ${JSON.stringify(formatIP(ip))}`];
   }
@@ -341,14 +114,14 @@ export function getWarningsForCIDR(path: string, value: string): string[] {
   if (!c) return [];
   const warnings: string[] = [];
   const net = formatIPNet(c);
-  if (!c.ip.every((b, i) => b === c.network[i])) {
+  if (!sameIP(c.ip, c.network)) {
     const single = `${formatIP(c.ip)}/${to4(c.ip) ? 32 : 128}`;
     warnings.push(`${path}: CIDR value ${JSON.stringify(value)} is ambiguous in this context (should be ${JSON.stringify(net)} or ${JSON.stringify(single)}?)`);
   }
   const slash = value.indexOf('/');
   const addrText = value.slice(0, slash);
   const maskText = value.slice(slash + 1);
-  const strict = isIP(addrText) !== 0 && /^(0|[1-9][0-9]*)$/.test(maskText);
+  const strict = parseIPStrict(addrText) !== null && /^(0|[1-9][0-9]*)$/.test(maskText);
   if (!strict || is4In6Text(addrText, c.ip)) {
     warnings.push(`${path}: non-standard CIDR value ${JSON.stringify(value)} will be considered invalid in a future Kubernetes release: use ${JSON.stringify(net)}`);
   }
