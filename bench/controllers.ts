@@ -17,7 +17,7 @@ import { createEndpointsController } from '../src/controllers/endpoints.js';
 import { createEndpointSliceController } from '../src/controllers/endpointslice/controller.js';
 import type { EndpointSlice, Endpoints, Pod, Service } from '../src/controllers/endpointslice/pod-endpoints.js';
 import { createEndpointSliceMirroringController } from '../src/controllers/endpointslice-mirroring.js';
-import { createEventRecorder } from '../src/controllers/events.js';
+import { createEventRecorder } from '../src/client/events.js';
 import { setQuiet } from '../src/util/log.js';
 import { percentile, printTable, type Row } from './report.js';
 

@@ -14,7 +14,7 @@ import type { ConfigMap, Node as NodeType, Pod as PodType, Service } from '../ap
 import { isAlreadyExists, isConflict, isNotFound, resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { createWorkQueue, type WorkQueue } from '../client/workqueue.js';
-import { createEventRecorder } from '../controllers/events.js';
+import { createEventRecorder } from '../client/events.js';
 import { logger } from '../util/log.js';
 import type { ContainerRuntimeView, NodeNetwork } from './contracts.js';
 import { agentSocketPath } from '../util/data-dir.js';
@@ -23,6 +23,7 @@ import { podStatusChanged, type PodStatus } from './pod-status.js';
 import { createProbeRunner } from './probes.js';
 import { cleanupStaleProcesses, createRuntime, type PodRuntime } from './runtime.js';
 import { startAgentServer, type AgentServer } from './server.js';
+import { errorMessage } from '../util/errors.js';
 
 type Pod = PodType & KubeObject;
 type Node = NodeType & KubeObject;
@@ -265,7 +266,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let stopped = false;
   const heartbeat = setInterval(() => {
     if (stopped) return;
-    postNodeStatus().catch((e) => log.warn('node status not updated', { node: nodeName, error: e instanceof Error ? e.message : String(e) }));
+    postNodeStatus().catch((e) => log.warn('node status not updated', { node: nodeName, error: errorMessage(e) }));
   }, heartbeatMs);
   heartbeat.unref();
 
@@ -287,7 +288,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     concurrency: 16,
     baseDelayMs: 500,
     maxDelayMs: 30_000,
-    onError: (key, err) => log.warn('pod sync failed; will retry', { uid: key, error: err instanceof Error ? err.message : String(err) }),
+    onError: (key, err) => log.warn('pod sync failed; will retry', { uid: key, error: errorMessage(err) }),
   });
   const runtime: PodRuntime = createRuntime({
     stateDir: opts.stateDir,
@@ -396,6 +397,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await runtime.syncPod(pod);
     } catch (e) {
       // The status still says where the pod is (ContainerCreating while its sandbox fails), as the kubelet's does.
+      // The sync error is what is reported and retried; the status is posted again with the next sync.
       await postStatus(pod, runtime.podStatus(pod)).catch(() => undefined);
       throw e;
     }

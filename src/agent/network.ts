@@ -291,7 +291,7 @@ export function clusterNetworkRoutes(clusterId: string): Pick<NodeNetwork, 'podC
     setPeers(peers) {
       planPeerRoutes([], peers, self, CLUSTER_BRIDGE); // reject bad input before queueing
       const op = queue.then(() => applyPeerRoutes(netns, peers, self, CLUSTER_BRIDGE));
-      queue = op.catch(() => {});
+      queue = op.catch(() => {}); // the queue only orders the changes; the caller gets op's failure
       return op;
     },
   };
@@ -518,6 +518,7 @@ export async function createNodeNetwork(cfg: NodeNetworkConfig): Promise<NodeNet
     await ipBatch(planNodeUplink(clusterId, nodeIndex), clusterNs);
     await ipBatch(interior, netns);
   } catch (e) {
+    // The setup error is the one to report; whatever the teardown leaves, cleanupStale removes at the next start.
     await teardownNode(clusterId, nodeIndex).catch(() => {});
     throw e;
   }
@@ -586,7 +587,7 @@ function nodeNetworkHandle(cfg: NodeNetworkConfig, netns: string, nodeIP: string
           const results = await Promise.allSettled([ipBatch(plan.pod, podNs), ipBatch(plan.node, netns)]);
           for (const r of results) if (r.status === 'rejected') throw r.reason;
         } catch (e) {
-          await removePod(podNs, veth).catch(() => {});
+          await removePod(podNs, veth).catch(() => {}); // the sandbox error is thrown below; leftovers go with the node's teardown
           ips.release(ip);
           throw e;
         }
@@ -619,7 +620,7 @@ function nodeNetworkHandle(cfg: NodeNetworkConfig, netns: string, nodeIP: string
           await applyPeerRoutes(netns, peers, self, NODE_IF);
         },
       );
-      peerOp = op.catch(() => {});
+      peerOp = op.catch(() => {}); // only orders the next change; the caller gets op's failure
       return track(op);
     },
 

@@ -7,6 +7,7 @@ import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer } from '../client/informer.js';
 import { logger } from '../util/log.js';
 import type { NodeNetwork } from './contracts.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('kubelet');
 
@@ -25,7 +26,7 @@ export async function syncPeerRoutes(client: Client, network: Pick<NodeNetwork, 
     last = key;
     running = running
       .then(() => network.setPeers(peers))
-      .catch((e) => log.warn('peer routes not applied', { error: e instanceof Error ? e.message : String(e) }));
+      .catch((e) => log.warn('peer routes not applied', { error: errorMessage(e) }));
   };
   nodes.on({ add: apply, update: apply, delete: apply });
   await nodes.start();

@@ -14,6 +14,7 @@ import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node
 import { createInterface } from 'node:readline';
 import type { Container, Probe } from '../api/types.js';
 import { formatGoDuration } from '../util/go-duration.js';
+import { errorMessage } from '../util/errors.js';
 
 export type ProbeType = 'readiness' | 'liveness' | 'startup';
 
@@ -136,7 +137,7 @@ function doGrpc(req) {
   return new Promise((resolve) => {
     const addr = hostPort(req.host, req.port);
     let done = false, session, connected = false, retry;
-    const finish = (r) => { if (done) return; done = true; clearTimeout(timer); clearTimeout(retry); try { if (session) session.destroy(); } catch {} resolve(r); };
+    const finish = (r) => { if (done) return; done = true; clearTimeout(timer); clearTimeout(retry); try { if (session) session.destroy(); } catch { /* already torn down: the result stands */ } resolve(r); };
     const timer = setTimeout(() => finish({ result: 'failure', output: connected ? 'timeout: health rpc did not complete within ' + req.timeout
       : 'timeout: failed to connect service "' + addr + '" within ' + req.timeout + ': context deadline exceeded' }), req.timeoutMs);
     const connect = () => {
@@ -160,7 +161,7 @@ function doGrpc(req) {
           const all = Object.assign({}, head, trailers);
           const code = all['grpc-status'] !== undefined ? Number(all['grpc-status']) : 2;
           let message = all['grpc-message'] || '';
-          try { message = decodeURIComponent(message); } catch {}
+          try { message = decodeURIComponent(message); } catch { /* not percent-encoded: shown as sent */ }
           if (all['grpc-status'] === undefined && head[':status'] && head[':status'] !== 200) message = 'unexpected HTTP status code received from server: ' + head[':status'];
           if (code === 12) return finish({ result: 'failure', output: 'error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ' + message });
           if (code !== 0) return finish({ result: 'failure', output: 'error: health rpc probe failed: rpc error: code = ' + (grpcCodes[code] || 'Code(' + code + ')') + ' desc = ' + message });
@@ -226,7 +227,7 @@ export function execInContainer(pid: number, argv: string[], timeoutMs: number):
         detached: true,
       });
     } catch (e) {
-      resolve({ output: '', timedOut: false, error: e instanceof Error ? e.message : String(e) });
+      resolve({ output: '', timedOut: false, error: errorMessage(e) });
       return;
     }
     const chunks: Buffer[] = [];
@@ -425,7 +426,7 @@ export async function runProbeAction(action: ProbeAction, ctx: ProbeContext): Pr
     }
     return { result: 'failure', output: '', error: 'missing probe handler' };
   } catch (e) {
-    return { result: 'failure', output: '', error: e instanceof Error ? e.message : String(e) };
+    return { result: 'failure', output: '', error: errorMessage(e) };
   }
 }
 

@@ -32,7 +32,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, rea
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ConfigMap, Container, Pod, Service } from '../api/types.js';
-import type { EventRecorder } from '../controllers/events.js';
+import type { EventRecorder } from '../client/events.js';
 import { logger, type Logger } from '../util/log.js';
 import type { ContainerRuntimeView, NodeNetwork, PodSandbox } from './contracts.js';
 import { formatResolvConf, hostNetworkHostsFile, managedHostsFile, podDNSConfig, podHostnameAndDomain, podKernelHostname, type ClusterDNS } from './dns.js';
@@ -42,6 +42,7 @@ import { resolveImage } from './image-resolve.js';
 import { generatePodStatus, imageIDFor, normalizeImage, type ContainerObservation, type ContainerState, type PodStatus } from './pod-status.js';
 import { runLifecycleHandler, startProbeWorker, which, type LifecycleHandler, type ProbeRunner, type ProbeType, type ProbeWorker } from './probes.js';
 import { serviceAccountToken } from './service-account-token.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface RuntimeOptions {
   /** The agent's state directory; pods live under <stateDir>/pods. */
@@ -396,7 +397,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     try {
       rec.sandbox = await opts.network.createPodSandbox(rec.uid);
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errorMessage(e);
       event(rec, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${msg}`);
       throw new Error(`creating the sandbox of pod ${rec.namespace}/${rec.name}: ${msg}`, { cause: e });
     }
@@ -467,7 +468,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
         }
         throw new Error('kubesvc supports emptyDir, configMap, hostPath, downwardAPI and projected volumes only');
       } catch (e) {
-        const msg = `MountVolume.SetUp failed for volume "${v.name}" : ${e instanceof Error ? e.message : String(e)}`;
+        const msg = `MountVolume.SetUp failed for volume "${v.name}" : ${errorMessage(e)}`;
         if (!rec.reportedMounts.has(msg)) {
           rec.reportedMounts.add(msg);
           event(rec, 'Warning', 'FailedMount', msg);

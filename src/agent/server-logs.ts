@@ -178,6 +178,7 @@ export async function serveContainerLogs(
   let fh: FileHandle | undefined;
   let watcher: FSWatcher | undefined;
   try {
+    // No file yet: the container has not started writing; the loop below waits for it.
     fh = await open(file, 'r').catch(() => undefined);
     let offset = 0;
     if (fh) {
@@ -208,7 +209,7 @@ export async function serveContainerLogs(
     for (;;) {
       const ended = runEnded();
       if (!fh) {
-        fh = await open(file, 'r').catch(() => undefined);
+        fh = await open(file, 'r').catch(() => undefined); // still not there: try again after the next wait
         if (fh) startWatch();
       }
       if (fh) {
@@ -229,7 +230,7 @@ export async function serveContainerLogs(
     }
   } finally {
     watcher?.close();
-    await fh?.close().catch(() => undefined);
+    await fh?.close().catch(() => undefined); // a read-only handle: nothing to lose if closing fails
     if (!res.writableEnded && !res.destroyed) res.end();
   }
 }

@@ -10,6 +10,7 @@ import { logger } from '../util/log.js';
 import type { ContainerRuntimeView } from './contracts.js';
 import { serveContainerLogs } from './server-logs.js';
 import { createExecServer, rejectUpgrade } from './server-exec.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('agent-server');
 
@@ -50,7 +51,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     if (target?.kind === 'containerLogs' && (req.method === 'GET' || req.method === 'HEAD')) {
       serveContainerLogs(req, res, runtime, target.namespace, target.pod, target.container, url.searchParams).catch((err) => {
         log.error('container logs failed', { path: url.pathname, error: err instanceof Error ? err.stack : String(err) });
-        if (!res.headersSent) sendText(res, 500, err instanceof Error ? err.message : String(err));
+        if (!res.headersSent) sendText(res, 500, errorMessage(err));
         else res.destroy();
       });
       return;
@@ -68,7 +69,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       exec.handleUpgrade(req, socket, head, target.namespace, target.pod, target.container, url.searchParams);
     } catch (err) {
       log.error('exec failed', { path: url.pathname, error: err instanceof Error ? err.stack : String(err) });
-      rejectUpgrade(socket, 500, err instanceof Error ? err.message : String(err));
+      rejectUpgrade(socket, 500, errorMessage(err));
     }
   });
 

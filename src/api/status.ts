@@ -1,6 +1,7 @@
 // The one place that builds metav1.Status errors, worded as apimachinery's
 // pkg/api/errors does so kubectl prints what users know.
 import { errorBody, errorString, type FieldError } from './field-errors.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface StatusCause {
   reason?: string;
@@ -125,6 +126,6 @@ export function successStatus(details?: Status['details']): Status {
 /** Turns anything thrown into a Status, so a bug still answers as Kubernetes would (500), never with a stack. */
 export function toStatusError(err: unknown): StatusError {
   if (err instanceof StatusError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return errors.internal(message);
 }

@@ -158,7 +158,10 @@ async function bootstrap(registry: Registry, def: (r: string) => ResourceDef, ku
       sessionAffinity: 'None',
     },
   };
-  const existing = await registry.get(def('services'), 'default', 'kubernetes').catch(() => undefined);
+  const existing = await registry.get(def('services'), 'default', 'kubernetes').catch((e: unknown) => {
+    if ((e as { code?: number }).code === 404) return undefined; // not made yet: made below
+    throw e;
+  });
   if (!existing) {
     await registry.create(def('services'), 'default', service);
     return;

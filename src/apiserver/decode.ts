@@ -11,6 +11,7 @@ import { errors } from '../api/status.js';
 import { apiVersionOf } from '../registry/resource.js';
 import { decodeTyped } from './openapi/typed-decode.js';
 import { decodeProtobufObject, isProtobufContentType } from './protobuf.js';
+import { errorMessage } from '../util/errors.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -63,7 +64,7 @@ export function decodeObject(body: Buffer, contentType: string | undefined, expe
     try {
       parsed = { value: decodeProtobufObject(body).object, duplicates: [] };
     } catch (e) {
-      throw errors.badRequest(e instanceof Error ? e.message : String(e));
+      throw errors.badRequest(errorMessage(e));
     }
   } else if (!contentType || /json|yaml/.test(contentType)) {
     parsed = parseBody(body, contentType);

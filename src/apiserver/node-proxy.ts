@@ -17,6 +17,7 @@ import type { Pod } from '../api/types.js';
 import { errors, StatusError, toStatusError, type Status } from '../api/status.js';
 import { parseRequestInfo } from './request-info.js';
 import type { HandlerContext } from './handler-context.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Max bytes of an agent's error body read (upstream's maxReadLength). */
 const maxErrorBody = 50_000;
@@ -50,7 +51,7 @@ function unreachable(node: string, sub: string, pod: string, cause?: string): St
 
 function dialError(socketPath: string, e: unknown): string {
   const code = (e as { code?: string }).code;
-  return `dial unix ${socketPath}: connect: ${code === 'ENOENT' ? 'no such file or directory' : code === 'ECONNREFUSED' ? 'connection refused' : e instanceof Error ? e.message : String(e)}`;
+  return `dial unix ${socketPath}: connect: ${code === 'ENOENT' ? 'no such file or directory' : code === 'ECONNREFUSED' ? 'connection refused' : errorMessage(e)}`;
 }
 
 /** An agent's non-2xx answer as kube-apiserver's GenericHttpResponseChecker turns it into a Status. */

@@ -15,6 +15,7 @@ import { eventsResource } from '../registry/events/resource.js';
 import { configMapsResource } from '../registry/configmaps/resource.js';
 import { daemonSetsResource, deploymentsResource, replicaSetsResource } from '../registry/workloads/resources.js';
 import { logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('apiserver');
 
@@ -54,7 +55,7 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
         await registry.delete(namespaces, undefined, name);
       } catch (e) {
         if ((e as { code?: number }).code === 404) return;
-        log.error('namespace cleanup failed', { namespace: name, error: e instanceof Error ? e.message : String(e) });
+        log.error('namespace cleanup failed', { namespace: name, error: errorMessage(e) });
       }
     },
   });

@@ -1,6 +1,7 @@
 // Small helpers for the command line: parse flags with node:util, fail with a
 // clear one-line message instead of a stack.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorMessage } from '../util/errors.js';
 
 export class UsageError extends Error {}
 
@@ -8,7 +9,7 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(errorMessage(e));
   }
 }
 

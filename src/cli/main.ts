@@ -2,6 +2,7 @@
 // The `kubesvc` command. The node flag caps V8's young generation at 2 MB per
 // half: `up` idles ~10 MB smaller, at no cost measured by bench/apiserver.
 import { UsageError } from './args.js';
+import { errorMessage } from '../util/errors.js';
 
 const usage = `kubesvc — Kubernetes Service networking in one local cluster
 
@@ -63,7 +64,7 @@ main(process.argv.slice(2)).then(
     if (e?.code === 'EADDRINUSE') {
       console.error(`kubesvc: the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}); stop what uses it or pick another with --port`);
     } else {
-      console.error(`kubesvc: ${e instanceof Error ? e.message : String(err)}`);
+      console.error(`kubesvc: ${errorMessage(err)}`);
     }
     process.exit(1);
   },

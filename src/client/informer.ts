@@ -4,6 +4,7 @@
 import type { KubeObject } from '../api/object.js';
 import { logger } from '../util/log.js';
 import { ApiError, type ListQuery, type ResourceClient } from './client.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('informer');
 
@@ -80,7 +81,7 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
       try {
         (h[kind] as ((...a: unknown[]) => void) | undefined)?.(...args);
       } catch (e) {
-        log.error('event handler failed', { resource: rc.type.resource, error: e instanceof Error ? e.message : String(e) });
+        log.error('event handler failed', { resource: rc.type.resource, error: errorMessage(e) });
       }
     }
   }
@@ -133,7 +134,7 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
           return;
         }
       }
-      log.warn('list failed; retrying', { resource: rc.type.resource, error: e instanceof Error ? e.message : String(e) });
+      log.warn('list failed; retrying', { resource: rc.type.resource, error: errorMessage(e) });
       scheduleRetry(true);
       return;
     }

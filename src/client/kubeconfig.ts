@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { TransportOptions } from './transport.js';
+import { errorMessage } from '../util/errors.js';
 
 interface Named<T> {
   name: string;
@@ -26,7 +27,7 @@ export function loadKubeconfig(path: string, contextName?: string): TransportOpt
     const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     doc = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new KubeconfigError(`cannot read kubeconfig ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new KubeconfigError(`cannot read kubeconfig ${path}: ${errorMessage(e)}`);
   }
   const base = dirname(path);
   const file = (p: unknown) => (typeof p === 'string' ? readFileSync(isAbsolute(p) ? p : join(base, p)) : undefined);

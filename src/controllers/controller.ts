@@ -3,11 +3,12 @@
 import type { InformerFactory } from '../client/informer-factory.js';
 import { createWorkQueue, type WorkQueue } from '../client/workqueue.js';
 import { logger, type Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface ControllerContext {
   factory: InformerFactory;
   /** Records Events (kubectl describe shows them). */
-  events: import('./events.js').EventRecorder;
+  events: import('../client/events.js').EventRecorder;
   options: ControllerOptions;
 }
 
@@ -47,7 +48,7 @@ export function queueFor(name: string, reconcile: (key: string) => Promise<void>
   const log = logger(name);
   const queue = createWorkQueue(reconcile, {
     concurrency: workers,
-    onError: (key, err) => log.warn('reconcile failed; will retry', { key, error: err instanceof Error ? err.message : String(err) }),
+    onError: (key, err) => log.warn('reconcile failed; will retry', { key, error: errorMessage(err) }),
   });
   return { queue, log };
 }

@@ -29,7 +29,8 @@ import {
 import { createExpectations } from './workloads/expectations.js';
 import { computeHash } from './workloads/hash.js';
 import { isPodTerminal, podFromTemplate } from './workloads/pods.js';
-import { addWorkloadIndexes, claim, errorMessage, namespaceIndex, selectingOwners, slowStartBatch } from './workloads/shell.js';
+import { addWorkloadIndexes, claim, namespaceIndex, selectingOwners, slowStartBatch } from './workloads/shell.js';
+import { errorMessage } from '../util/errors.js';
 import type { DaemonSetObject, NodeObject, PodObject } from './workloads/types.js';
 
 const gvk = { apiVersion: 'apps/v1', kind: 'DaemonSet' };

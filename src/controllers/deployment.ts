@@ -50,7 +50,8 @@ import {
 } from './workloads/deployment-util.js';
 import { computeHash, equalIgnoreHash } from './workloads/hash.js';
 import { isPodTerminal } from './workloads/pods.js';
-import { addWorkloadIndexes, claim, errorMessage, namespaceIndex, selectingOwners } from './workloads/shell.js';
+import { addWorkloadIndexes, claim, namespaceIndex, selectingOwners } from './workloads/shell.js';
+import { errorMessage } from '../util/errors.js';
 import { podTemplateHashLabel, type DeploymentObject, type PodObject, type ReplicaSetObject } from './workloads/types.js';
 
 const gvk = { apiVersion: 'apps/v1', kind: 'Deployment' };
@@ -279,6 +280,7 @@ export function createDeploymentController(ctx: ControllerContext): Controller {
         if (hasProgressDeadline(d)) {
           const status = structuredClone(d.status ?? {});
           setCondition(status, newCondition('Progressing', 'False', reasons.failedRSCreate, msg, nowTimestamp()));
+          // The create error below is what counts (retried with backoff); the condition is written again on the next sync.
           await writeStatus(s, status).catch(() => undefined);
         }
         ctx.events.event(d, 'Warning', reasons.failedRSCreate, msg);

@@ -8,6 +8,7 @@ import { queueFor, type Controller, type ControllerContext } from './controller.
 import { desiredEndpoints } from './endpoints-subsets.js';
 import { addPodIndexes, addServiceIndexes, enqueueServicesOnChange, podsForSelector } from './endpointslice/indexes.js';
 import { annotationLeaderElection, createTriggerTimeTracker, isManagedSelectorService, serviceSelector } from './endpointslice/pod-endpoints.js';
+import { errorMessage } from '../util/errors.js';
 
 const workers = 5;
 
@@ -100,7 +101,7 @@ export function createEndpointsController(ctx: ControllerContext): Controller {
           next,
           'Warning',
           current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint',
-          current ? `Failed to update endpoint ${key}: ${e instanceof Error ? e.message : String(e)}` : `Failed to create endpoint for service ${key}: ${e instanceof Error ? e.message : String(e)}`,
+          current ? `Failed to update endpoint ${key}: ${errorMessage(e)}` : `Failed to create endpoint for service ${key}: ${errorMessage(e)}`,
         );
       }
       throw e;

@@ -8,7 +8,7 @@ import { createDeploymentController } from './deployment.js';
 import { createEndpointsController } from './endpoints.js';
 import { createEndpointSliceController } from './endpointslice/controller.js';
 import { createEndpointSliceMirroringController } from './endpointslice-mirroring.js';
-import { createEventRecorder } from './events.js';
+import { createEventRecorder } from '../client/events.js';
 import { createGarbageCollector } from './garbage-collector.js';
 import { createLoadBalancerController } from './loadbalancer.js';
 import { createNodeLifecycleController } from './node-lifecycle.js';

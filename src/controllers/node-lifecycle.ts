@@ -20,7 +20,7 @@ import type { Node as NodeType, Pod as PodType } from '../api/types.js';
 import { isConflict, isNotFound, resourceTypes } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
-import { createEventRecorder } from './events.js';
+import { createEventRecorder } from '../client/events.js';
 
 /** The API types with the metadata every stored object has. */
 type Pod = PodType & KubeObject;

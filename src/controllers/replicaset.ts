@@ -12,7 +12,8 @@ import { getControllerOf, resolveControllerRef } from './workloads/controller-re
 import { createExpectations } from './workloads/expectations.js';
 import { isPodActive, isPodReady, podFromTemplate, podsToDelete } from './workloads/pods.js';
 import { calculateReplicaSetStatus, compactReplicaSetStatus, replicaSetStatusEqual, type ReplicaSetStatus } from './workloads/replicaset-util.js';
-import { addWorkloadIndexes, claim, controllerUidIndex, errorMessage, namespaceIndex, selectingOwners, slowStartBatch } from './workloads/shell.js';
+import { addWorkloadIndexes, claim, controllerUidIndex, namespaceIndex, selectingOwners, slowStartBatch } from './workloads/shell.js';
+import { errorMessage } from '../util/errors.js';
 import type { PodObject, ReplicaSetObject } from './workloads/types.js';
 
 const gvk = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };

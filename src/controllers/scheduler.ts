@@ -12,7 +12,8 @@ import { ApiError, isConflict, isNotFound, resourceTypes } from '../client/clien
 import { keyOf, type Informer } from '../client/informer.js';
 import { getControllerOf } from './workloads/controller-ref.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
-import { createEventRecorder } from './events.js';
+import { createEventRecorder } from '../client/events.js';
+import { errorMessage } from '../util/errors.js';
 
 /** The API types with the metadata every stored object has. */
 type Pod = PodType & KubeObject;
@@ -364,7 +365,7 @@ export function createScheduler(ctx: ControllerContext): Controller {
     } catch (e) {
       if (isConflict(e)) {
         // Already bound (by an earlier incarnation of us, or someone else): nothing to do.
-        log.info('pod already bound', { pod: key, error: e instanceof Error ? e.message : String(e) });
+        log.info('pod already bound', { pod: key, error: errorMessage(e) });
         forget(key);
         return;
       }

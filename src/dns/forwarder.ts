@@ -12,6 +12,7 @@ import { logger } from '../util/log.js';
 import { createAnswerCache, type AnswerCache } from './cache.js';
 import { parseMessage, serializeMessage } from './wire.js';
 import { Opcode, RRClass, type Message, type Question } from './types.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('dns');
 
@@ -157,7 +158,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         // At most one line a minute per upstream: a dead upstream must not flood the log.
         if (Date.now() - (lastWarned.get(to) ?? 0) > 60_000) {
           lastWarned.set(to, Date.now());
-          log.warn('upstream failed', { upstream: to, name: q.name, error: e instanceof Error ? e.message : String(e) });
+          log.warn('upstream failed', { upstream: to, name: q.name, error: errorMessage(e) });
         }
       }
     }

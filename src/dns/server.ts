@@ -15,6 +15,7 @@ import type { DnsMetrics } from './metrics.js';
 import { rcodeName, typeName } from './metrics.js';
 import { Rcode, RRClass, RRType, type Message, type Question, type ResourceRecord } from './types.js';
 import { normalizeName, parseMessage, serializeMessage, WireError } from './wire.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('dns');
 
@@ -202,7 +203,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   const failed = (buf: Buffer, client: { address: string }, e: unknown) => {
     // A bug must cost one answer (SERVFAIL), never the server.
-    log.error('query failed', { client: client.address, error: e instanceof Error ? e.message : String(e) });
+    log.error('query failed', { client: client.address, error: errorMessage(e) });
     return buf.length >= 12 ? errorOnly(buf, Rcode.SERVFAIL) : undefined;
   };
   const safeHandle = (buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Buffer | undefined | Promise<Buffer | undefined> => {

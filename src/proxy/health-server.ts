@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { logger } from '../util/log.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Node } from './snapshot.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('proxy-health');
 
@@ -180,7 +181,7 @@ export function createMetricsServer(opts: MetricsServerOptions): MetricsServer {
         },
         (e: unknown) => {
           res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-          res.end(`error gathering metrics: ${e instanceof Error ? e.message : String(e)}\n`);
+          res.end(`error gathering metrics: ${errorMessage(e)}\n`);
         },
       );
       return;
@@ -286,7 +287,7 @@ export function createServiceHealthServer(opts: ServiceHealthServerOptions): Ser
           log.info('opening healthcheck', { service: key, port });
         } catch (e) {
           await Promise.all(servers.filter((s) => s.listening).map(close));
-          log.error('failed to start healthcheck', { node: opts.nodeName, service: key, port, error: e instanceof Error ? e.message : String(e) });
+          log.error('failed to start healthcheck', { node: opts.nodeName, service: key, port, error: errorMessage(e) });
         }
       }
     },

@@ -12,6 +12,7 @@
 // (kube-proxy's ipvs mode uses maxInterval = syncPeriod, 30 s by default; the
 // iptables mode passes an hour and resyncs from its canary monitor instead.)
 import { logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('proxy-runner');
 
@@ -141,7 +142,7 @@ export function createBoundedFrequencyRunner(
     } catch (e) {
       failed = true;
       if (opts.onError) opts.onError(e);
-      else log.error('run failed', { runner: name, error: e instanceof Error ? e.message : String(e) });
+      else log.error('run failed', { runner: name, error: errorMessage(e) });
     }
     runs++;
     lastRunAt = clock.now();

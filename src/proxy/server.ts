@@ -11,6 +11,7 @@ import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { hostIP, localAddresses, nodePortIPs, nodePrimaryIPs } from './node-addresses.js';
 import { createBoundedFrequencyRunner } from './runner.js';
 import { healthCheckNodePorts, localReadyEndpoints, type ProxySnapshot } from './snapshot.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('proxy');
 
@@ -74,7 +75,7 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
     config.minSyncPeriodMs,
     config.syncPeriodMs,
     2,
-    { retryOnErrorMs: 1000, onError: (e) => log.warn('sync failed; retrying', { error: e instanceof Error ? e.message : String(e) }) },
+    { retryOnErrorMs: 1000, onError: (e) => log.warn('sync failed; retrying', { error: errorMessage(e) }) },
   );
   tracker = createChangeTracker({
     client: opts.client,

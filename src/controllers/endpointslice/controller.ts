@@ -28,6 +28,7 @@ import {
 } from './pod-endpoints.js';
 import { reconcileEndpointSlices } from './reconciler.js';
 import { createSliceTracker } from './tracker.js';
+import { errorMessage } from '../../util/errors.js';
 
 const workers = 5;
 
@@ -111,7 +112,7 @@ export function createEndpointSliceController(ctx: ControllerContext): Controlle
       await apply(key, svc, plan.create, plan.update, plan.delete);
     } catch (e) {
       if (!isConflict(e) && !isNotFound(e)) {
-        ctx.events.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${key}: ${e instanceof Error ? e.message : String(e)}`);
+        ctx.events.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${key}: ${errorMessage(e)}`);
       }
       throw e;
     }

@@ -9,6 +9,7 @@ import { keyOf } from '../../client/informer.js';
 import type { IPFamily } from '../../net/addr.js';
 import { queueFor, type Controller, type ControllerContext } from '../controller.js';
 import { allocate, canonicalIP, checkAssign, parseRange, poolUserOf, rangeContains, rebuildState, type Claim, type IPRange } from './pool.js';
+import { errorMessage } from '../../util/errors.js';
 
 /** A Service as the informer holds it: metadata always present. */
 type Service = ServiceShape & KubeObject;
@@ -86,7 +87,7 @@ export function createLoadBalancerController(ctx: ControllerContext): Controller
     try {
       range = parseRange(rangeText);
     } catch (e) {
-      throw new Error(`loadbalancer: loadBalancerIPRange: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(`loadbalancer: loadBalancerIPRange: ${errorMessage(e)}`, { cause: e });
     }
   }
   const services = ctx.factory.informer<Service>(resourceTypes.services);

@@ -85,5 +85,3 @@ export async function slowStartBatch(count: number, initial: number, fn: (i: num
   }
   return { successes };
 }
-
-export const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));

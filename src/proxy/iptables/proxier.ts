@@ -15,6 +15,7 @@ import type { Proxier } from '../server.js';
 import type { ProxySnapshot } from '../snapshot.js';
 import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesRuleSet } from './rules.js';
 import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore, renderTableReplacement, tablesOwnedByKubeProxy } from './restore.js';
+import { errorMessage } from '../../util/errors.js';
 
 const log = logger('proxy');
 
@@ -43,14 +44,15 @@ async function ensureJumps(): Promise<void> {
  * tables (kube-proxy --cleanup). Safe to call when nothing is installed.
  */
 export async function removeIptablesRules(): Promise<void> {
+  // iptables -D fails for a jump that is not there: that is the state wanted.
   for (const j of jumpRules()) await run(['iptables', '-w', '-t', j.table, '-D', j.chain, ...j.args]).catch(() => undefined);
   for (const table of ['nat', 'filter']) {
-    const saved = await run(['iptables-save', '-t', table]).catch(() => undefined);
+    const saved = await run(['iptables-save', '-t', table]).catch(() => undefined); // no such table here: nothing to remove
     if (!saved) continue;
     const ours = [...chainsFromIptablesSave(saved.stdout)].filter((c) => c.startsWith('KUBE-') && !c.startsWith('KUBE-PORTALS-') && !c.startsWith('KUBE-NODEPORT-'));
     if (!ours.length) continue;
     const input = [`*${table}`, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
-    await run(['iptables-restore', '-w', '--noflush'], { input }).catch((e: unknown) => log.warn('iptables cleanup failed', { table, error: e instanceof Error ? e.message : String(e) }));
+    await run(['iptables-restore', '-w', '--noflush'], { input }).catch((e: unknown) => log.warn('iptables cleanup failed', { table, error: errorMessage(e) }));
   }
 }
 
@@ -61,7 +63,8 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
   let prepared = false;
 
   async function prepare(): Promise<void> {
-    // Node ports on 127.0.0.1 need route_localnet (kube-proxy sets it too); best effort.
+    // Node ports on 127.0.0.1 need route_localnet (kube-proxy sets it too); best effort: the node
+    // namespace sets it at creation, and without it only localhost node ports are lost.
     await writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1').catch(() => undefined);
     prepared = true;
   }

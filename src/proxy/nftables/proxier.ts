@@ -23,12 +23,13 @@ export interface NftablesProxierOptions {
 
 /** Deletes the kube-proxy tables of both families (kube-proxy --cleanup for nftables); safe when absent. */
 export async function removeNftablesRules(): Promise<void> {
+  // nft fails when the table does not exist: that is the state wanted.
   for (const family of ['ip', 'ip6']) await run(['nft', 'delete', 'table', family, kubeProxyTable]).catch(() => undefined);
 }
 
 /** Chain and set names the table holds now, so a full sync removes stale ones it does not know of. */
 async function existingNames(family: string): Promise<{ chains: string[]; sets: string[] }> {
-  const out = await run(['nft', '-j', 'list', 'table', family, kubeProxyTable]).catch(() => undefined);
+  const out = await run(['nft', '-j', 'list', 'table', family, kubeProxyTable]).catch(() => undefined); // no table yet: nothing stale
   if (!out) return { chains: [], sets: [] };
   const items = (JSON.parse(out.stdout) as { nftables: Record<string, { name?: string }>[] }).nftables;
   return {

@@ -18,6 +18,7 @@ export async function applyRules(rules: PortalRule[], ctx: RuleContext): Promise
 }
 
 export async function removeRules(): Promise<void> {
+  // Each command fails for a rule or chain that is not there: that is the state wanted.
   for (const j of jumpRules()) {
     await run(['iptables', '-w', '-t', 'nat', '-D', j.chain, ...j.args]).catch(() => undefined);
   }

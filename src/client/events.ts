@@ -2,8 +2,9 @@
 // (with its uid, so `kubectl describe` finds them), repeated ones counted.
 import type { KubeObject } from '../api/object.js';
 import { nowTimestamp } from '../api/object.js';
-import { isNotFound, resourceTypes, type Client } from '../client/client.js';
+import { isNotFound, resourceTypes, type Client } from './client.js';
 import { logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
 
 const log = logger('events');
 
@@ -67,7 +68,7 @@ export function createEventRecorder(client: Client, component: string, host = ''
     event(obj, type, reason, message) {
       pending = pending
         .then(() => write(obj, type, reason, message))
-        .catch((e) => log.warn('event not recorded', { reason, object: obj.metadata.name, error: e instanceof Error ? e.message : String(e) }));
+        .catch((e) => log.warn('event not recorded', { reason, object: obj.metadata.name, error: errorMessage(e) }));
     },
     flush: () => pending.then(() => undefined),
   };
