@@ -4,6 +4,7 @@
 // the mirroring controller leaves it alone) and the EndpointSlice of the same
 // name, both naming the API's in-cluster address and its secure port as
 // "https". Without an in-cluster endpoint both are removed: nothing listens.
+import { labelServiceName, labelSkipMirror } from '../api/labels.js';
 import type { KubeObject } from '../api/object.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/resource.js';
@@ -23,13 +24,13 @@ export function kubernetesEndpointObjects(ep: ApiEndpoint): { endpoints: KubeObj
     endpoints: {
       apiVersion: 'v1',
       kind: 'Endpoints',
-      metadata: { name, namespace, labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      metadata: { name, namespace, labels: { [labelSkipMirror]: 'true' } },
       subsets: [{ addresses: [{ ip: ep.ip }], ports: [port] }],
     } as KubeObject,
     slice: {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name, namespace, labels: { 'kubernetes.io/service-name': name } },
+      metadata: { name, namespace, labels: { [labelServiceName]: name } },
       addressType: 'IPv4',
       endpoints: [{ addresses: [ep.ip], conditions: { ready: true } }],
       ports: [port],

@@ -1,6 +1,7 @@
 // `kubesvc status`: the cluster at a glance — nodes, system pods, and every
 // Service with its addresses and how many endpoints are ready — read through
 // the API like any client.
+import { labelServiceName } from '../api/labels.js';
 import type { EndpointSlice, Node, Pod, Service } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 import { resourceTypes } from '../client/client.js';
@@ -46,7 +47,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
     });
     const ready = new Map<string, Set<string>>();
     for (const sl of slices.items) {
-      const key = `${sl.metadata.namespace}/${sl.metadata.labels?.['kubernetes.io/service-name'] ?? ''}`;
+      const key = `${sl.metadata.namespace}/${sl.metadata.labels?.[labelServiceName] ?? ''}`;
       const set = ready.get(key) ?? new Set<string>();
       for (const e of sl.endpoints ?? []) if (e.conditions?.ready !== false) for (const a of e.addresses) set.add(a);
       ready.set(key, set);

@@ -3,13 +3,14 @@
 // Services without a selector are mirrored into EndpointSlices, so consumers
 // that read only slices (kube-proxy, DNS) see them. Mirrored slices go away
 // when the Service gains a selector or disappears, or the Endpoints does.
+import { annotationLeaderElection, labelManagedBy, labelServiceName, labelSkipMirror } from '../api/labels.js';
 import type { EndpointSlice, Endpoints, Service } from './endpointslice/pod-endpoints.js';
 import { isNotFound, resourceTypes, ApiError } from '../client/client.js';
 import { keyOf, type Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { addSliceIndexes, enqueueOnSliceChange, slicesForOwner } from './endpointslice/indexes.js';
 import { defaultMaxEndpointsPerSubset, mirrorEndpoints } from './endpointslice/mirroring.js';
-import { annotationLeaderElection, labelManagedBy, labelServiceName, labelSkipMirror, mirroringControllerName, serviceSelector } from './endpointslice/pod-endpoints.js';
+import { mirroringControllerName, serviceSelector } from './endpointslice/pod-endpoints.js';
 import { createSliceTracker } from './endpointslice/tracker.js';
 
 const workers = 5;

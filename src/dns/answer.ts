@@ -11,7 +11,7 @@
 // answers (answerQuery); the server (server.ts) only carries the result.
 import type { DnsIndex } from './records.js';
 import { Rcode, RRClass, RRType, type Question, type ResourceRecord } from './types.js';
-import { normalizeName } from './wire.js';
+import { ipFromReverseName, normalizeName } from './wire.js';
 
 export const DEFAULT_TTL = 5;
 
@@ -63,20 +63,19 @@ export function zoneTransferRefusal(): ZoneResponse {
   return { rcode: Rcode.REFUSED, answers: [], authorities: [], additionals: [], authoritative: false };
 }
 
-/** "4.3.2.1.in-addr.arpa" → "1.2.3.4"; undefined unless it names exactly one address. */
+/** "4.3.2.1.in-addr.arpa" (normalized) → "1.2.3.4"; undefined unless it names exactly one address (wire.ts's ipFromReverseName decides). */
 export function ipv4FromReverseName(name: string): string | undefined {
-  if (!name.endsWith(ipv4ReverseSuffix)) return undefined;
-  const labels = name.slice(0, -ipv4ReverseSuffix.length).split('.');
-  if (labels.length !== 4 || !labels.every((l) => /^(0|[1-9][0-9]{0,2})$/.test(l) && Number(l) <= 255)) return undefined;
-  return labels.reverse().join('.');
+  return name.endsWith(ipv4ReverseSuffix) ? ipFromReverseName(name) : undefined;
 }
 
-/** "1.0.0.0…8.b.d.0.1.0.0.2.ip6.arpa" (32 nibbles) → "2001:0db8:…:0001"; undefined unless it names exactly one address. */
+/**
+ * "1.0.0.0…8.b.d.0.1.0.0.2.ip6.arpa" (normalized, 32 nibbles) → "2001:0db8:…:0001",
+ * every nibble written out; undefined unless it names exactly one address
+ * (wire.ts's ipFromReverseName decides).
+ */
 export function ipv6FromReverseName(name: string): string | undefined {
-  if (!name.endsWith(ipv6ReverseSuffix)) return undefined;
-  const nibbles = name.slice(0, -ipv6ReverseSuffix.length).split('.');
-  if (nibbles.length !== 32 || !nibbles.every((n) => /^[0-9a-f]$/.test(n))) return undefined;
-  const hex = nibbles.reverse().join('');
+  if (!name.endsWith(ipv6ReverseSuffix) || ipFromReverseName(name) === undefined) return undefined;
+  const hex = name.slice(0, -ipv6ReverseSuffix.length).split('.').reverse().join('');
   return hex.match(/.{4}/g)!.join(':');
 }
 

@@ -7,14 +7,12 @@
 // IP in two slices) stay until the last one goes. Lookups are single map
 // reads by lowercase name or by canonical IP. answer.ts turns them into
 // responses.
+import { labelServiceName } from '../api/labels.js';
 import type { EndpointSlice, Pod, Service } from '../api/types.js';
-import { formatIP, parseIPSloppy } from '../registry/validation/ip.js';
+import { canonicalIP } from '../net/addr.js';
 import { normalizeName } from './wire.js';
 
 export const DNS_SCHEMA_VERSION = '1.1.0';
-
-/** Label of EndpointSlices naming their Service. */
-const serviceNameLabel = 'kubernetes.io/service-name';
 
 export interface DnsIndexOptions {
   /** Cluster domain, e.g. "cluster.local" (a trailing dot is ignored). */
@@ -118,12 +116,6 @@ interface SliceState {
   ports: { name: string; port: number; protocol: string }[];
 }
 
-/** The canonical spelling of an IP, or undefined when it is not one. */
-export function canonicalAddress(ip: string): string | undefined {
-  const bytes = parseIPSloppy(ip);
-  return bytes ? formatIP(bytes) : undefined;
-}
-
 /** CoreDNS's name for an address: "10.1.2.3" → "10-1-2-3", "fd00::1" → "fd00--1". */
 export function dashedAddress(ip: string): string {
   return ip.replace(/[.:]/g, '-');
@@ -213,7 +205,7 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     if (mode === 'externalName') {
       const target = normalizeName(svc.spec?.externalName ?? '');
       // CoreDNS only CNAMEs host names: an ExternalName that is an IP gives no record.
-      if (target && !canonicalAddress(target)) out.push({ kind: 'cname', name: fqdn, target });
+      if (target && !canonicalIP(target)) out.push({ kind: 'cname', name: fqdn, target });
       return out;
     }
     // Headless names come from the endpoints (none ready: NXDOMAIN, as the spec says).
@@ -222,7 +214,7 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     const spec = svc.spec ?? {};
     const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
     for (const ip of clusterIPs) {
-      const address = canonicalAddress(ip);
+      const address = canonicalIP(ip);
       if (!address) continue;
       out.push({ kind: 'address', name: fqdn, address }, { kind: 'ptr', address, target: fqdn, owner: 'service' });
     }
@@ -285,12 +277,12 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
 
   function sliceStateOf(slice: EndpointSlice): SliceState {
     const namespace = slice.metadata?.namespace ?? '';
-    const serviceName = slice.metadata?.labels?.[serviceNameLabel];
+    const serviceName = slice.metadata?.labels?.[labelServiceName];
     const state: SliceState = { serviceKey: serviceName ? `${namespace}/${serviceName}` : undefined, endpoints: [], ports: [] };
     // FQDN slices name no addresses DNS could serve.
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') return state;
     for (const ep of slice.endpoints ?? []) {
-      const addresses = ep.addresses.map(canonicalAddress).filter((a): a is string => a !== undefined);
+      const addresses = ep.addresses.map(canonicalIP).filter((a): a is string => a !== undefined);
       // Unset ready means unknown, which consumers treat as ready.
       state.endpoints.push({ addresses, hostname: ep.hostname?.toLowerCase() || undefined, ready: ep.conditions?.ready !== false });
     }
@@ -309,7 +301,7 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     if (phase === 'Succeeded' || phase === 'Failed') return out;
     const ips = new Set([pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p) => p.ip)]);
     for (const ip of ips) {
-      const address = ip ? canonicalAddress(ip) : undefined;
+      const address = ip ? canonicalIP(ip) : undefined;
       if (address) out.push({ kind: 'address', name: `${dashedAddress(address)}.${namespace}.pod.${zone}`.toLowerCase(), address });
     }
     return out;
@@ -372,7 +364,7 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
       };
     },
     lookupPtr(ip) {
-      const address = canonicalAddress(ip);
+      const address = canonicalIP(ip);
       const node = address ? ptrs.get(address) : undefined;
       return [...((node?.services ?? node?.endpoints)?.keys() ?? [])];
     },

@@ -6,6 +6,7 @@
 // pointers must point backward, so they cannot loop) and throws nothing but
 // WireError. Label and TXT bytes are read as Latin-1, one character per byte,
 // so whatever was parsed serializes back to the same bytes.
+import { formatIPv6, parseIPStrict, type IPBytes } from '../net/addr.js';
 import { RRClass, RRType, type Edns, type EdnsOption, type Header, type Message, type Question, type RData, type ResourceRecord } from './types.js';
 
 /** Malformed input to parse, or a message, name or address that cannot be written. The only error this module throws. */
@@ -84,46 +85,13 @@ function need(buf: Buffer, off: number, n: number, what: string): void {
   if (off + n > buf.length) throw new WireError(`message ends inside ${what} at offset ${off}`);
 }
 
-function formatIPv4(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-}
-
 /**
  * An IPv6 address as Node's net module prints it (c-ares/BIND inet_ntop): lower
  * case, the first longest run of two or more zero groups as "::", and the last
  * 32 bits dotted for IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d) addresses.
  */
-function formatIPv6(b: Uint8Array, off = 0): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
-  let bestBase = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestBase = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) bestBase = -1;
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) s += ':';
-      continue;
-    }
-    if (i !== 0) s += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) return s + formatIPv4(b, off + 12);
-    s += words[i].toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) s += ':';
-  return s;
+function formatIPv6Node(ip: IPBytes): string {
+  return formatIPv6(ip, { dottedTail: true });
 }
 
 function readRData(buf: Buffer, type: number, cls: number, start: number, end: number): RData {
@@ -138,11 +106,11 @@ function readRData(buf: Buffer, type: number, cls: number, start: number, end: n
     case RRType.A:
       if (!internet) break;
       if (len !== 4) throw new WireError(`A RDATA at offset ${start} is ${len} bytes, not 4`);
-      return { kind: 'A', address: formatIPv4(buf, start) };
+      return { kind: 'A', address: buf.subarray(start, end).join('.') };
     case RRType.AAAA:
       if (!internet) break;
       if (len !== 16) throw new WireError(`AAAA RDATA at offset ${start} is ${len} bytes, not 16`);
-      return { kind: 'AAAA', address: formatIPv6(buf, start) };
+      return { kind: 'AAAA', address: formatIPv6Node(buf.subarray(start, end)) };
     case RRType.NS:
     case RRType.CNAME:
     case RRType.PTR: {
@@ -299,50 +267,15 @@ function characterStrings(text: string): Buffer[] {
   return out;
 }
 
-function parseIPv4(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    out.push(Number(p));
-  }
-  return out;
-}
-
-/** The 16 bytes of an IPv6 address in text form (with "::" and a dotted IPv4 tail allowed; no zone). */
-function parseIPv6(text: string): number[] | undefined {
-  let s = text;
-  const tail: number[] = [];
-  const lastColon = s.lastIndexOf(':');
-  if (lastColon >= 0 && s.includes('.', lastColon)) {
-    const v4 = parseIPv4(s.slice(lastColon + 1));
-    if (!v4) return undefined;
-    tail.push(...v4);
-    // Keep the colon so "::1.2.3.4" leaves "::" and "1::2.3.4.5" leaves "1::"; a lone trailing ":" is dropped below.
-    s = s.slice(0, lastColon + 1);
-    if (s.endsWith(':') && !s.endsWith('::')) s = s.slice(0, -1);
-    if (s === '') return undefined;
-  }
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      const v = parseInt(g, 16);
-      out.push(v >> 8, v & 0xff);
-    }
-    return out;
-  };
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !rest) return undefined;
-  const explicit = head.length + rest.length + tail.length;
-  if (halves.length === 1) return explicit === 16 ? [...head, ...tail] : undefined;
-  if (explicit > 14) return undefined;
-  return [...head, ...new Array<number>(16 - explicit).fill(0), ...rest, ...tail];
+/**
+ * The bytes of an address in one of its canonical spellings (parseIPStrict: no
+ * leading zeros; a dotted IPv4 tail allowed in IPv6) and of the family asked for:
+ * 4 for IPv4 text, 16 for IPv6 text. Zones have no wire form.
+ */
+function addressBytes(text: string, bits: 32 | 128): IPBytes | undefined {
+  const a = text.includes('%') ? null : parseIPStrict(text);
+  if (a?.bits !== bits) return undefined;
+  return bits === 32 ? a.ip.subarray(12) : a.ip;
 }
 
 /** The RDATA kinds each well-known type must use ('raw' goes with any type). */
@@ -430,15 +363,15 @@ class Writer {
     this.u16(0);
     switch (d.kind) {
       case 'A': {
-        const b = parseIPv4(d.address);
+        const b = addressBytes(d.address, 32);
         if (!b) throw new WireError(`A record "${rr.name}": "${d.address}" is not an IPv4 address`);
-        this.bytes(Uint8Array.from(b));
+        this.bytes(b);
         break;
       }
       case 'AAAA': {
-        const b = parseIPv6(d.address);
+        const b = addressBytes(d.address, 128);
         if (!b) throw new WireError(`AAAA record "${rr.name}": "${d.address}" is not an IPv6 address`);
-        this.bytes(Uint8Array.from(b));
+        this.bytes(b);
         break;
       }
       case 'name':
@@ -568,9 +501,9 @@ export function normalizeName(name: string): string {
 
 /** The reverse-lookup name of an IP address: "d.c.b.a.in-addr.arpa", or 32 nibbles then "ip6.arpa". Throws WireError for anything else. */
 export function reverseName(ip: string): string {
-  const v4 = parseIPv4(ip);
-  if (v4) return `${v4.reverse().join('.')}.in-addr.arpa`;
-  const v6 = ip.includes(':') ? parseIPv6(ip) : undefined;
+  const v4 = addressBytes(ip, 32);
+  if (v4) return `${[...v4].reverse().join('.')}.in-addr.arpa`;
+  const v6 = addressBytes(ip, 128);
   if (!v6) throw new WireError(`"${ip}" is not an IP address`);
   const nibbles: string[] = [];
   for (let i = 15; i >= 0; i--) nibbles.push((v6[i] & 0x0f).toString(16), (v6[i] >> 4).toString(16));
@@ -587,15 +520,15 @@ export function ipFromReverseName(name: string): string | undefined {
   if (n.endsWith('.in-addr.arpa')) {
     const parts = n.slice(0, -'.in-addr.arpa'.length).split('.');
     if (parts.length !== 4) return undefined;
-    const v4 = parseIPv4(parts.reverse().join('.'));
-    return v4 ? v4.join('.') : undefined;
+    const v4 = parts.reverse().join('.');
+    return addressBytes(v4, 32) ? v4 : undefined;
   }
   if (n.endsWith('.ip6.arpa')) {
     const parts = n.slice(0, -'.ip6.arpa'.length).split('.');
     if (parts.length !== 32 || !parts.every((p) => /^[0-9a-f]$/.test(p))) return undefined;
     const bytes = new Uint8Array(16);
     for (let i = 0; i < 16; i++) bytes[i] = (parseInt(parts[31 - 2 * i], 16) << 4) | parseInt(parts[30 - 2 * i], 16);
-    return formatIPv6(bytes);
+    return formatIPv6Node(bytes);
   }
   return undefined;
 }

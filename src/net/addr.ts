@@ -5,8 +5,9 @@
 // net.IP.String() and net.IPNet.String(). node:net's stricter isIP stands in
 // for Go's netip where a caller wants only the canonical spellings (the
 // proxies' rule writers, the API's warnings). On top: the conversions callers
-// need (IPv4 as a 32-bit number for the allocators, masks, containment).
-import { isIP } from 'node:net';
+// need (IPv4 as a 32-bit number for the allocators, any address as a 128-bit
+// one for the load balancer pool, masks, containment).
+import { isIP, isIPv6 } from 'node:net';
 
 export type IPFamily = 'IPv4' | 'IPv6';
 
@@ -137,8 +138,13 @@ export function to4(ip: IPBytes): number[] | null {
   return [ip[12], ip[13], ip[14], ip[15]];
 }
 
-/** RFC 5952 for all 16 bytes, IPv4-mapped ones included ("::ffff:102:304"). */
-export function formatIPv6(ip: IPBytes): string {
+/**
+ * RFC 5952 for all 16 bytes, IPv4-mapped ones included ("::ffff:102:304").
+ * With `dottedTail`, as inet_ntop prints (BIND, c-ares, Node's net module):
+ * IPv4-compatible and IPv4-mapped addresses end in a dotted quad
+ * ("::1.2.3.4", "::ffff:1.2.3.4").
+ */
+export function formatIPv6(ip: IPBytes, opts: { dottedTail?: boolean } = {}): string {
   // Longest run of two or more zero groups becomes "::" (first one on ties).
   let e0 = -1;
   let e1 = -1;
@@ -152,6 +158,9 @@ export function formatIPv6(ip: IPBytes): string {
     }
   }
   if (e1 - e0 <= 2) e0 = e1 = -1;
+  if (opts.dottedTail && e0 === 0 && (e1 === 12 || (e1 === 10 && ip[10] === 0xff && ip[11] === 0xff))) {
+    return `::${e1 === 10 ? 'ffff:' : ''}${ip.subarray(12).join('.')}`;
+  }
   let s = '';
   for (let i = 0; i < 16; i += 2) {
     if (i === e0) {
@@ -203,6 +212,15 @@ export function isIPv6String(value: string): boolean {
 export function isDualStackIPs(values: string[]): boolean {
   const fams = new Set(values.map(ipFamilyOf));
   return fams.has('IPv4') && fams.has('IPv6');
+}
+
+/**
+ * kube-proxy's family test, "not IPv6 means IPv4", on the address as written:
+ * node:net's isIPv6 as parseIPStrict takes it ("::ffff:1.2.3.4" and
+ * "fe80::1%eth0" are IPv6), and what is no address at all counts as IPv4.
+ */
+export function familyAsWritten(value: string): IPFamily {
+  return isIPv6(value) ? 'IPv6' : 'IPv4';
 }
 
 /** The family of an address or CIDR by how it was written (32 or 128 bits). */
@@ -293,6 +311,23 @@ export function cidrContains(cidr: string, ip: string): boolean {
   if (!c || !a) return false;
   if (familyOfIPBytes(c.ip) !== familyOfIPBytes(a)) return false;
   return inCIDR(c, a);
+}
+
+/** All 16 bytes as one 128-bit number (IPv4 as IPv4-mapped: 0xffff_xxxxxxxx), for range arithmetic. */
+export function ipToBigInt(ip: IPBytes): bigint {
+  let n = 0n;
+  for (const b of ip) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+/** The inverse of ipToBigInt: the low 128 bits as 16 bytes. */
+export function bigIntToIP(n: bigint): IPBytes {
+  const out = new Uint8Array(16);
+  for (let i = 15; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
 }
 
 // ---- IPv4 as a 32-bit number: the allocators' and the node network's arithmetic ----

@@ -6,19 +6,15 @@
 import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { logger } from '../util/log.js';
+import { annotationLastChangeTriggerTime, annotationTopologyAwareHints, annotationTopologyMode, labelServiceProxyName, labelTopologyZone } from '../api/labels.js';
+import type { IPFamily } from '../net/addr.js';
 import {
-  annotationLastChangeTriggerTime,
-  annotationTopologyAwareHints,
-  annotationTopologyMode,
   buildServiceEntry,
-  labelServiceProxyName,
-  labelTopologyZone,
   nodeContext,
   proxyLabelSelector,
   servicePortEntriesEqual,
   sliceServiceKey,
   type EndpointSlice,
-  type IPFamily,
   type Node,
   type Service,
   type NodeContext,

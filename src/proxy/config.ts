@@ -8,6 +8,7 @@
 // `userspace` mode — gone upstream since 1.26 — is kubesvc's and accepted.
 import { isIP } from 'node:net';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseCIDRStrict } from '../net/addr.js';
 import { formatGoDuration, parseGoDuration } from '../util/go-duration.js';
 
 export const proxyConfigAPIVersion = 'kubeproxy.config.k8s.io/v1alpha1';
@@ -250,13 +251,6 @@ function validHostPort(addr: string): boolean {
   return isIP(host) !== 0 && port >= 1 && port <= 65535;
 }
 
-function validCIDR(s: string): boolean {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(s.trim());
-  if (!m) return false;
-  const fam = isIP(m[1]);
-  return fam !== 0 && Number(m[2]) <= (fam === 4 ? 32 : 128);
-}
-
 /** Duration fields back in Go's printed form, for /configz. */
 function durationsToStrings(value: Decoded, schema: Schema): Decoded {
   const out: Decoded = {};
@@ -363,23 +357,24 @@ export function loadProxyConfig(yamlText: string | undefined, flags: ProxyFlags 
     if (!validHostPort(cfg[f])) errs.push(`${root}.${f}: Invalid value: ${JSON.stringify(cfg[f])}: must be IP:port`);
   }
   const cidrs = cfg.clusterCIDR ? String(cfg.clusterCIDR).split(',') : [];
+  const parsed = cidrs.map((c) => parseCIDRStrict(c.trim()));
   if (cidrs.length > 2) {
     errs.push(`${root}.clusterCIDR: Invalid value: ${JSON.stringify(cfg.clusterCIDR)}: only one CIDR allowed or a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)`);
-  } else if (cidrs.length === 2 && !(validCIDR(cidrs[0]) && validCIDR(cidrs[1]) && isIP(cidrs[0].split('/')[0]) !== isIP(cidrs[1].split('/')[0]))) {
+  } else if (cidrs.length === 2 && !(parsed[0] && parsed[1] && isIP(cidrs[0].split('/')[0]) !== isIP(cidrs[1].split('/')[0]))) {
     errs.push(`${root}.clusterCIDR: Invalid value: ${JSON.stringify(cfg.clusterCIDR)}: must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)`);
-  } else if (cidrs.length === 1 && !validCIDR(cidrs[0])) {
+  } else if (cidrs.length === 1 && !parsed[0]) {
     errs.push(`${root}.clusterCIDR: Invalid value: ${JSON.stringify(cfg.clusterCIDR)}: must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)`);
   }
   const npa: string[] = cfg.nodePortAddresses;
   npa.forEach((a, i) => {
     if (a === 'primary') {
       if (npa.length > 1) errs.push(`${root}.nodePortAddresses[${i}]: Invalid value: "primary": can't use both 'primary' and CIDRs`);
-    } else if (!validCIDR(a)) {
+    } else if (!parseCIDRStrict(a.trim())) {
       errs.push(`${root}.nodePortAddresses[${i}]: Invalid value: ${JSON.stringify(a)}: must be a valid CIDR`);
     }
   });
   for (const [i, c] of ((cfg.ipvs.excludeCIDRs ?? []) as string[]).entries()) {
-    if (!validCIDR(c)) errs.push(`${root}.ipvs.excludeCIDRs[${i}]: Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
+    if (!parseCIDRStrict(c.trim())) errs.push(`${root}.ipvs.excludeCIDRs[${i}]: Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
   }
   if (cfg.oomScoreAdj < -1000 || cfg.oomScoreAdj > 1000) errs.push(`${root}.oomScoreAdj: Invalid value: ${cfg.oomScoreAdj}: must be within the range [-1000, 1000]`);
   if (errs.length) throw new ProxyConfigError(errs);

@@ -4,8 +4,10 @@
 // servicechangetracker.go + serviceport.go (service side), endpointslicecache.go
 // + endpoint.go (endpoint side) and topology.go CategorizeEndpoints (selection).
 import { isIPv6 } from 'node:net';
+import { annotationTopologyAwareHints, annotationTopologyMode, labelHeadless, labelServiceName, labelServiceProxyName } from '../api/labels.js';
 import type { KubeObject } from '../api/object.js';
 import type { EndpointSlice as EndpointSliceShape, Node as NodeShape, Service as ServiceShape } from '../api/types.js';
+import { familyAsWritten, type IPFamily } from '../net/addr.js';
 
 /** API objects as the informers hand them over (metadata always present). */
 export type Service = ServiceShape & KubeObject;
@@ -13,16 +15,9 @@ export type EndpointSlice = EndpointSliceShape & KubeObject;
 export type Node = NodeShape & KubeObject;
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
-export type IPFamily = 'IPv4' | 'IPv6';
+/** Still imported from here by test/proxy/nftables-rules.test.ts. */
+export type { IPFamily };
 
-/** Labels and annotations kube-proxy reads (k8s.io/api well-known names). */
-export const labelServiceName = 'kubernetes.io/service-name';
-export const labelServiceProxyName = 'service.kubernetes.io/service-proxy-name';
-export const labelHeadless = 'service.kubernetes.io/headless';
-export const labelTopologyZone = 'topology.kubernetes.io/zone';
-export const annotationTopologyMode = 'service.kubernetes.io/topology-mode';
-export const annotationTopologyAwareHints = 'service.kubernetes.io/topology-aware-hints';
-export const annotationLastChangeTriggerTime = 'endpoints.kubernetes.io/last-change-trigger-time';
 /** ClientIP affinity timeout when the service does not set one (core/v1 DefaultClientIPServiceAffinitySeconds). */
 export const defaultClientIPAffinitySeconds = 10800;
 
@@ -165,15 +160,6 @@ export interface NodeContext {
   serviceProxyName?: string;
 }
 
-function familyOf(ip: string): IPFamily {
-  return isIPv6(ip) ? 'IPv6' : 'IPv4';
-}
-
-/** In CIDR form the address part decides the family. */
-function cidrFamily(cidr: string): IPFamily {
-  return familyOf(cidr.split('/')[0]);
-}
-
 function serviceKey(namespace: string | undefined, name: string | undefined): string {
   return `${namespace ?? ''}/${name ?? ''}`;
 }
@@ -197,7 +183,7 @@ export function clusterIPForFamily(svc: Service, family: IPFamily): string | und
   if (spec.type === 'ExternalName') return undefined;
   if (!spec.clusterIP || spec.clusterIP === 'None') return undefined;
   const ips = spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP];
-  return ips.find((ip) => familyOf(ip) === family);
+  return ips.find((ip) => familyAsWritten(ip) === family);
 }
 
 function externallyAccessibleType(svc: Service): boolean {
@@ -220,13 +206,14 @@ export function servicePortInfos(svc: Service, ctx: NodeContext): ServicePortInf
     spec.sessionAffinity === 'ClientIP'
       ? { type: 'ClientIP', timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? defaultClientIPAffinitySeconds }
       : { type: 'None', timeoutSeconds: 0 };
-  const externalIPs = (spec.externalIPs ?? []).filter((ip) => familyOf(ip) === ctx.ipFamily);
-  const sourceRanges = (spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => r && cidrFamily(r) === ctx.ipFamily);
+  const externalIPs = (spec.externalIPs ?? []).filter((ip) => familyAsWritten(ip) === ctx.ipFamily);
+  // A CIDR's address part decides its family.
+  const sourceRanges = (spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => r && familyAsWritten(r.split('/')[0]) === ctx.ipFamily);
   const lbIPs: string[] = [];
   for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
     if (!ing.ip) continue;
     if (ing.ipMode !== undefined && ing.ipMode !== 'VIP') continue;
-    if (familyOf(ing.ip) === ctx.ipFamily) lbIPs.push(ing.ip);
+    if (familyAsWritten(ing.ip) === ctx.ipFamily) lbIPs.push(ing.ip);
   }
   const type = (spec.type ?? 'ClusterIP') as ServicePortInfo['type'];
   const healthCheckNodePort = type === 'LoadBalancer' && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0;
@@ -296,7 +283,7 @@ export function endpointsByPort(slices: Iterable<EndpointSlice>, ctx: NodeContex
       if (!set) byPort.set(portKey, (set = new Map()));
       for (const ep of slice.endpoints ?? []) {
         const ip = ep.addresses?.[0];
-        if (!ip || familyOf(ip) !== ctx.ipFamily) continue;
+        if (!ip || familyAsWritten(ip) !== ctx.ipFamily) continue;
         const nodeName = ep.nodeName ?? '';
         const isLocal = ctx.nodeName !== '' && nodeName === ctx.nodeName;
         const id = endpointString(ip, p.port);

@@ -6,7 +6,8 @@
 // informer may each register it.
 import type { EndpointSlice, Pod, Service } from './pod-endpoints.js';
 import type { Informer } from '../../client/informer.js';
-import { labelServiceName, podEndpointsChanged, selectorMatches, serviceSelector } from './pod-endpoints.js';
+import { labelServiceName } from '../../api/labels.js';
+import { podEndpointsChanged, selectorMatches, serviceSelector } from './pod-endpoints.js';
 
 export const podLabelIndex = 'kubesvc.io/pod-label';
 export const podNodeIndex = 'kubesvc.io/pod-node';

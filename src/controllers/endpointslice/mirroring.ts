@@ -3,15 +3,12 @@
 // utils.go): a user's Endpoints for a selector-less Service becomes one slice
 // per (subset ports, address family), at most maxEndpointsPerSubset addresses
 // per subset, ready addresses ready and not-ready ones not.
+import { annotationLastApplied, annotationLastChangeTriggerTime, labelManagedBy, labelServiceName } from '../../api/labels.js';
+import { familyOfIPBytes, formatIP, parseIPSloppy } from '../../net/addr.js';
 import type { EndpointSlice, Endpoints } from './pod-endpoints.js';
 import {
-  annotationLastApplied,
-  annotationTriggerTime,
-  canonicalIP,
   endpointHash,
   endpointsEqualBeyondHash,
-  labelManagedBy,
-  labelServiceName,
   mirroringControllerName,
   portMapKey,
   sameStringMap,
@@ -60,13 +57,13 @@ function slicePorts(ports: CorePort[] | undefined): EndpointPort[] {
 
 /** addressToEndpoint: the canonical IP, readiness, and what the address says about itself. */
 export function addressToEndpoint(address: EndpointAddress, ready: boolean): { endpoint: Endpoint; addressType: AddressType } | undefined {
-  const ip = canonicalIP(address.ip ?? '');
+  const ip = parseIPSloppy(address.ip ?? '');
   if (!ip) return undefined;
-  const endpoint: Endpoint = { addresses: [ip.ip], conditions: { ready } };
+  const endpoint: Endpoint = { addresses: [formatIP(ip)], conditions: { ready } };
   if (address.targetRef) endpoint.targetRef = { ...address.targetRef };
   if (address.nodeName != null) endpoint.nodeName = address.nodeName;
   if (address.hostname) endpoint.hostname = address.hostname;
-  return { endpoint, addressType: ip.family };
+  return { endpoint, addressType: familyOfIPBytes(ip) };
 }
 
 export function mirroredSlice(endpoints: Endpoints, ports: EndpointPort[], addressType: AddressType, name?: string): EndpointSlice {
@@ -75,7 +72,7 @@ export function mirroredSlice(endpoints: Endpoints, ports: EndpointPort[], addre
   labels[labelManagedBy] = mirroringControllerName;
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(endpoints.metadata.annotations ?? {})) {
-    if (k !== annotationTriggerTime && k !== annotationLastApplied) annotations[k] = v;
+    if (k !== annotationLastChangeTriggerTime && k !== annotationLastApplied) annotations[k] = v;
   }
   const slice: EndpointSlice = {
     apiVersion: 'discovery.k8s.io/v1',
@@ -191,7 +188,7 @@ function unchanged(endpoints: Endpoints, slice: EndpointSlice, desired: Map<stri
   delete labels[labelManagedBy];
   delete labels[labelServiceName];
   const annotations = { ...(endpoints.metadata.annotations ?? {}) };
-  delete annotations[annotationTriggerTime];
+  delete annotations[annotationLastChangeTriggerTime];
   delete annotations[annotationLastApplied];
   return sameStringMap(endpoints.metadata.labels, labels) && sameStringMap(annotations, slice.metadata.annotations);
 }

@@ -10,7 +10,8 @@ import type {
   Service as ServiceType,
   ServicePort,
 } from '../../api/types.js';
-import { formatIP, parseIPSloppy, to4 } from '../../net/addr.js';
+import { labelTopologyZone } from '../../api/labels.js';
+import { familyOfIPBytes, formatIP, ipFamilyOf, parseIPSloppy, type IPFamily } from '../../net/addr.js';
 
 /** The API types with the metadata every stored object has. */
 export type Service = ServiceType & KubeObject;
@@ -21,17 +22,22 @@ export type EndpointSlice = EndpointSliceType & KubeObject;
 
 export type Endpoint = NonNullable<EndpointSlice['endpoints']>[number];
 export type EndpointPort = NonNullable<EndpointSlice['ports']>[number];
-export type AddressType = 'IPv4' | 'IPv6';
+/** The address types the controllers write (an EndpointSlice's FQDN type they never do). */
+export type AddressType = IPFamily;
 
-export const labelServiceName = 'kubernetes.io/service-name';
-export const labelManagedBy = 'endpointslice.kubernetes.io/managed-by';
-export const labelHeadless = 'service.kubernetes.io/headless';
-export const labelSkipMirror = 'endpointslice.kubernetes.io/skip-mirror';
-export const labelTopologyZone = 'topology.kubernetes.io/zone';
-export const annotationTriggerTime = 'endpoints.kubernetes.io/last-change-trigger-time';
-export const annotationOverCapacity = 'endpoints.kubernetes.io/over-capacity';
-export const annotationLeaderElection = 'control-plane.alpha.kubernetes.io/leader';
-export const annotationLastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+// Well-known labels live in api/labels.ts and families in net/addr.ts; controller.ts,
+// ../endpoints.ts and ../endpoints-subsets.ts still import these from here.
+export {
+  annotationLastChangeTriggerTime as annotationTriggerTime,
+  annotationLeaderElection,
+  annotationOverCapacity,
+  labelHeadless,
+  labelManagedBy,
+  labelServiceName,
+  labelTopologyZone,
+} from '../../api/labels.js';
+export { ipFamilyOf as familyOf } from '../../net/addr.js';
+
 export const endpointSliceControllerName = 'endpointslice-controller.k8s.io';
 export const mirroringControllerName = 'endpointslicemirroring-controller.k8s.io';
 
@@ -147,34 +153,17 @@ export function addressTypesFor(svc: Service): AddressType[] {
   for (const f of svc.spec?.ipFamilies ?? []) if (f === 'IPv4' || f === 'IPv6') types.add(f);
   if (types.size) return [...types];
   const ip = svc.spec?.clusterIP;
-  if (ip && ip !== 'None') return [familyOf(ip) ?? 'IPv4'];
+  if (ip && ip !== 'None') return [ipFamilyOf(ip) ?? 'IPv4'];
   return ['IPv4', 'IPv6'];
 }
 
-export function familyOf(ip: string): AddressType | undefined {
-  const bytes = parseIPSloppy(ip);
-  if (!bytes) return undefined;
-  return to4(bytes) ? 'IPv4' : 'IPv6';
-}
-
-/** The Go spelling of an IP (ParseIPSloppy + String), or undefined when it is not one. */
-export function canonicalIP(ip: string): { ip: string; family: AddressType } | undefined {
-  const bytes = parseIPSloppy(ip);
-  if (!bytes) return undefined;
-  return { ip: formatIP(bytes), family: to4(bytes) ? 'IPv4' : 'IPv6' };
-}
-
-/** getEndpointAddresses: the pod's IPs of one family, re-stringified canonically. */
+/** getEndpointAddresses: the pod's IPs of one family (podIP when podIPs is empty), re-stringified canonically. */
 export function podAddressesOfType(pod: Pod, addressType: AddressType): string[] {
   const out: string[] = [];
-  for (const raw of pod.status?.podIPs?.map((p) => p.ip) ?? []) {
-    if (!raw) continue;
-    const c = canonicalIP(raw);
-    if (c && c.family === addressType) out.push(c.ip);
-  }
-  if (!pod.status?.podIPs?.length && pod.status?.podIP) {
-    const c = canonicalIP(pod.status.podIP);
-    if (c && c.family === addressType) out.push(c.ip);
+  const raws = pod.status?.podIPs?.length ? pod.status.podIPs.map((p) => p.ip) : [pod.status?.podIP];
+  for (const raw of raws) {
+    const bytes = raw ? parseIPSloppy(raw) : null;
+    if (bytes && familyOfIPBytes(bytes) === addressType) out.push(formatIP(bytes));
   }
   return out;
 }

@@ -5,19 +5,23 @@
 // they are in, new ones fill the fullest slices first, a slice that would be
 // deleted is reused instead of creating another, and an unchanged state writes
 // nothing.
+import {
+  annotationLastChangeTriggerTime,
+  annotationTopologyAwareHints,
+  annotationTopologyMode,
+  labelHeadless,
+  labelManagedBy,
+  labelServiceName,
+} from '../../api/labels.js';
 import { deepClone } from '../../api/object.js';
 import type { EndpointSlice, Node, Pod, Service } from './pod-endpoints.js';
 import {
   addressTypesFor,
-  annotationTriggerTime,
   endpointHash,
   endpointPortsFor,
   endpointsEqualBeyondHash,
   endpointSliceControllerName,
   isServiceIPSet,
-  labelHeadless,
-  labelManagedBy,
-  labelServiceName,
   podToEndpoint,
   portMapKey,
   sameStringMap,
@@ -229,8 +233,8 @@ function reconcileByAddressType(
   if (service.metadata.deletionTimestamp) toCreate = [];
   for (const s of [...toCreate, ...toUpdate]) {
     const annotations = { ...(s.metadata.annotations ?? {}) };
-    if (input.triggerTime) annotations[annotationTriggerTime] = input.triggerTime;
-    else delete annotations[annotationTriggerTime];
+    if (input.triggerTime) annotations[annotationLastChangeTriggerTime] = input.triggerTime;
+    else delete annotations[annotationLastChangeTriggerTime];
     s.metadata.annotations = annotations;
   }
   return { create: toCreate, update: toUpdate, delete: toDelete };
@@ -356,7 +360,7 @@ function reconcileHints(
   const td = input.service.spec?.trafficDistribution;
   const preferSame = input.preferSameTrafficDistribution ?? true;
   const annotations = input.service.metadata.annotations ?? {};
-  const autoHints = ['Auto', 'auto'].includes(annotations['service.kubernetes.io/topology-aware-hints'] ?? annotations['service.kubernetes.io/topology-mode'] ?? '');
+  const autoHints = ['Auto', 'auto'].includes(annotations[annotationTopologyAwareHints] ?? annotations[annotationTopologyMode] ?? '');
   const close = !autoHints && (td === 'PreferClose' || (preferSame && (td === 'PreferSameZone' || td === 'PreferSameNode')));
   const nodeHints = close && td === 'PreferSameNode';
 

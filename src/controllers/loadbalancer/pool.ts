@@ -3,7 +3,16 @@
 // sharing key (and, for externalTrafficPolicy Local, the same selector) whose
 // ports do not clash. Pure: the state is rebuilt from what services hold.
 import type { Service } from '../../api/types.js';
-import { familyOfIPBytes, formatIP, parseCIDRSloppy, parseIPSloppy, type IPBytes, type IPFamily } from '../../net/addr.js';
+import {
+  bigIntToIP,
+  canonicalIP as canonicalAddress,
+  familyOfIPBytes,
+  formatIP,
+  ipToBigInt,
+  parseCIDRSloppy,
+  parseIPSloppy,
+  type IPFamily,
+} from '../../net/addr.js';
 
 export const sharingAnnotation = 'metallb.io/allow-shared-ip';
 export const deprecatedSharingAnnotation = 'metallb.universe.tf/allow-shared-ip';
@@ -46,25 +55,9 @@ export interface PoolState {
 
 export type AllocateResult = { ip: string; error?: undefined } | { ip?: undefined; error: string };
 
-function bytesToBigInt(ip: IPBytes): bigint {
-  let n = 0n;
-  for (const b of ip) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
-function bigIntToBytes(n: bigint): IPBytes {
-  const out = new Uint8Array(16);
-  for (let i = 15; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return out;
-}
-
-/** The canonical spelling of an IP, or undefined when it does not parse. */
+/** The canonical spelling of an IP (blanks around it ignored), or undefined when it does not parse. */
 export function canonicalIP(ip: string): string | undefined {
-  const b = parseIPSloppy(ip.trim());
-  return b ? formatIP(b) : undefined;
+  return canonicalAddress(ip.trim());
 }
 
 /**
@@ -77,7 +70,7 @@ export function parseRange(text: string): IPRange {
     const c = parseCIDRSloppy(s);
     if (!c) throw new Error(`invalid CIDR "${text}"`);
     const hostBits = BigInt(c.bits - c.prefix);
-    const first = bytesToBigInt(c.network);
+    const first = ipToBigInt(c.network);
     return { family: familyOfIPBytes(c.ip), first, last: first | ((1n << hostBits) - 1n), text: s };
   }
   const parts = s.split('-');
@@ -87,8 +80,8 @@ export function parseRange(text: string): IPRange {
   const to = parseIPSloppy(parts[1].trim());
   if (!to) throw new Error(`invalid IP range "${text}": invalid end IP "${parts[1].trim()}"`);
   if (familyOfIPBytes(from) !== familyOfIPBytes(to)) throw new Error(`invalid IP range "${text}": start and end are different address families`);
-  const first = bytesToBigInt(from);
-  const last = bytesToBigInt(to);
+  const first = ipToBigInt(from);
+  const last = ipToBigInt(to);
   if (first > last) throw new Error(`invalid IP range "${text}": start IP "${parts[0].trim()}" is after the end IP "${parts[1].trim()}"`);
   return { family: familyOfIPBytes(from), first, last, text: s };
 }
@@ -96,7 +89,7 @@ export function parseRange(text: string): IPRange {
 export function rangeContains(range: IPRange, ip: string): boolean {
   const b = parseIPSloppy(ip);
   if (!b || familyOfIPBytes(b) !== range.family) return false;
-  const n = bytesToBigInt(b);
+  const n = ipToBigInt(b);
   return n >= range.first && n <= range.last;
 }
 
@@ -228,7 +221,7 @@ export function allocate(state: PoolState, user: PoolUser, opts: { requestedIP?:
   // Walk up from the first address: each step past a held address costs one
   // holder, so this ends within (holders + 1) steps however large the range.
   for (let n = state.range.first; n <= state.range.last; n++) {
-    const ip = formatIP(bigIntToBytes(n));
+    const ip = formatIP(bigIntToIP(n));
     if (!assign(state, ip, user)) return { ip };
     if (!state.ips.has(ip)) break; // free yet refused: cannot happen, but never loop on it
   }

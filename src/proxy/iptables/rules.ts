@@ -23,8 +23,8 @@
 // rules, and one string per chain instead of a string tree per rule is what
 // keeps the garbage collector out of the way.
 import { isIPv6 } from 'node:net';
-import { familyOfBits, inCIDR, parseCIDRStrict, parseIPStrict } from '../../net/addr.js';
-import { servicePortNameString, type EndpointInfo, type IPFamily, type ProxySnapshot, type ServicePortEntry } from '../snapshot.js';
+import { familyOfBits, inCIDR, parseCIDRStrict, parseIPStrict, type IPFamily } from '../../net/addr.js';
+import { servicePortNameString, type EndpointInfo, type ProxySnapshot, type ServicePortEntry } from '../snapshot.js';
 import {
   kubeExternalServicesChain,
   kubeForwardChain,

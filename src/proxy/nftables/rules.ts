@@ -23,8 +23,8 @@
 // one change recomputes one service and hands back the very same objects for
 // the rest, which render.ts skips by identity.
 import { isIPv4, isIPv6 } from 'node:net';
-import { familyOfBits, formatIP, formatIPv6, inCIDR, parseCIDRStrict, parseIPStrict } from '../../net/addr.js';
-import { servicePortNameString, type EndpointInfo, type IPFamily, type ProxySnapshot, type ServiceEntry, type ServicePortEntry } from '../snapshot.js';
+import { familyOfBits, formatIP, formatIPv6, inCIDR, parseCIDRStrict, parseIPStrict, type IPFamily } from '../../net/addr.js';
+import { servicePortNameString, type EndpointInfo, type ProxySnapshot, type ServiceEntry, type ServicePortEntry } from '../snapshot.js';
 import {
   affinitySetNameForEndpointChain,
   clusterIPsCheckChain,

@@ -2,6 +2,7 @@
 // ObjectMeta (DNS-1123 subdomain name) is validated by the registry.
 import type { Endpoint, EndpointHints, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { fieldErrors, key, type FieldError } from '../../api/field-errors.js';
+import { labelTopologyZone } from '../../api/labels.js';
 import { validateIPv4Address, validateIPv6Address, validateNonSpecialIP } from '../validation/ip.js';
 import { isDNS1123Label, isFullyQualifiedDomainName, isQualifiedName, isValidLabelValue } from '../validation/names.js';
 import { fieldImmutableErrorMsg, validateLabels, validateNodeName } from '../validation/object-meta.js';
@@ -79,8 +80,8 @@ function validateEndpoint(ep: Endpoint, addressType: string, path: string): Fiel
   if (Object.keys(topology).length > maxTopologyLabels) errs.push(fieldErrors.tooMany(topoPath, Object.keys(topology).length, maxTopologyLabels));
   errs.push(...validateLabels(ep.deprecatedTopology, topoPath));
   // v1 moves the zone label into endpoint.zone during conversion; seeing it here means conversion was skipped.
-  if ('topology.kubernetes.io/zone' in topology) {
-    errs.push(fieldErrors.internal(key(topoPath, 'topology.kubernetes.io/zone'), 'reserved key was not removed in conversion'));
+  if (labelTopologyZone in topology) {
+    errs.push(fieldErrors.internal(key(topoPath, labelTopologyZone), 'reserved key was not removed in conversion'));
   }
 
   if (ep.hostname != null) errs.push(...isDNS1123Label(ep.hostname).map((msg) => fieldErrors.invalid(`${path}.hostname`, ep.hostname, msg)));

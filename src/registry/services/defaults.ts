@@ -4,10 +4,9 @@
 import type { Service, ServicePort, ServiceSpec } from '../../api/types.js';
 import { deepEqual } from '../../api/object.js';
 import { fieldErrors, type FieldError } from '../../api/field-errors.js';
+import type { IPFamily } from '../../net/addr.js';
 
 export const defaultClientIPTimeoutSeconds = 10800;
-
-export type IPFamily = 'IPv4' | 'IPv6';
 
 export interface ServiceClusterConfig {
   /** Families the service CIDRs cover, primary first (single-stack IPv4 by default). */

@@ -6,11 +6,11 @@
 // applied, as upstream always defaults before validating.
 import type { LoadBalancerStatus, Service, ServicePort, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import { fieldErrors, GoLiteral, key, type FieldError } from '../../api/field-errors.js';
-import { isDualStackIPs, isIPv6String, isValidIPString, ipFamilyOf, validateCIDR, validateIP, validateNonSpecialIP, type IPFamily } from '../validation/ip.js';
+import { annotationTopologyAwareHints, annotationTopologyMode } from '../../api/labels.js';
+import { isDualStackIPs, isIPv6String, isValidIPString, ipFamilyOf, type IPFamily } from '../../net/addr.js';
+import { validateCIDR, validateIP, validateNonSpecialIP } from '../validation/ip.js';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortName, isValidPortNum } from '../validation/names.js';
 import { goString, validateLabels } from '../validation/object-meta.js';
-
-export type { IPFamily };
 
 /** The service IP families the cluster's CIDRs cover, primary first. */
 export interface ClusterConfig {
@@ -33,8 +33,6 @@ const supportedLoadBalancerIPModes = ['Proxy', 'VIP'];
 /** core.MaxClientIPServiceAffinitySeconds: one day. */
 export const maxClientIPServiceAffinitySeconds = 86400;
 
-const annotationTopologyAwareHints = 'service.kubernetes.io/topology-aware-hints';
-const annotationTopologyMode = 'service.kubernetes.io/topology-mode';
 const annotationLoadBalancerSourceRanges = 'service.beta.kubernetes.io/load-balancer-source-ranges';
 
 /** isHeadlessService: upstream looks at clusterIPs, not clusterIP. */

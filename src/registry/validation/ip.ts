@@ -18,9 +18,6 @@ import {
   type IPBytes,
 } from '../../net/addr.js';
 
-// Address helpers that registry validators and src/dns/records.ts still import from here.
-export { formatIP, isDualStackIPs, ipFamilyOf, isIPv6String, isValidIPString, parseIPSloppy, type IPFamily } from '../../net/addr.js';
-
 const invalidIPMsg = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
 const invalidCIDRMsg = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
 

@@ -27,7 +27,8 @@ import type {
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { fieldErrors, GoLiteral, key, type FieldError } from '../../api/field-errors.js';
 import { validatePortNumOrName } from '../services/validation.js';
-import { isDualStackIPs, validateCIDR, validateIP } from '../validation/ip.js';
+import { isDualStackIPs } from '../../net/addr.js';
+import { validateCIDR, validateIP } from '../validation/ip.js';
 import {
   inclusiveRangeError,
   isConfigMapKey,
