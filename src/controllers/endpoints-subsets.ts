@@ -5,18 +5,9 @@
 // order, truncated at 1000 addresses.
 import { deepClone, deepEqual } from '../api/object.js';
 import type { Endpoints, Pod, Service } from './endpointslice/pod-endpoints.js';
-import {
-  annotationOverCapacity,
-  annotationTriggerTime,
-  findPort,
-  isPodReady,
-  isServiceIPSet,
-  labelHeadless,
-  sameStringMap,
-  shouldPodBeInEndpoints,
-  shouldSetHostname,
-  familyOf,
-} from './endpointslice/pod-endpoints.js';
+import { annotationOverCapacity, annotationLastChangeTriggerTime, labelHeadless } from '../api/labels.js';
+import { ipFamilyOf } from '../net/addr.js';
+import { findPort, isPodReady, isServiceIPSet, sameStringMap, shouldPodBeInEndpoints, shouldSetHostname } from './endpointslice/pod-endpoints.js';
 
 export type EndpointSubset = NonNullable<Endpoints['subsets']>[number];
 export type EndpointAddress = NonNullable<EndpointSubset['addresses']>[number];
@@ -31,11 +22,11 @@ export function podToEndpointAddress(svc: Service, pod: Pod): EndpointAddress | 
   let family = svc.spec?.ipFamilies?.[0];
   if (!family) {
     const clusterIP = svc.spec?.clusterIP;
-    if (clusterIP && clusterIP !== 'None') family = familyOf(clusterIP) ?? 'IPv4';
-    else family = (pod.status?.podIP && familyOf(pod.status.podIP)) || 'IPv4';
+    if (clusterIP && clusterIP !== 'None') family = ipFamilyOf(clusterIP) ?? 'IPv4';
+    else family = (pod.status?.podIP && ipFamilyOf(pod.status.podIP)) || 'IPv4';
   }
   const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((p) => p.ip ?? '') : pod.status?.podIP ? [pod.status.podIP] : [];
-  const ip = ips.find((i) => i && (familyOf(i) === 'IPv6') === (family === 'IPv6'));
+  const ip = ips.find((i) => i && (ipFamilyOf(i) === 'IPv6') === (family === 'IPv6'));
   if (!ip) return undefined;
   const addr: EndpointAddress = {
     ip,
@@ -241,8 +232,8 @@ export function desiredEndpoints(svc: Service, pods: Pod[], current: Endpoints |
     ? deepClone(current)
     : { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace } };
   const annotations = { ...(next.metadata.annotations ?? {}) };
-  if (triggerTime) annotations[annotationTriggerTime] = triggerTime;
-  else delete annotations[annotationTriggerTime];
+  if (triggerTime) annotations[annotationLastChangeTriggerTime] = triggerTime;
+  else delete annotations[annotationLastChangeTriggerTime];
   if (truncated) annotations[annotationOverCapacity] = overCapacityTruncated;
   else delete annotations[annotationOverCapacity];
   if (subsets.length) next.subsets = subsets;

@@ -7,7 +7,8 @@ import { keyOf, splitKey, type Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { desiredEndpoints } from './endpoints-subsets.js';
 import { addPodIndexes, addServiceIndexes, enqueueServicesOnChange, podsForSelector } from './endpointslice/indexes.js';
-import { annotationLeaderElection, createTriggerTimeTracker, isManagedSelectorService, serviceSelector } from './endpointslice/pod-endpoints.js';
+import { annotationLeaderElection } from '../api/labels.js';
+import { createTriggerTimeTracker, isManagedSelectorService, serviceSelector } from './endpointslice/pod-endpoints.js';
 import { errorMessage } from '../util/errors.js';
 
 const workers = 5;

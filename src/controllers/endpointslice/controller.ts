@@ -21,11 +21,9 @@ import {
   createTriggerTimeTracker,
   endpointSliceControllerName,
   isManagedSelectorService,
-  labelManagedBy,
-  labelServiceName,
-  labelTopologyZone,
   serviceSelector,
 } from './pod-endpoints.js';
+import { labelManagedBy, labelServiceName, labelTopologyZone } from '../../api/labels.js';
 import { reconcileEndpointSlices } from './reconciler.js';
 import { createSliceTracker } from './tracker.js';
 import { errorMessage } from '../../util/errors.js';

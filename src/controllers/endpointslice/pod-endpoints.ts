@@ -25,19 +25,6 @@ export type EndpointPort = NonNullable<EndpointSlice['ports']>[number];
 /** The address types the controllers write (an EndpointSlice's FQDN type they never do). */
 export type AddressType = IPFamily;
 
-// Well-known labels live in api/labels.ts and families in net/addr.ts; controller.ts,
-// ../endpoints.ts and ../endpoints-subsets.ts still import these from here.
-export {
-  annotationLastChangeTriggerTime as annotationTriggerTime,
-  annotationLeaderElection,
-  annotationOverCapacity,
-  labelHeadless,
-  labelManagedBy,
-  labelServiceName,
-  labelTopologyZone,
-} from '../../api/labels.js';
-export { ipFamilyOf as familyOf } from '../../net/addr.js';
-
 export const endpointSliceControllerName = 'endpointslice-controller.k8s.io';
 export const mirroringControllerName = 'endpointslicemirroring-controller.k8s.io';
 

@@ -3,6 +3,7 @@
 // which ReplicaSet is new, revisions and their annotations, how many replicas
 // each ReplicaSet gets in a rolling update, a Recreate or a proportional
 // scale, the status and its conditions. The controller applies the results.
+import { annotationLastApplied } from '../../api/labels.js';
 import { resolveFenceposts } from './intstr.js';
 import { equalIgnoreHash } from './hash.js';
 import type { DeploymentObject, ReplicaSetObject } from './types.js';
@@ -11,14 +12,13 @@ export const revisionAnnotation = 'deployment.kubernetes.io/revision';
 export const revisionHistoryAnnotation = 'deployment.kubernetes.io/revision-history';
 export const desiredReplicasAnnotation = 'deployment.kubernetes.io/desired-replicas';
 export const maxReplicasAnnotation = 'deployment.kubernetes.io/max-replicas';
-const lastAppliedConfigAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 const deprecatedRollbackTo = 'deprecated.deployment.rollback.to';
 /** Upstream's --deployment-controller revision history cap on the revision-history annotation. */
 export const maxRevHistoryLengthInChars = 2000;
 
 /** Annotations never copied from a Deployment to its ReplicaSets (and back on rollback). */
 export const annotationsToSkip = new Set([
-  lastAppliedConfigAnnotation,
+  annotationLastApplied,
   revisionAnnotation,
   revisionHistoryAnnotation,
   desiredReplicasAnnotation,
