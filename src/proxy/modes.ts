@@ -7,6 +7,7 @@ import { createIptablesProxier, removeIptablesRules } from './iptables/proxier.j
 import { createNftablesProxier, removeNftablesRules } from './nftables/proxier.js';
 import type { SchedulerName } from './lb/types.js';
 import type { Proxier, ProxierContext } from './server.js';
+import type { ProxySnapshot } from './snapshot.js';
 import { createUserspaceProxier } from './userspace/proxier.js';
 import { removeRules as removeUserspaceRules } from './userspace/iptables.js';
 
@@ -20,10 +21,10 @@ export async function cleanupOtherModes(running: ProxyMode): Promise<void> {
 }
 
 export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler: SchedulerName, ctx: ProxierContext): Proxier {
-  const ruleContext = () => kernelRuleContext(config, ctx.nodePortIPs(), ctx.hostIP() ? [ctx.hostIP()!] : []);
+  const ruleContext = ({ node }: ProxySnapshot) => kernelRuleContext(config, node?.nodePortIPs, node?.hostIP ? [node.hostIP] : []);
   switch (mode) {
     case 'userspace':
-      return createUserspaceProxier({ scheduler, ruleContext: () => ({ podCIDRs: config.clusterCIDRs, nodePortIPs: ctx.nodePortIPs(), hostIP: ctx.hostIP() }) });
+      return createUserspaceProxier({ scheduler, ruleContext: ({ node }) => ({ podCIDRs: config.clusterCIDRs, nodePortIPs: node?.nodePortIPs, hostIP: node?.hostIP }) });
     case 'iptables':
       return createIptablesProxier({
         syncPeriodMs: config.syncPeriodMs,

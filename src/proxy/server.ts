@@ -10,7 +10,7 @@ import { createMetricsServer, createProxyHealthServer, createServiceHealthServer
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { hostIP, localAddresses, nodePortIPs, nodePrimaryIPs } from './node-addresses.js';
 import { createBoundedFrequencyRunner } from './runner.js';
-import { healthCheckNodePorts, localReadyEndpoints, type ProxySnapshot } from './snapshot.js';
+import { healthCheckNodePorts, localReadyEndpoints, type Node, type NodeAddresses, type ProxySnapshot } from './snapshot.js';
 import { errorMessage } from '../util/errors.js';
 
 const log = logger('proxy');
@@ -23,12 +23,8 @@ export interface Proxier {
   stop(): Promise<void>;
 }
 
-/** What a mode may ask of the server when it is created. */
+/** What a mode gets from the server when it is created; all else comes with each snapshot. */
 export interface ProxierContext {
-  /** Addresses node ports accept traffic on (nodePortAddresses), undefined for every local address; current at each call. */
-  nodePortIPs(): string[] | undefined;
-  /** The node's own address, when known; current at each call. */
-  hostIP(): string | undefined;
   metrics: ProxyMetrics;
 }
 
@@ -54,16 +50,20 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
   const metrics = createProxyMetrics();
   const health = createProxyHealthServer({ bindAddress: config.healthzBindAddress, healthTimeoutMs: 2 * config.syncPeriodMs, metrics });
   const metricsServer = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, mode: opts.mode, config: config.configuration });
-  // eslint-disable-next-line prefer-const
-  let tracker: ChangeTracker;
-  const nodePorts = () => nodePortIPs(config.nodePortAddresses, localAddresses(), nodePrimaryIPs(tracker.node()));
-  const serviceHealth = createServiceHealthServer({ bindAddresses: () => nodePorts() ?? ['0.0.0.0'], isProxyHealthy: () => health.isHealthy(), nodeName });
-  const proxier = opts.createProxier({ nodePortIPs: nodePorts, hostIP: () => hostIP(localAddresses(), nodePrimaryIPs(tracker.node())), metrics });
+  /** The node's addresses as of now: its Node object (when seen) and this namespace's interfaces. */
+  const addresses = (node: Node | undefined): NodeAddresses => {
+    const local = localAddresses();
+    const primary = nodePrimaryIPs(node);
+    return { nodePortIPs: nodePortIPs(config.nodePortAddresses, local, primary), hostIP: hostIP(local, primary) };
+  };
+  let lastNode: NodeAddresses | undefined;
+  const serviceHealth = createServiceHealthServer({ bindAddresses: () => lastNode?.nodePortIPs ?? ['0.0.0.0'], isProxyHealthy: () => health.isHealthy(), nodeName });
+  const proxier = opts.createProxier({ metrics });
   const runner = createBoundedFrequencyRunner(
     'sync-runner',
     async () => {
       const started = performance.now();
-      const snapshot = tracker.currentSnapshot();
+      const snapshot = withNodeAddresses(tracker.currentSnapshot(), (lastNode = addresses(tracker.node())));
       // Taken after the snapshot: building it checks out the trigger times of the changes it folds in.
       const triggers = tracker.takeTriggerTimes();
       const result = await proxier.sync(snapshot);
@@ -77,7 +77,7 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
     2,
     { retryOnErrorMs: 1000, onError: (e) => log.warn('sync failed; retrying', { error: errorMessage(e) }) },
   );
-  tracker = createChangeTracker({
+  const tracker = createChangeTracker({
     client: opts.client,
     nodeName,
     serviceProxyName: config.serviceProxyName || undefined,
@@ -103,4 +103,21 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
       await Promise.all([health.close(), metricsServer.close(), serviceHealth.close()]);
     },
   };
+}
+
+const copies = new WeakMap<ProxySnapshot, ProxySnapshot>();
+
+/**
+ * The tracker's snapshot with the node's addresses. The copy stands in for
+ * the tracker's snapshot everywhere after, so an incremental snapshot built
+ * on it still names its base (diffSnapshots then compares only the services
+ * rebuilt); the same snapshot and addresses give the same copy.
+ */
+function withNodeAddresses(built: ProxySnapshot, node: NodeAddresses): ProxySnapshot {
+  const previous = copies.get(built);
+  if (previous && JSON.stringify(previous.node) === JSON.stringify(node)) return previous;
+  const base = built.rebuiltFrom && copies.get(built.rebuiltFrom.base.deref()!);
+  const copy: ProxySnapshot = { ...built, node, rebuiltFrom: built.rebuiltFrom && base ? { base: new WeakRef(base), services: built.rebuiltFrom.services } : built.rebuiltFrom };
+  copies.set(built, copy);
+  return copy;
 }

@@ -145,6 +145,16 @@ export interface ProxySnapshot {
    * the services rebuilt since, so diffSnapshots(base, this) looks at those only.
    */
   rebuiltFrom?: { base: WeakRef<ProxySnapshot>; services: ReadonlySet<string> };
+  /** The node's own addresses the rules use, as of this sync (the proxy server fills them in). */
+  node?: NodeAddresses;
+}
+
+/** Where a node takes node port traffic and its own IP, from its Node object and local interfaces. */
+export interface NodeAddresses {
+  /** Addresses node ports accept traffic on (nodePortAddresses); undefined for every local address. */
+  nodePortIPs: string[] | undefined;
+  /** The node's own address, when known. */
+  hostIP: string | undefined;
 }
 
 export interface SnapshotOptions {

@@ -21,7 +21,7 @@ const log = logger('proxy');
 
 export interface IptablesProxierOptions {
   /** Rule inputs (cluster CIDRs, node-port addresses, ...), read at every sync. */
-  ruleContext(): IptablesRuleContext;
+  ruleContext(snapshot: ProxySnapshot): IptablesRuleContext;
   /** Full resync interval, ms (kube-proxy's --iptables-sync-period). */
   syncPeriodMs: number;
   metrics?: ProxyMetrics;
@@ -72,7 +72,7 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
   return {
     async sync(snapshot) {
       if (!prepared) await prepare();
-      const ruleSet = buildIptablesRules(snapshot, opts.ruleContext());
+      const ruleSet = buildIptablesRules(snapshot, opts.ruleContext(snapshot));
       const full = !applied || Date.now() - lastFull >= opts.syncPeriodMs;
       let input: string;
       // Tables holding nothing but kube-proxy's rules are replaced whole (much faster with nf_tables);

@@ -15,7 +15,7 @@ import { countElements, renderFullTransaction, renderIncrementalTransaction } fr
 import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from './rules.js';
 
 export interface NftablesProxierOptions {
-  ruleContext(): NftablesRuleContext;
+  ruleContext(snapshot: ProxySnapshot): NftablesRuleContext;
   /** Full resync interval, ms. */
   syncPeriodMs: number;
   metrics?: ProxyMetrics;
@@ -45,7 +45,7 @@ export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
 
   return {
     async sync(snapshot) {
-      const ruleSet = buildNftablesRules(snapshot, opts.ruleContext());
+      const ruleSet = buildNftablesRules(snapshot, opts.ruleContext(snapshot));
       const full = !applied || Date.now() - lastFull >= opts.syncPeriodMs;
       let input: string;
       if (full) {

@@ -19,7 +19,7 @@ export interface UserspaceProxierOptions {
   /** Where proxy sockets listen (all addresses of the node by default). */
   bindAddress?: string;
   /** Pod CIDRs and node-port addresses for the rules, read at every sync. */
-  ruleContext?: () => RuleContext;
+  ruleContext?: (snapshot: ProxySnapshot) => RuleContext;
   /** Skip iptables (tests on loopback). */
   noRules?: boolean;
 }
@@ -110,7 +110,7 @@ export function createUserspaceProxier(opts: UserspaceProxierOptions): Userspace
         sockets.delete(id);
         await s.proxy.close();
       }
-      if (!opts.noRules) await applyRules(rules, opts.ruleContext?.() ?? { podCIDRs: [] });
+      if (!opts.noRules) await applyRules(rules, opts.ruleContext?.(snapshot) ?? { podCIDRs: [] });
     },
     portFor: (key, role = 'cluster') => sockets.get(`${key}|${role}`)?.proxy.port,
     async stop() {
