@@ -6,17 +6,7 @@
 // server-side apply. test/fuzz-decode.test.ts runs it briefly in CI,
 // bench/fuzz-decode.ts for as long as one asks.
 
-/** A small, fast, seeded PRNG (mulberry32): the same seed gives the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createSeededRng as seededRandom } from '../../src/util/seeded-random.js';
 
 export interface FuzzKind {
   kind: string;

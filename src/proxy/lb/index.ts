@@ -16,7 +16,7 @@ import { SCHEDULER_NAMES, type Backend, type Rng, type Scheduler, type Scheduler
 export type { Backend, Client, Rng, Scheduler, SchedulerName } from './types.js';
 export { SCHEDULER_NAMES, isSchedulerName } from './types.js';
 export { createAffinity, withAffinity, DEFAULT_CLIENT_IP_AFFINITY_SECONDS, type Affinity } from './affinity.js';
-export { createSeededRng } from './random.js';
+export { createSeededRng } from '../../util/seeded-random.js';
 
 export interface SchedulerOptions {
   /** random; rr 'userspace' shuffle. Default Math.random. */

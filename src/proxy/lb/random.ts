@@ -7,21 +7,6 @@
 import { isUnavailable } from './common.js';
 import type { Backend, Rng, Scheduler } from './types.js';
 
-/**
- * A small seeded generator (mulberry32) so that tests and replays are
- * deterministic; not for anything that needs unpredictability.
- */
-export function createSeededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function pickRandom(backends: readonly Backend[], rng: Rng): Backend | undefined {
   const available = backends.filter((b) => !isUnavailable(b));
   if (available.length === 0) return undefined;
