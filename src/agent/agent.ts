@@ -10,7 +10,6 @@ import { arch, cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/object.js';
 import { deepEqual, nowTimestamp } from '../api/object.js';
-import type { ConfigMap, Node as NodeType, Pod as PodType, Service } from '../api/types.js';
 import { isAlreadyExists, isConflict, isNotFound, resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { createWorkQueue, type WorkQueue } from '../client/workqueue.js';
@@ -24,10 +23,9 @@ import { createProbeRunner } from './probes.js';
 import { cleanupStaleProcesses, createRuntime, type PodRuntime } from './runtime.js';
 import { startAgentServer, type AgentServer } from './server.js';
 import { errorMessage } from '../util/errors.js';
+import type { ConfigMapObject, PodObject as Pod, NodeObject as Node, ServiceObject } from '../api/types.js';
 
-type Pod = PodType & KubeObject;
-type Node = NodeType & KubeObject;
-type NodeStatus = NonNullable<NodeType['status']>;
+type NodeStatus = NonNullable<Node['status']>;
 type NodeCondition = NonNullable<NodeStatus['conditions']>[number];
 
 export const kubeletVersion = 'v1.32.0';
@@ -180,7 +178,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   const nodes = client.resource<Node>(resourceTypes.nodes);
   const podsApi = client.resource<Pod>(resourceTypes.pods);
-  const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
+  const configMaps = client.resource<ConfigMapObject>(resourceTypes.configmaps);
   const recorder = createEventRecorder(client, 'kubelet', nodeName);
   const cap = capacity(opts.stateDir);
   const nodeRef = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } } as KubeObject;
@@ -273,7 +271,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // -- pods -----------------------------------------------------------------
 
   const podInformer: Informer<Pod> = createInformer(podsApi, { fieldSelector: `spec.nodeName=${nodeName}` });
-  const serviceInformer: Informer<Service & KubeObject> = createInformer(client.resource<Service & KubeObject>(resourceTypes.services));
+  const serviceInformer: Informer<ServiceObject> = createInformer(client.resource<ServiceObject>(resourceTypes.services));
   const uidKeys = new Map<string, string>();
   const keyOf = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
   const currentPod = (uid: string): Pod | undefined => {

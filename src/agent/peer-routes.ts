@@ -1,8 +1,7 @@
 // Keeps a node's routes to the other nodes' pod CIDRs in step with the Node
 // objects (spec.podCIDR + InternalIP), the way a simple host-gw CNI does.
 // The cluster net namespace (the control plane's address) keeps them too.
-import type { Node } from '../api/types.js';
-import type { KubeObject } from '../api/object.js';
+import type { NodeObject } from '../api/types.js';
 import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer } from '../client/informer.js';
 import { logger } from '../util/log.js';
@@ -12,7 +11,7 @@ import { errorMessage } from '../util/errors.js';
 const log = logger('kubelet');
 
 export async function syncPeerRoutes(client: Client, network: Pick<NodeNetwork, 'podCIDR' | 'setPeers'>): Promise<{ stop(): void }> {
-  const nodes = createInformer<Node & KubeObject>(client.resource(resourceTypes.nodes));
+  const nodes = createInformer<NodeObject>(client.resource(resourceTypes.nodes));
   let last = '';
   let running = Promise.resolve();
   const apply = () => {

@@ -1,14 +1,6 @@
-// The plain-object shape every stored API object has, and small metadata helpers.
-import type { ObjectMeta } from './types.js';
-
-export type { ObjectMeta };
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}
+// Small helpers over the plain-object shape every stored API object has
+// (KubeObject, declared with the other types in types.ts).
+export type { KubeObject, ObjectMeta } from './types.js';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,8 +2,7 @@
 // Service with its addresses and how many endpoints are ready — read through
 // the API like any client.
 import { labelServiceName } from '../api/labels.js';
-import type { EndpointSlice, Node, Pod, Service } from '../api/types.js';
-import type { KubeObject } from '../api/object.js';
+import type { EndpointSlice, Node, Pod, Service, Stored } from '../api/types.js';
 import { resourceTypes } from '../client/client.js';
 import { clientFor } from './client-flags.js';
 import { parseFlags, UsageError } from './args.js';
@@ -13,7 +12,6 @@ export const statusUsage = `Usage: kubesvc status [--data-dir .kubesvc | --kubec
 Shows the nodes, the kube-system pods and every Service with its cluster IP,
 ports and ready endpoints.`;
 
-type Obj<T> = T & KubeObject;
 
 /** Fixed-width columns, as kubectl prints them. */
 function table(rows: string[][]): string {
@@ -35,10 +33,10 @@ export async function statusCommand(argv: string[]): Promise<void> {
   const client = clientFor(values.kubeconfig ? values : { 'data-dir': dataDir }, 'kubesvc-status');
   try {
     const [nodes, services, slices, pods] = await Promise.all([
-      client.resource<Obj<Node>>(resourceTypes.nodes).list(undefined),
-      client.resource<Obj<Service>>(resourceTypes.services).list(undefined),
-      client.resource<Obj<EndpointSlice>>(resourceTypes.endpointslices).list(undefined),
-      client.resource<Obj<Pod>>(resourceTypes.pods).list('kube-system'),
+      client.resource<Stored<Node>>(resourceTypes.nodes).list(undefined),
+      client.resource<Stored<Service>>(resourceTypes.services).list(undefined),
+      client.resource<Stored<EndpointSlice>>(resourceTypes.endpointslices).list(undefined),
+      client.resource<Stored<Pod>>(resourceTypes.pods).list('kube-system'),
     ]).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
         throw new UsageError(values.kubeconfig ? `the API server of ${values.kubeconfig} does not answer (${e.code})` : `no cluster is running in ${dataDir} (start one with: kubesvc up --data-dir ${dataDir})`);

@@ -15,16 +15,14 @@
 //
 // Heartbeats are judged as upstream does: by the local time at which the
 // controller saw lastHeartbeatTime change, not by the agent's clock.
-import { nowTimestamp, type KubeObject } from '../api/object.js';
-import type { Node as NodeType, Pod as PodType } from '../api/types.js';
+import { nowTimestamp } from '../api/object.js';
 import { isConflict, isNotFound, resourceTypes } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { createEventRecorder } from '../client/events.js';
+import type { PodObject as Pod, NodeObject as Node } from '../api/types.js';
 
 /** The API types with the metadata every stored object has. */
-type Pod = PodType & KubeObject;
-type Node = NodeType & KubeObject;
 
 type Taint = NonNullable<NonNullable<Node['spec']>['taints']>[number];
 type NodeCondition = NonNullable<NonNullable<Node['status']>['conditions']>[number];

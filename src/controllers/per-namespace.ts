@@ -3,12 +3,11 @@
 // publisher's kube-root-ca.crt): namespaces and the kept kind are watched,
 // a namespace is the queue key, and sync(namespace) makes what is missing.
 import type { KubeObject } from '../api/object.js';
-import type { Namespace as NamespaceType } from '../api/types.js';
 import { isNotFound, resourceTypes, type ResourceClient, type ResourceType } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
+import type { NamespaceObject as Namespace } from '../api/types.js';
 
-type Namespace = NamespaceType & KubeObject;
 
 export interface PerNamespaceSpec<T extends KubeObject> {
   name: string;

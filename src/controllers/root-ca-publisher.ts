@@ -3,13 +3,11 @@
 // holding the cluster CA, which the service account volume of each pod
 // projects as ca.crt so in-cluster clients can verify the API's certificate.
 // Edits and deletions are undone; terminating namespaces are left alone.
-import type { KubeObject } from '../api/object.js';
-import type { ConfigMap as ConfigMapType } from '../api/types.js';
 import { resourceTypes } from '../client/client.js';
 import type { Controller, ControllerContext } from './controller.js';
 import { createPerNamespaceController, createUnlessGone } from './per-namespace.js';
+import type { ConfigMapObject as ConfigMap } from '../api/types.js';
 
-type ConfigMap = ConfigMapType & KubeObject;
 
 export const rootCACertConfigMapName = 'kube-root-ca.crt';
 const descriptionAnnotation = 'kubernetes.io/description';

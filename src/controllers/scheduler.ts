@@ -6,18 +6,16 @@
 // pods/binding and reports failures as upstream does (PodScheduled=False
 // Unschedulable + a FailedScheduling event); it retries when a node changes
 // (after the pod's backoff) and otherwise every five minutes, as upstream.
-import { nowTimestamp, type KubeObject } from '../api/object.js';
-import type { Node as NodeType, Pod as PodType } from '../api/types.js';
+import { nowTimestamp } from '../api/object.js';
 import { ApiError, isConflict, isNotFound, resourceTypes } from '../client/client.js';
 import { keyOf, type Informer } from '../client/informer.js';
 import { getControllerOf } from './workloads/controller-ref.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { createEventRecorder } from '../client/events.js';
 import { errorMessage } from '../util/errors.js';
+import type { PodObject as Pod, NodeObject as Node } from '../api/types.js';
 
 /** The API types with the metadata every stored object has. */
-type Pod = PodType & KubeObject;
-type Node = NodeType & KubeObject;
 
 export const defaultSchedulerName = 'default-scheduler';
 

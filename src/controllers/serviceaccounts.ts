@@ -1,13 +1,11 @@
 // The service accounts controller (pkg/controller/serviceaccount): every
 // active namespace has the ServiceAccount "default", made again if deleted,
 // so pods that name no account can be admitted.
-import type { KubeObject } from '../api/object.js';
-import type { ServiceAccount as ServiceAccountType } from 'kubernetes-types/core/v1.js';
 import { resourceTypes } from '../client/client.js';
 import type { Controller, ControllerContext } from './controller.js';
 import { createPerNamespaceController, createUnlessGone } from './per-namespace.js';
+import type { ServiceAccountObject as ServiceAccount } from '../api/types.js';
 
-type ServiceAccount = ServiceAccountType & KubeObject;
 
 const accountsToEnsure = ['default'];
 

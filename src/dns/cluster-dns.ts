@@ -2,7 +2,7 @@
 // cache, autopath, health, ready and prometheus plugins: informers on
 // Services, EndpointSlices and Pods feed the record index; the server answers
 // from it; HTTP endpoints report health, readiness and metrics.
-import type { EndpointSlice, Pod, Service } from '../api/types.js';
+import type { EndpointSlice, Pod, Service, Stored } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
@@ -37,13 +37,12 @@ export interface ClusterDns {
   stop(): Promise<void>;
 }
 
-type Obj<T> = T & KubeObject;
 
 export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
   const index = createDnsIndex({ zone: opts.zone });
-  const services = createInformer<Obj<Service>>(opts.client.resource(resourceTypes.services));
-  const slices = createInformer<Obj<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices));
-  const pods = createInformer<Obj<Pod>>(opts.client.resource(resourceTypes.pods));
+  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services));
+  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices));
+  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods));
   /** Pod IP → namespace, for autopath's "who is asking". */
   const podNamespaces = new Map<string, string>();
   const podIPs = (p: Pod) => [...new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((x) => x.ip)].filter((ip): ip is string => !!ip))];

@@ -5,14 +5,11 @@
 // + endpoint.go (endpoint side) and topology.go CategorizeEndpoints (selection).
 import { isIPv6 } from 'node:net';
 import { annotationTopologyAwareHints, annotationTopologyMode, labelHeadless, labelServiceName, labelServiceProxyName } from '../api/labels.js';
-import type { KubeObject } from '../api/object.js';
-import type { EndpointSlice as EndpointSliceShape, Node as NodeShape, Service as ServiceShape } from '../api/types.js';
 import { familyAsWritten, type IPFamily } from '../net/addr.js';
+import type { ServiceObject as Service, EndpointSliceObject as EndpointSlice, NodeObject as Node } from '../api/types.js';
+export type { Service, EndpointSlice, Node };
 
 /** API objects as the informers hand them over (metadata always present). */
-export type Service = ServiceShape & KubeObject;
-export type EndpointSlice = EndpointSliceShape & KubeObject;
-export type Node = NodeShape & KubeObject;
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 /** Still imported from here by test/proxy/nftables-rules.test.ts. */

@@ -1,24 +1,15 @@
 // How a Pod becomes an endpoint of a Service: the pure rules shared by the
 // Endpoints and EndpointSlice controllers (upstream staging/src/k8s.io/endpointslice
 // utils.go and util/controller_utils.go, pkg/api/v1/pod FindPort).
-import type { KubeObject } from '../../api/object.js';
 import type {
-  EndpointSlice as EndpointSliceType,
-  Endpoints as EndpointsType,
-  Node as NodeType,
-  Pod as PodType,
-  Service as ServiceType,
   ServicePort,
 } from '../../api/types.js';
 import { labelTopologyZone } from '../../api/labels.js';
 import { familyOfIPBytes, formatIP, ipFamilyOf, parseIPSloppy, type IPFamily } from '../../net/addr.js';
+import type { ServiceObject as Service, PodObject as Pod, NodeObject as Node, EndpointsObject as Endpoints, EndpointSliceObject as EndpointSlice } from '../../api/types.js';
+export type { Service, Pod, Node, Endpoints, EndpointSlice };
 
 /** The API types with the metadata every stored object has. */
-export type Service = ServiceType & KubeObject;
-export type Pod = PodType & KubeObject;
-export type Node = NodeType & KubeObject;
-export type Endpoints = EndpointsType & KubeObject;
-export type EndpointSlice = EndpointSliceType & KubeObject;
 
 export type Endpoint = NonNullable<EndpointSlice['endpoints']>[number];
 export type EndpointPort = NonNullable<EndpointSlice['ports']>[number];

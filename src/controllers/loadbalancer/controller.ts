@@ -2,25 +2,24 @@
 // assigns them (layer 2), with the events the cloud service controller records.
 // What services hold in status.loadBalancer is the allocation: the pool is
 // rebuilt from it on every reconcile, so a restart never moves an address.
-import { deepEqual, type KubeObject } from '../../api/object.js';
-import type { Service as ServiceShape } from '../../api/types.js';
+import { deepEqual } from '../../api/object.js';
 import { resourceTypes, type ResourceClient } from '../../client/client.js';
 import { keyOf } from '../../client/informer.js';
 import type { IPFamily } from '../../net/addr.js';
 import { queueFor, type Controller, type ControllerContext } from '../controller.js';
 import { allocate, canonicalIP, checkAssign, parseRange, poolUserOf, rangeContains, rebuildState, type Claim, type IPRange } from './pool.js';
 import { errorMessage } from '../../util/errors.js';
+import type { ServiceObject as Service } from '../../api/types.js';
 
 /** A Service as the informer holds it: metadata always present. */
-type Service = ServiceShape & KubeObject;
 
 /** The class we implement; services without a class are ours too. */
 export const loadBalancerClass = 'kubesvc.io/loadbalancer';
 
-type LoadBalancerStatus = NonNullable<NonNullable<ServiceShape['status']>['loadBalancer']>;
+type LoadBalancerStatus = NonNullable<NonNullable<Service['status']>['loadBalancer']>;
 
 /** wantsLoadBalancer, narrowed to the class we implement. */
-export function isOurs(svc: ServiceShape | undefined): boolean {
+export function isOurs(svc: Service | undefined): boolean {
   if (svc?.spec?.type !== 'LoadBalancer') return false;
   const cls = svc.spec.loadBalancerClass;
   return cls == null || cls === loadBalancerClass;

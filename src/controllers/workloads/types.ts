@@ -1,13 +1,8 @@
 // The apps/v1 and core/v1 shapes the workload controllers work on, as stored
 // objects (metadata always present) so they fit the informers and the client.
-import type { KubeObject } from '../../api/object.js';
-import type { DaemonSet, Deployment, Node, Pod, ReplicaSet } from '../../api/types.js';
+import type { Deployment, KubeObject } from '../../api/types.js';
 
-export type DeploymentObject = Deployment & KubeObject;
-export type ReplicaSetObject = ReplicaSet & KubeObject;
-export type DaemonSetObject = DaemonSet & KubeObject;
-export type PodObject = Pod & KubeObject;
-export type NodeObject = Node & KubeObject;
+export type { DaemonSetObject, DeploymentObject, NodeObject, PodObject, ReplicaSetObject } from '../../api/types.js';
 
 export type PodTemplateSpec = NonNullable<Deployment['spec']>['template'];
 export type LabelSelector = NonNullable<Deployment['spec']>['selector'];
