@@ -46,7 +46,7 @@ const SERVED_GROUP_VERSIONS = [
 
 /** Served kinds, their lists, and the helper kinds their operations use. */
 const ROOTS = [
-  ...['Namespace', 'Service', 'Endpoints', 'Pod', 'Node', 'Event', 'ConfigMap', 'ServiceAccount'].flatMap((k) => [
+  ...['Namespace', 'Service', 'Endpoints', 'Pod', 'Node', 'Event', 'ConfigMap', 'Secret', 'ServiceAccount'].flatMap((k) => [
     `io.k8s.api.core.v1.${k}`,
     `io.k8s.api.core.v1.${k}List`,
   ]),
@@ -319,6 +319,7 @@ const FORMATS: Record<string, 'int64' | 'double' | 'byte'> = expand({
   'core.v1.PodSpec.activeDeadlineSeconds': 'int64',
   'core.v1.PodSpec.terminationGracePeriodSeconds': 'int64',
   'core.v1.Probe.terminationGracePeriodSeconds': 'int64',
+  'core.v1.Secret.data': 'byte',
   'core.v1.SecurityContext.runAsGroup': 'int64',
   'core.v1.SecurityContext.runAsUser': 'int64',
   'core.v1.ServiceAccountTokenProjection.expirationSeconds': 'int64',

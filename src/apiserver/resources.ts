@@ -13,6 +13,7 @@ import { nodesResource } from '../registry/nodes/resource.js';
 import { namespacesResource } from '../registry/namespaces/resource.js';
 import { eventsResource } from '../registry/events/resource.js';
 import { configMapsResource } from '../registry/configmaps/resource.js';
+import { secretsResource } from '../registry/secrets/resource.js';
 import { daemonSetsResource, deploymentsResource, replicaSetsResource } from '../registry/workloads/resources.js';
 import { logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -93,6 +94,7 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     nodesResource,
     eventsResource,
     configMapsResource,
+    secretsResource,
     deploymentsResource,
     replicaSetsResource,
     daemonSetsResource,

@@ -23,6 +23,7 @@ export const resourceTypes = {
   namespaces: core('namespaces', 'Namespace', false),
   events: core('events', 'Event'),
   configmaps: core('configmaps', 'ConfigMap'),
+  secrets: core('secrets', 'Secret'),
   serviceaccounts: core('serviceaccounts', 'ServiceAccount'),
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true } as ResourceType,
   deployments: apps('deployments', 'Deployment'),
