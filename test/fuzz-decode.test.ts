@@ -19,7 +19,7 @@ import { renderFullTransaction } from '../src/proxy/nftables/render.js';
 import { buildNftablesRules } from '../src/proxy/nftables/rules.js';
 import { buildSnapshot } from '../src/proxy/snapshot.js';
 import { startTestApiServer, waitFor, type TestApiServer } from './helpers/apiserver.js';
-import { fuzzKinds, fuzzOps, fuzzRequest, seededRandom } from './helpers/fuzz.js';
+import { fuzzKinds, fuzzOps, fuzzRequest, gvkOf, seededRandom } from './helpers/fuzz.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261205);
 const budgetMs = 15_000;
@@ -34,6 +34,7 @@ test(`mutated bodies of every kind, every write path: no 5xx, nothing stored of 
   const rand = seededRandom(seed);
   const statuses = new Map<number, number>();
   const serverErrors: string[] = [];
+  const wrongTyped: string[] = [];
   const deadline = Date.now() + budgetMs;
   let sent = 0;
   while (Date.now() < deadline) {
@@ -46,11 +47,17 @@ test(`mutated bodies of every kind, every write path: no 5xx, nothing stored of 
     sent++;
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     if (r.status >= 500) serverErrors.push(`${k.kind} ${op} → ${r.status}: ${r.text.slice(0, 300)}\n  body: ${req.body.slice(0, 300)}`);
+    // An accepted write answers with what was stored: it must decode as its kind.
+    if (r.status === 200 || r.status === 201) {
+      const stored = decodeTyped(gvkOf(k), r.json);
+      if (stored.error || stored.unknown.length) wrongTyped.push(`${k.kind} ${op}: ${stored.error ?? stored.unknown.join(', ')}`);
+    }
   }
   const summary = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
   console.log(`fuzz: ${sent} requests in ${budgetMs / 1000} s: ${summary}`);
   assert.ok(sent > 200, 'the fuzzer sent requests');
   assert.deepEqual(serverErrors.slice(0, 5), [], `${serverErrors.length} answers were 5xx`);
+  assert.deepEqual(wrongTyped.slice(0, 5), [], `${wrongTyped.length} accepted writes stored a wrong type`);
   assert.ok((statuses.get(201) ?? 0) + (statuses.get(200) ?? 0) > 0, 'some writes were accepted');
   assert.ok((statuses.get(400) ?? 0) > 0, 'some bodies were refused as wrong-typed');
 
@@ -59,7 +66,7 @@ test(`mutated bodies of every kind, every write path: no 5xx, nothing stored of 
     const list = await t.request('GET', k.collection);
     assert.equal(list.status, 200, `${k.kind} list: ${list.text.slice(0, 200)}`);
     for (const obj of list.json.items) {
-      const decoded = decodeTyped({ group: k.collection.startsWith('/apis/') ? k.collection.split('/')[2]! : '', version: 'v1', kind: k.kind }, structuredClone(obj));
+      const decoded = decodeTyped(gvkOf(k), structuredClone(obj));
       assert.equal(decoded.error, undefined, `stored ${k.kind} ${obj.metadata?.name}: ${decoded.error}`);
       assert.deepEqual(decoded.unknown, [], `stored ${k.kind} ${obj.metadata?.name} has unknown fields`);
       checked++;

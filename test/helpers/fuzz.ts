@@ -176,6 +176,11 @@ function jsonPatchFor(live: Record<string, unknown>, rand: () => number): object
   });
 }
 
+/** The group-version-kind of a fuzzed kind, as typed decoding names it. */
+export function gvkOf(k: FuzzKind): { group: string; version: string; kind: string } {
+  return { group: k.collection.startsWith('/apis/') ? k.collection.split('/')[2]! : '', version: 'v1', kind: k.kind };
+}
+
 export type FuzzOp = 'create' | 'update' | 'merge' | 'strategic' | 'json-patch' | 'apply';
 export const fuzzOps: FuzzOp[] = ['create', 'update', 'merge', 'strategic', 'json-patch', 'apply'];
 
