@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApiServer, waitFor, type TestApiServer } from '../helpers/apiserver.js';
@@ -166,7 +166,7 @@ describe('kubectl drives Services', () => {
     const editor = join(dir, 'editor.sh');
     writeFileSync(editor, `#!/bin/sh\nsed -i 's/type: ClusterIP/type: LoadBalancer/' "$1"\n`);
     chmodSync(editor, 0o755);
-    const out = await t.kubectl.ok(['edit', 'svc', 'service-affinity'], { env: { KUBE_EDITOR: editor } });
+    const out = await t.kubectl.ok(['edit', 'svc', 'service-affinity'], { env: { KUBE_EDITOR: editor } }).finally(() => rmSync(dir, { recursive: true, force: true }));
     assert.match(out, /service\/service-affinity edited/);
     const type = await t.kubectl.ok(['get', 'svc', 'service-affinity', '-o', 'jsonpath={.spec.type} {.spec.ports[0].nodePort}']);
     assert.match(type, /^LoadBalancer 3\d{4}$/);

@@ -38,10 +38,11 @@ test('clear CLI errors: unknown command, bad flag, port in use', async () => {
   assert.equal(await badFlag.exited, 2);
   assert.match(badFlag.output(), /--port must be a port number/);
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-port-'));
+  const otherDir = mkdtempSync(join(tmpdir(), 'kubesvc-port2-'));
   const first = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
   try {
     const [, port] = await waitForOutput(first, /url=http:\/\/127\.0\.0\.1:(\d+)/);
-    const second = startCli(['apiserver', '--data-dir', mkdtempSync(join(tmpdir(), 'kubesvc-port2-')), '--port', port]);
+    const second = startCli(['apiserver', '--data-dir', otherDir, '--port', port]);
     assert.equal(await second.exited, 1);
     assert.match(second.output(), /kubesvc: the address is already in use/);
     assert.doesNotMatch(second.output(), /at .*\.ts:\d+/, 'no stack trace');
@@ -51,5 +52,6 @@ test('clear CLI errors: unknown command, bad flag, port in use', async () => {
   } finally {
     first.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(otherDir, { recursive: true, force: true });
   }
 });
