@@ -3,9 +3,10 @@
 // Run: npx tsx bench/apiserver.ts [--services N]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request, Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { httpCall } from './http.js';
 import { percentile, printTable } from './report.js';
 
 const args = process.argv.slice(2);
@@ -27,18 +28,8 @@ function rssMb(pid: number): number {
 
 const agent = new Agent({ keepAlive: true, maxSockets: clients });
 
-function call(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
+function call(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return httpCall(agent, port, method, path, body === undefined ? undefined : JSON.stringify(body), headers);
 }
 
 function startServer(args: string[]): Promise<{ child: ReturnType<typeof spawn>; port: number }> {

@@ -8,11 +8,12 @@
 // Run: npm run build && npx tsx bench/fuzz-decode.ts [--per-kind 100000] [--seed 1] [--clients 8]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeTyped } from '../src/apiserver/openapi/typed-decode.js';
 import { fuzzKinds, fuzzOps, fuzzRequest, gvkOf, seededRandom } from '../test/helpers/fuzz.js';
+import { httpCall } from './http.js';
 import { rssMb } from './proc.js';
 import { printTable, type Row } from './report.js';
 
@@ -24,17 +25,8 @@ const clients = flag('--clients', 8);
 
 const agent = new Agent({ keepAlive: true, maxSockets: clients });
 
-function call(port: number, method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { 'Content-Type': contentType } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+function call(port: number, method: string, path: string, body?: string, contentType = 'application/json') {
+  return httpCall(agent, port, method, path, body, { 'Content-Type': contentType });
 }
 
 async function startServer(dataDir: string): Promise<{ pid: number; port: number; stop(): void }> {
