@@ -1,7 +1,7 @@
 // Assembles the API server: storage, allocators (rebuilt from stored
 // Services), registry, the default namespaces and the `kubernetes` Service,
 // the HTTP listeners and the kubeconfig.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Service } from '../api/types.js';
 import { createIPAllocator } from '../allocator/ip-allocator.js';
@@ -63,7 +63,9 @@ export interface ApiServer {
 }
 
 export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  // The data dir holds the database, keys and the admin kubeconfig: its owner's alone, as kubeadm keeps /etc/kubernetes/pki.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
   const unlock = lockDataDir(config.dataDir);
   let store: Store;
   try {

@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ownerOnly } from './sqlite.js';
 
 export class DataDirInUseError extends Error {}
 
@@ -18,6 +19,7 @@ const pidFile = (dir: string) => join(dir, 'kubesvc.pid');
 
 /** Opens the lock database and takes its exclusive lock; undefined when another connection holds it. */
 function tryLock(dir: string): Database.Database | undefined {
+  ownerOnly(lockFile(dir));
   const db = new Database(lockFile(dir), { timeout: 0 });
   try {
     db.exec('BEGIN EXCLUSIVE');
@@ -57,7 +59,7 @@ export function lockDataDir(dir: string): () => void {
     const pid = holderPid(dir);
     throw new DataDirInUseError(`the data dir ${dir} is in use by another kubesvc${pid ? ` (pid ${pid})` : ''}; stop it first or pick another --data-dir`);
   }
-  writeFileSync(pidFile(dir), `${process.pid}\n`);
+  writeFileSync(pidFile(dir), `${process.pid}\n`, { mode: 0o600 });
   return () => {
     rmSync(pidFile(dir), { force: true });
     db.close();

@@ -3,6 +3,7 @@
 // `current` the latest value per key for fast get/list. Both change in one
 // transaction, so a write acknowledged to a client survives kill -9.
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import {
   CompactedError,
   KeyExistsError,
@@ -47,9 +48,19 @@ export const storeFormat = 1;
 /** A data dir kubesvc cannot use: not a kubesvc database, or written by an incompatible version. */
 export class StoreFormatError extends Error {}
 
+/**
+ * Creates `file` readable and writable by its owner only (or makes it so):
+ * SQLite gives its -wal and -shm files the database file's mode.
+ */
+export function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+}
+
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
   let db: Database.Database;
   try {
+    ownerOnly(file);
     db = new Database(file);
     db.pragma('journal_mode = WAL');
   } catch (e) {
