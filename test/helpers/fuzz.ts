@@ -76,6 +76,11 @@ export const fuzzKinds: FuzzKind[] = [
   },
   { kind: 'ReplicaSet', collection: '/apis/apps/v1/namespaces/default/replicasets', body: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { labels }, spec: { replicas: 1, selector: { matchLabels: labels }, template } } },
   { kind: 'DaemonSet', collection: '/apis/apps/v1/namespaces/default/daemonsets', body: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { labels }, spec: { selector: { matchLabels: labels }, template, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } } } } },
+  {
+    kind: 'Secret',
+    collection: '/api/v1/namespaces/default/secrets',
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { labels }, type: 'kubernetes.io/basic-auth', data: { username: 'YWRtaW4=', password: 'czNjcjN0' }, stringData: { note: 'x' }, immutable: false },
+  },
   { kind: 'ConfigMap', collection: '/api/v1/namespaces/default/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { labels }, data: { a: '1', 'b.conf': 'x=y' }, binaryData: { bin: 'AAEC' } } },
   { kind: 'ServiceAccount', collection: '/api/v1/namespaces/default/serviceaccounts', body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { labels }, automountServiceAccountToken: false, secrets: [{ name: 's' }] } },
   { kind: 'Namespace', collection: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { labels } } },
