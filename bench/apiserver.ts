@@ -1,92 +1,68 @@
 // bench/apiserver: 10,000 Services created by 50 concurrent clients, listed,
-// and 100 watchers receiving changes; latencies and RSS of the server process.
-// Run: npx tsx bench/apiserver.ts [--services N]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+// and 100 watchers receiving changes; latencies and RSS of the server process,
+// over HTTPS as the admin (the client certificate of the kubeconfig the server
+// writes). Then bench/apiserver-auth: what authentication + authorization cost.
+// Run: npm run build && npx tsx bench/apiserver.ts [--services N] [--auth-requests N] [--rounds N] [--auth-only | --no-auth]
+import { readFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
-import { httpCall } from './http.js';
+import { authBench } from './apiserver-auth.js';
+import { concurrentLoad, httpsClient, type HttpsClient } from './http.js';
+import { rssMb } from './proc.js';
 import { percentile, printTable } from './report.js';
+import { adminCredentials, builtApiServerArgs, cpuSeconds, removeTempDir, startServerProcess, tempDir } from './server-process.js';
 
 const args = process.argv.slice(2);
-const total = Number(args[args.indexOf('--services') + 1]) || 10_000;
+const flag = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+const total = flag('--services', 10_000);
 const clients = 50;
 const watchers = 100;
 const changes = 20;
+const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
-/** CPU seconds (user + system) the process has used. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: clients });
-
-function call(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  return httpCall(agent, port, method, path, body === undefined ? undefined : JSON.stringify(body), headers);
-}
-
-function startServer(args: string[]): Promise<{ child: ReturnType<typeof spawn>; port: number }> {
-  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stderr!.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /url=http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve({ child, port: Number(m[1]) });
-      }
-    }, 20);
-    child.on('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-}
-
-/** `total` creates from `clients` concurrent keep-alive clients: sorted latencies, wall seconds, server CPU per request. */
-async function createPhase(port: number, pid: number) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
+/** `total` Service creates from `clients` concurrent keep-alive clients: sorted latencies, wall seconds, server CPU per request. */
+async function createPhase(client: HttpsClient, pid: number) {
   const cpuBefore = cpuSeconds(pid);
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        const r = await call(port, 'POST', '/api/v1/namespaces/default/services', {
-          metadata: { name: `svc-${i}`, labels: { app: `a${i % 100}` } },
-          spec: { selector: { app: `a${i % 100}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-        });
-        if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { latencies: latencies.sort((a, b) => a - b), seconds, cpuPerRequest: ((cpuSeconds(pid) - cpuBefore) / total) * 1000 };
+  const { latencies, seconds } = await concurrentLoad(clients, total, async (i) => {
+    const body = {
+      metadata: { name: `svc-${i}`, labels: { app: `a${i % 100}` } },
+      spec: { selector: { app: `a${i % 100}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    };
+    const r = await client.call('POST', '/api/v1/namespaces/default/services', JSON.stringify(body));
+    if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
+  });
+  return { latencies, seconds, cpuPerRequest: ((cpuSeconds(pid) - cpuBefore) / total) * 1000 };
+}
+
+/** Peer: a bare node:https server that only parses and echoes the body — the HTTPS floor on this machine. */
+async function echoFloor() {
+  const dir = tempDir('kubesvc-bench-echo-');
+  const certFile = join(dir, 'echo.crt');
+  const echo = await startServerProcess(['--import', 'tsx', join(import.meta.dirname, 'echo-server.ts'), certFile], nodeFlags);
+  const client = httpsClient(echo.url, { ca: readFileSync(certFile) }, clients);
+  try {
+    return await createPhase(client, echo.pid);
+  } finally {
+    client.close();
+    await echo.stop();
+    removeTempDir(dir);
+  }
 }
 
 async function main() {
-  // Peer: a bare node:http server that only parses and echoes the body — the HTTP floor on this machine.
-  const echo = await startServer(['--import', 'tsx', join(import.meta.dirname, 'echo-server.ts')]);
-  const floor = await createPhase(echo.port, echo.child.pid!);
-  echo.child.kill('SIGTERM');
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-'));
+  const floor = await echoFloor();
+  const dataDir = tempDir('kubesvc-bench-');
   // The built server (what `npm start` runs); `npm run build` first.
-  const entry = join(import.meta.dirname, '../dist/kubesvc.js');
-  if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first');
-  const { child: server, port } = await startServer([entry, 'apiserver', '--data-dir', dataDir, '--port', '0']);
-  const idleRss = rssMb(server.pid!);
+  const server = await startServerProcess(builtApiServerArgs(dataDir), nodeFlags);
+  const admin = adminCredentials(dataDir);
+  const client = httpsClient(server.url, admin, clients);
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    client.call(method, path, body === undefined ? undefined : JSON.stringify(body), headers);
+  // Watches hold their connections: a pool of their own.
+  const watchClient = httpsClient(server.url, admin, watchers);
+  const idleRss = rssMb(server.pid);
   try {
-    const created = await createPhase(port, server.pid!);
+    const created = await createPhase(client, server.pid);
     const createLatencies = created.latencies;
     const createSeconds = created.seconds;
     const serverCpuPerCreate = created.cpuPerRequest;
@@ -96,11 +72,11 @@ async function main() {
     const tableTimes: number[] = [];
     for (let i = 0; i < 5; i++) {
       let t0 = performance.now();
-      const r = await call(port, 'GET', '/api/v1/namespaces/default/services');
+      const r = await call('GET', '/api/v1/namespaces/default/services');
       listTimes.push(performance.now() - t0);
       if (JSON.parse(r.text).items.length < total) throw new Error('list is short');
       t0 = performance.now();
-      await call(port, 'GET', '/api/v1/namespaces/default/services?limit=500', undefined, {
+      await call('GET', '/api/v1/namespaces/default/services?limit=500', undefined, {
         Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
       });
       tableTimes.push(performance.now() - t0);
@@ -109,35 +85,31 @@ async function main() {
     tableTimes.sort((a, b) => a - b);
 
     // Watchers: 100 streams from the current revision; each change is a label patch.
-    const rv = JSON.parse((await call(port, 'GET', '/api/v1/namespaces/default/services?fieldSelector=metadata.name%3Dsvc-0')).text).metadata.resourceVersion;
+    const rv = JSON.parse((await call('GET', '/api/v1/namespaces/default/services?fieldSelector=metadata.name%3Dsvc-0')).text).metadata.resourceVersion;
     const sentAt = new Map<string, number>();
     const delivery: number[] = [];
-    const watchAgent = new Agent({ keepAlive: false });
     const streams = await Promise.all(
       Array.from(
         { length: watchers },
         () =>
-          new Promise<import('node:http').ClientRequest>((resolve) => {
-            const req = request(
-              { host: '127.0.0.1', port, agent: watchAgent, path: `/api/v1/namespaces/default/services?watch=true&resourceVersion=${rv}` },
-              (res) => {
-                let buf = '';
-                res.setEncoding('utf8');
-                res.on('data', (d: string) => {
-                  buf += d;
-                  let nl;
-                  while ((nl = buf.indexOf('\n')) >= 0) {
-                    const line = buf.slice(0, nl);
-                    buf = buf.slice(nl + 1);
-                    const ev = JSON.parse(line);
-                    const mark = ev.object?.metadata?.labels?.mark;
-                    const t0 = mark && sentAt.get(mark);
-                    if (t0) delivery.push(performance.now() - t0);
-                  }
-                });
-                resolve(req);
-              },
-            );
+          new Promise<ClientRequest>((resolve) => {
+            const req = watchClient.open('GET', `/api/v1/namespaces/default/services?watch=true&resourceVersion=${rv}`, {}, (res) => {
+              let buf = '';
+              res.setEncoding('utf8');
+              res.on('data', (d: string) => {
+                buf += d;
+                let nl;
+                while ((nl = buf.indexOf('\n')) >= 0) {
+                  const line = buf.slice(0, nl);
+                  buf = buf.slice(nl + 1);
+                  const ev = JSON.parse(line);
+                  const mark = ev.object?.metadata?.labels?.mark;
+                  const t0 = mark && sentAt.get(mark);
+                  if (t0) delivery.push(performance.now() - t0);
+                }
+              });
+              resolve(req);
+            });
             req.end();
           }),
       ),
@@ -148,16 +120,16 @@ async function main() {
       const expected = (c + 1) * watchers;
       const t0 = performance.now();
       sentAt.set(mark, t0);
-      await call(port, 'PATCH', '/api/v1/namespaces/default/services/svc-0', { metadata: { labels: { mark } } }, { 'Content-Type': 'application/merge-patch+json' });
+      await call('PATCH', '/api/v1/namespaces/default/services/svc-0', { metadata: { labels: { mark } } }, { 'Content-Type': 'application/merge-patch+json' });
       patchLatencies.push(performance.now() - t0);
       const deadline = Date.now() + 5000;
       while (delivery.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
     }
     for (const s of streams) s.destroy();
     delivery.sort((a, b) => a - b);
-    const loadedRss = rssMb(server.pid!);
+    const loadedRss = rssMb(server.pid);
 
-    printTable(`kubesvc API server: ${total} Services, ${clients} concurrent clients, ${watchers} watchers (peer: bare node:http echo server, same clients)`, [
+    printTable(`kubesvc API server: ${total} Services, ${clients} concurrent clients, ${watchers} watchers (peer: bare node:https echo server, same clients)`, [
       { figure: 'create p50', value: percentile(createLatencies, 50), unit: 'ms', peer: percentile(floor.latencies, 50), peerName: 'echo' },
       { figure: 'create p99', value: percentile(createLatencies, 99), unit: 'ms', peer: percentile(floor.latencies, 99), peerName: 'echo' },
       { figure: 'create p99 (target)', value: percentile(createLatencies, 99), unit: 'ms', peer: 20, peerName: 'target' },
@@ -173,14 +145,18 @@ async function main() {
       { figure: `RSS with ${total} Services`, value: loadedRss, unit: 'MB' },
     ]);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
-    agent.destroy();
+    client.close();
+    watchClient.close();
+    await server.stop();
+    removeTempDir(dataDir);
   }
 }
 
-main().catch((e) => {
+try {
+  if (!args.includes('--auth-only')) await main();
+  if (!args.includes('--no-auth')) await authBench({ requests: flag('--auth-requests', 3000), clients, rounds: flag('--rounds', 5), nodeFlags });
+} catch (e) {
+  // Exiting stops the servers still running and removes their data dirs (bench/server-process).
   console.error(e);
   process.exit(1);
-});
+}

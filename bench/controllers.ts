@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataDirTransport } from '../src/cli/client-flags.js';
+import { componentUsers } from '../src/auth/user.js';
 import { createClient, resourceTypes, type Client } from '../src/client/client.js';
 import { createInformerFactory } from '../src/client/informer-factory.js';
 import { createTransport } from '../src/client/transport.js';
@@ -52,7 +54,7 @@ async function startApiServer(dataDir: string): Promise<{ url: string; stop(): P
 async function startEndpointControllers(client: Client) {
   const factory = createInformerFactory(client);
   const events = createEventRecorder(client, 'kubesvc-bench');
-  const ctx: ControllerContext = { factory, events, options: defaultControllerOptions };
+  const ctx: ControllerContext = { factory, client, events, options: defaultControllerOptions };
   const controllers: Controller[] = [createEndpointsController(ctx), createEndpointSliceController(ctx), createEndpointSliceMirroringController(ctx)];
   for (const c of controllers) c.setup();
   await factory.start();
@@ -88,7 +90,8 @@ async function main() {
   const numFlips = flag('flips', 200);
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-controllers-'));
   const api = await startApiServer(dataDir);
-  const client = createClient(createTransport({ server: api.url }), 'kubesvc-bench');
+  // The API server runs in its own process; the bench is its admin, with a certificate from the data dir's CA.
+  const client = createClient(createTransport({ ...dataDirTransport(dataDir, componentUsers.admin), socketPath: undefined, server: api.url }), 'kubesvc-bench');
   const services = client.resource<Service>(resourceTypes.services);
   const pods = client.resource<Pod>(resourceTypes.pods);
   const slices = client.resource<EndpointSlice>(resourceTypes.endpointslices);

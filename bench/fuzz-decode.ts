@@ -6,16 +6,12 @@
 // checked against the schema), and the server's RSS after warm-up beside its
 // RSS at the end (flat memory: a ratio near 1).
 // Run: npm run build && npx tsx bench/fuzz-decode.ts [--per-kind 100000] [--seed 1] [--clients 8] [--kinds Secret,Pod]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeTyped } from '../src/apiserver/openapi/typed-decode.js';
 import { fuzzKinds, fuzzOps, fuzzRequest, gvkOf, seededRandom } from '../test/helpers/fuzz.js';
-import { httpCall } from './http.js';
+import { httpsClient, type HttpsClient } from './http.js';
 import { rssMb } from './proc.js';
 import { printTable, type Row } from './report.js';
+import { adminCredentials, builtApiServerArgs, removeTempDir, startServerProcess, tempDir } from './server-process.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -26,37 +22,18 @@ const clients = flag('--clients', 8);
 const onlyKinds = args.includes('--kinds') ? args[args.indexOf('--kinds') + 1]!.split(',') : undefined;
 const kinds = fuzzKinds.filter((k) => !onlyKinds || onlyKinds.includes(k.kind));
 
-const agent = new Agent({ keepAlive: true, maxSockets: clients });
-
 /** A request unanswered after 10 s is a hang: it is reported with its body (and still awaited). */
-function call(port: number, method: string, path: string, body?: string, contentType = 'application/json') {
-  const answered = httpCall(agent, port, method, path, body, { 'Content-Type': contentType });
+function call(client: HttpsClient, method: string, path: string, body?: string, contentType = 'application/json') {
+  const answered = client.call(method, path, body, { 'Content-Type': contentType });
   const timer = setTimeout(() => console.log(`HUNG ${method} ${path} ${contentType}: ${body?.slice(0, 2000)}`), 10_000);
   return answered.finally(() => clearTimeout(timer));
 }
 
-async function startServer(dataDir: string): Promise<{ pid: number; port: number; stop(): void }> {
-  const entry = join(import.meta.dirname, '../dist/kubesvc.js');
-  if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first');
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', entry, 'apiserver', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /url=http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-      if (m) {
-        clearInterval(t);
-        resolve(Number(m[1]));
-      }
-    }, 20);
-    child.on('exit', () => reject(new Error(`server exited: ${err}`)));
-  });
-  return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
-}
-
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-fuzz-'));
-  const server = await startServer(dataDir);
+  const dataDir = tempDir('kubesvc-fuzz-');
+  // The built server as npm start runs it (the shebang's node flag), as the admin of the kubeconfig it writes.
+  const server = await startServerProcess(builtApiServerArgs(dataDir), ['--max-semi-space-size=2']);
+  const client = httpsClient(server.url, adminCredentials(dataDir), clients);
   const statuses = new Map<number, number>();
   const fiveHundreds: string[] = [];
   const total = perKind * kinds.length;
@@ -76,11 +53,11 @@ async function main() {
           const name = `fuzz-${Math.floor(rand() * 3)}`;
           let live: Record<string, unknown> | undefined;
           if (op === 'update' || op === 'json-patch') {
-            const got = await call(server.port, 'GET', `${k.collection}/${name}`);
+            const got = await call(client, 'GET', `${k.collection}/${name}`);
             if (got.status === 200) live = JSON.parse(got.text);
           }
           const req = fuzzRequest(k, op, rand, name, live);
-          const r = await call(server.port, req.method, req.path, req.body, req.contentType);
+          const r = await call(client, req.method, req.path, req.body, req.contentType);
           statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
           if (r.status >= 500 && fiveHundreds.length < 5) fiveHundreds.push(`${k.kind} ${op}: ${r.text.slice(0, 200)} ← ${req.body.slice(0, 200)}`);
           // An accepted write answers with what was stored: it must decode as its kind.
@@ -99,7 +76,7 @@ async function main() {
     let stored = 0;
     let wrong = 0;
     for (const k of kinds) {
-      const list = await call(server.port, 'GET', k.collection);
+      const list = await call(client, 'GET', k.collection);
       for (const obj of JSON.parse(list.text).items) {
         stored++;
         const decoded = decodeTyped(gvkOf(k), obj);
@@ -109,7 +86,7 @@ async function main() {
         }
       }
     }
-    const alive = (await call(server.port, 'GET', '/readyz')).status === 200;
+    const alive = (await call(client, 'GET', '/readyz')).status === 200;
     const answers = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
     console.log(`\nbench/fuzz-decode: ${total} mutated bodies (${perKind} per kind × ${kinds.length} kinds, over ${fuzzOps.join(', ')}), seed ${seed}, ${clients} clients`);
     console.log(`answers: ${answers}; server alive after the run: ${alive}`);
@@ -127,9 +104,9 @@ async function main() {
     ];
     printTable('bench/fuzz-decode', rows);
   } finally {
-    server.stop();
-    agent.destroy();
-    rmSync(dataDir, { recursive: true, force: true });
+    client.close();
+    await server.stop();
+    removeTempDir(dataDir);
   }
 }
 

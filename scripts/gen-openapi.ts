@@ -28,6 +28,9 @@ const PACKAGES: Record<string, string> = {
   'apps/v1.d.ts': 'io.k8s.api.apps.v1',
   'discovery/v1.d.ts': 'io.k8s.api.discovery.v1',
   'autoscaling/v1.d.ts': 'io.k8s.api.autoscaling.v1',
+  'rbac/v1.d.ts': 'io.k8s.api.rbac.v1',
+  'authorization/v1.d.ts': 'io.k8s.api.authorization.v1',
+  'authentication/v1.d.ts': 'io.k8s.api.authentication.v1',
   'meta/v1.d.ts': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'api/resource.d.ts': 'io.k8s.apimachinery.pkg.api.resource',
   'runtime.d.ts': 'io.k8s.apimachinery.pkg.runtime',
@@ -42,6 +45,9 @@ const SERVED_GROUP_VERSIONS = [
   { group: 'apps', version: 'v1' },
   { group: 'autoscaling', version: 'v1' },
   { group: 'discovery.k8s.io', version: 'v1' },
+  { group: 'rbac.authorization.k8s.io', version: 'v1' },
+  { group: 'authorization.k8s.io', version: 'v1' },
+  { group: 'authentication.k8s.io', version: 'v1' },
 ];
 
 /** Served kinds, their lists, and the helper kinds their operations use. */
@@ -55,6 +61,10 @@ const ROOTS = [
   'io.k8s.api.autoscaling.v1.Scale',
   'io.k8s.api.discovery.v1.EndpointSlice',
   'io.k8s.api.discovery.v1.EndpointSliceList',
+  ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].flatMap((k) => [`io.k8s.api.rbac.v1.${k}`, `io.k8s.api.rbac.v1.${k}List`]),
+  // Create-only reviews: their schemas, no lists.
+  ...['SubjectAccessReview', 'SelfSubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map((k) => `io.k8s.api.authorization.v1.${k}`),
+  ...['TokenReview', 'SelfSubjectReview', 'TokenRequest'].map((k) => `io.k8s.api.authentication.v1.${k}`),
   `${META}.Status`,
   `${META}.DeleteOptions`,
   `${META}.Patch`,
@@ -310,6 +320,7 @@ const FORMATS: Record<string, 'int64' | 'double' | 'byte'> = expand({
   'apps.v1.DaemonSetStatus.observedGeneration': 'int64',
   'apps.v1.DeploymentStatus.observedGeneration': 'int64',
   'apps.v1.ReplicaSetStatus.observedGeneration': 'int64',
+  'authentication.v1.TokenRequestSpec.expirationSeconds': 'int64',
   'core.v1.ConfigMap.binaryData': 'byte',
   'core.v1.ContainerImage.sizeBytes': 'int64',
   'core.v1.PodSecurityContext.fsGroup': 'int64',

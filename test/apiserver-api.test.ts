@@ -2,7 +2,8 @@
 // dry runs, concurrency, selectors — over real HTTP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { statSync } from 'node:fs';
+import { request } from 'node:https';
 import { startTestApiServer, waitFor, type TestApiServer } from './helpers/apiserver.js';
 
 interface WatchStream {
@@ -11,12 +12,12 @@ interface WatchStream {
   status: Promise<number>;
 }
 
-function openWatch(url: string, path: string, headers: Record<string, string> = {}): WatchStream {
+function openWatch(t: TestApiServer, path: string, headers: Record<string, string> = {}): WatchStream {
   const events: any[] = [];
-  const { hostname, port } = new URL(url);
+  const { hostname, port } = new URL(t.server.url);
   let resolveStatus: (n: number) => void = () => {};
   const status = new Promise<number>((r) => (resolveStatus = r));
-  const req = request({ host: hostname, port, path, headers }, (res) => {
+  const req = request({ host: hostname, port, path, headers, ca: t.admin.ca, cert: t.admin.cert, key: t.admin.key }, (res) => {
     resolveStatus(res.statusCode ?? 0);
     let buf = '';
     res.setEncoding('utf8');
@@ -63,16 +64,20 @@ describe('API server contract', () => {
     const v = (await t.request('GET', '/version')).json;
     assert.equal(v.major, '1');
     assert.equal(v.minor, '32');
-    const overSocket = await new Promise<string>((resolve, reject) => {
-      request({ socketPath: t.server.socketPath, path: '/api/v1/namespaces/default/services/kubernetes' }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve(body));
-      })
-        .on('error', reject)
-        .end();
-    });
-    assert.equal(JSON.parse(overSocket).spec.clusterIP, '10.96.0.1');
+    // The socket speaks TLS too and authenticates as TCP does: the admin's certificate works, no credentials are anonymous.
+    const overSocket = (creds: { cert?: unknown; key?: unknown }) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request({ socketPath: t.server.socketPath, host: 'localhost', path: '/api/v1/namespaces/default/services/kubernetes', ca: t.admin.ca, ...creds } as never, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    assert.equal(JSON.parse((await overSocket({ cert: t.admin.cert, key: t.admin.key })).body).spec.clusterIP, '10.96.0.1');
+    assert.equal((await overSocket({})).status, 403);
+    assert.equal(statSync(t.server.socketPath).mode & 0o777, 0o600, 'the socket is its owner\'s alone');
   });
 
   test('dual-stack asks on a single-stack cluster are refused as upstream', async () => {
@@ -100,9 +105,9 @@ describe('API server contract', () => {
   test('watch: synthetic ADDED from 0, only later changes from N, selectors filter, bookmarks', async () => {
     await t.request('POST', '/api/v1/namespaces/default/services', svc('w-a'));
     const list = (await t.request('GET', '/api/v1/namespaces/default/services')).json;
-    const fromZero = openWatch(t.server.url, '/api/v1/namespaces/default/services?watch=true&resourceVersion=0&labelSelector=app%3Dw-a');
-    const fromNow = openWatch(t.server.url, `/api/v1/namespaces/default/services?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
-    const bookmarks = openWatch(t.server.url, `/api/v1/namespaces/default/services?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`);
+    const fromZero = openWatch(t, '/api/v1/namespaces/default/services?watch=true&resourceVersion=0&labelSelector=app%3Dw-a');
+    const fromNow = openWatch(t, `/api/v1/namespaces/default/services?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+    const bookmarks = openWatch(t, `/api/v1/namespaces/default/services?watch=true&allowWatchBookmarks=true&resourceVersion=${list.metadata.resourceVersion}`);
     try {
       await waitFor('synthetic ADDED', () => fromZero.events.some((e) => e.type === 'ADDED' && e.object.metadata.name === 'w-a'));
       await t.request('POST', '/api/v1/namespaces/default/services', svc('w-b'));
@@ -125,7 +130,7 @@ describe('API server contract', () => {
   test('watch from a compacted resourceVersion is 410 Expired', async () => {
     const rv = Number((await t.request('GET', '/api/v1/namespaces/default/services')).json.metadata.resourceVersion);
     await t.server.registry.store.compact(rv);
-    const w = openWatch(t.server.url, '/api/v1/namespaces/default/services?watch=true&resourceVersion=1');
+    const w = openWatch(t, '/api/v1/namespaces/default/services?watch=true&resourceVersion=1');
     try {
       assert.equal(await w.status, 410);
       await waitFor('Status body', () => w.events.length > 0);
@@ -136,7 +141,7 @@ describe('API server contract', () => {
   });
 
   test('watch events are Tables when a Table is asked for', async () => {
-    const w = openWatch(t.server.url, '/api/v1/namespaces/default/services?watch=true&fieldSelector=metadata.name%3Dkubernetes', {
+    const w = openWatch(t, '/api/v1/namespaces/default/services?watch=true&fieldSelector=metadata.name%3Dkubernetes', {
       Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
     });
     try {

@@ -1,6 +1,7 @@
 // The client machinery against the real API server: typed calls, informers
 // that relist after 410 and re-watch after the server restarts, the work queue.
 import { test } from 'node:test';
+import { componentUsers } from '../src/auth/user.js';
 import assert from 'node:assert/strict';
 import { createClient, isNotFound, resourceTypes, ApiError } from '../src/client/client.js';
 import { createInformer } from '../src/client/informer.js';
@@ -13,7 +14,7 @@ test('typed client: CRUD, Status errors, over TCP and over the unix socket', asy
   const t = await startTestApiServer();
   try {
     const tcp = createClient(createTransport(loadKubeconfig(t.server.kubeconfigPath)));
-    const unix = createClient(createTransport({ server: 'http://localhost', socketPath: t.server.socketPath }));
+    const unix = createClient(createTransport(t.server.transportFor(componentUsers.admin)));
     const cms = tcp.resource(resourceTypes.configmaps);
     const created = await cms.create('default', { metadata: { name: 'c1' }, data: { a: '1' } } as never);
     assert.equal(created.metadata.name, 'c1');
@@ -35,7 +36,7 @@ test('informer: lists, follows changes, relists after 410, re-watches after a se
   const t = await startTestApiServer();
   const dataDir = t.dataDir;
   const port = Number(new URL(t.server.url).port);
-  const client = createClient(createTransport({ server: t.server.url }));
+  const client = createClient(createTransport(t.admin));
   const inf = createInformer(client.resource(resourceTypes.configmaps), { namespace: 'default' });
   const seen: string[] = [];
   inf.on({ add: (o) => seen.push(`add ${o.metadata.name}`), delete: (o) => seen.push(`delete ${o.metadata.name}`) });
@@ -53,7 +54,7 @@ test('informer: lists, follows changes, relists after 410, re-watches after a se
   const { runApiServer } = await import('../src/apiserver/apiserver.js');
   const again = await runApiServer({ dataDir, port, bind: '127.0.0.1', serviceClusterIPRange: '10.96.0.0/12', serviceNodePortRange: '30000-32767' });
   try {
-    const client2 = createClient(createTransport({ server: again.url }));
+    const client2 = createClient(createTransport(again.transportFor(componentUsers.admin, 'tcp')));
     await client2.resource(resourceTypes.configmaps).delete('default', 'before');
     await waitFor('delete seen after restart', () => seen.includes('delete before'), 15_000);
     // History compacted past the informer's resourceVersion: it must relist (410) and still converge.

@@ -97,7 +97,7 @@ test('the readers take whatever the fuzz stored: controllers run, proxy rules an
   for (const svc of services) dns.lookup(`${svc.metadata.name}.default.svc.cluster.local`);
 
   // The controllers list, watch and reconcile everything stored; an exception that escaped one would fail this test.
-  const client = createClient(createTransport({ server: t.server.url }), 'fuzz-readers');
+  const client = createClient(createTransport(t.admin), 'fuzz-readers');
   const controllers = await startControllers(client);
   try {
     await waitFor('the endpointslice controller to write for the fuzzed Services', async () => (await list('/apis/discovery.k8s.io/v1/endpointslices')).some((s: { metadata: { labels?: Record<string, string> } }) => s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === 'endpointslice-controller.k8s.io'), 20_000);

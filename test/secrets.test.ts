@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as yamlParse } from 'yaml';
-import { createCertificate } from '../src/apiserver/x509.js';
+import { createCertificate } from '../src/apiserver/pki/x509.js';
 import { x509KeyPairError } from '../src/registry/secrets/tls.js';
 import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
 

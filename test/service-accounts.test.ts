@@ -1,13 +1,13 @@
 // What in-cluster clients read, without nodes: the ServiceAccount admission's
 // token volume (pure, and through the API server with the real kubectl), the
-// ServiceAccounts it checks and the controller keeping "default", the token's
-// claims, and the root CA publisher's kube-root-ca.crt in every namespace.
+// ServiceAccounts it checks and the controller keeping "default", and the
+// root CA publisher's kube-root-ca.crt in every namespace. (The token's
+// claims: test/serviceaccount-tokens.test.ts and test/auth.test.ts.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../src/api/types.js';
 import { createClient, resourceTypes, type Client } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
-import { serviceAccountToken } from '../src/agent/service-account-token.js';
 import { startControllers, type RunningControllers } from '../src/controllers/manager.js';
 import { admitServiceAccount, serviceAccountMountPath } from '../src/registry/pods/service-account.js';
 import { startTestApiServer, waitFor, type TestApiServer } from './helpers/apiserver.js';
@@ -61,22 +61,6 @@ describe('ServiceAccount admission', () => {
     assert.equal(again.spec!.volumes!.length, 1);
     assert.equal(again.spec!.containers[1]!.volumeMounts![0]!.name, 'kube-api-access-ccccc');
   });
-
-  test('the projected token carries upstream claims, extended to a year for the admission default', () => {
-    const pod: Pod = { metadata: { name: 'web-1', namespace: 'shop', uid: 'u-1' }, spec: { serviceAccountName: 'web', containers: [] } };
-    const token = serviceAccountToken({ pod, nodeName: 'node-2', clusterDomain: 'cluster.local', expirationSeconds: 3607, now: 1_000 });
-    const [header, claims, signature] = token.split('.');
-    assert.deepEqual(JSON.parse(Buffer.from(header!, 'base64url').toString()), { alg: 'none', typ: 'JWT' });
-    assert.equal(signature, '');
-    const c = JSON.parse(Buffer.from(claims!, 'base64url').toString());
-    assert.equal(c.sub, 'system:serviceaccount:shop:web');
-    assert.equal(c.iss, 'https://kubernetes.default.svc.cluster.local');
-    assert.deepEqual(c.aud, ['https://kubernetes.default.svc.cluster.local']);
-    assert.equal(c.exp, 1_000 + 365 * 24 * 3600);
-    assert.deepEqual(c['kubernetes.io'], { namespace: 'shop', node: { name: 'node-2' }, pod: { name: 'web-1', uid: 'u-1' }, serviceaccount: { name: 'web' }, warnafter: 4607 });
-    const short = JSON.parse(Buffer.from(serviceAccountToken({ pod, nodeName: 'n', clusterDomain: 'cluster.local', audience: 'vault', expirationSeconds: 600, now: 0 }).split('.')[1]!, 'base64url').toString());
-    assert.deepEqual([short.aud, short.exp], [['vault'], 600]);
-  });
 });
 
 describe('through the API server: admission on create, kube-root-ca.crt in every namespace', () => {
@@ -87,7 +71,7 @@ describe('through the API server: admission on create, kube-root-ca.crt in every
 
   before(async () => {
     api = await startTestApiServer({ serviceAccountTokens: true });
-    client = createClient(createTransport({ server: api.server.url }), 'kubesvc-test');
+    client = createClient(createTransport(api.admin), 'kubesvc-test');
     controllers = await startControllers(client, { only: ['serviceaccount', 'root-ca-cert-publisher'], options: { rootCA: ca } });
   });
   after(async () => {

@@ -23,7 +23,9 @@ import { createProbeRunner } from './probes.js';
 import { cleanupStaleProcesses, createRuntime, type PodRuntime } from './runtime.js';
 import { startAgentServer, type AgentServer } from './server.js';
 import { errorMessage } from '../util/errors.js';
-import type { ConfigMapObject, PodObject as Pod, NodeObject as Node, ServiceObject } from '../api/types.js';
+import type { PodObject as Pod, NodeObject as Node, ServiceObject } from '../api/types.js';
+import { apiObjectLookup, apiServiceAccountTokens } from './api-sources.js';
+import type { RequestServiceAccountToken } from './token-manager.js';
 
 type NodeStatus = NonNullable<Node['status']>;
 type NodeCondition = NonNullable<NodeStatus['conditions']>[number];
@@ -54,6 +56,10 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   /** How long stop() gives containers before SIGKILL (default 2 s). */
   stopGraceMs?: number;
+  /** How often running pods' configMap, secret, downwardAPI and projected volumes are refreshed (default 60 s). */
+  volumeResyncMs?: number;
+  /** Where projected service account tokens come from (default: the API's TokenRequest, as the kubelet asks for them). */
+  requestServiceAccountToken?: RequestServiceAccountToken;
 }
 
 export interface Agent {
@@ -178,7 +184,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   const nodes = client.resource<Node>(resourceTypes.nodes);
   const podsApi = client.resource<Pod>(resourceTypes.pods);
-  const configMaps = client.resource<ConfigMapObject>(resourceTypes.configmaps);
   const recorder = createEventRecorder(client, 'kubelet', nodeName);
   const cap = capacity(opts.stateDir);
   const nodeRef = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } } as KubeObject;
@@ -294,14 +299,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     network,
     recorder,
     runner,
-    async getConfigMap(namespace, name) {
-      try {
-        return await configMaps.get(namespace, name);
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    ...apiObjectLookup(client),
+    requestServiceAccountToken: opts.requestServiceAccountToken ?? apiServiceAccountTokens(client),
+    volumeResyncMs: opts.volumeResyncMs,
     services: () => serviceInformer.list(),
     dns: { clusterDNS: opts.clusterDNS ?? ['10.96.0.10'], clusterDomain: opts.clusterDomain ?? 'cluster.local', host: hostResolv },
     nodeHosts: readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'),

@@ -1,9 +1,10 @@
 // A container's environment as the kubelet builds it (pkg/kubelet/envvars,
 // kubelet_pods.go makeEnvironmentVariables / getServiceEnvVarMap, and the
 // $(VAR) expansion of third_party/forked/golang/expansion). Pure, except for
-// the ConfigMap lookups the caller supplies.
-import type { ConfigMap, Container, Pod, Service } from '../api/types.js';
+// the ConfigMap and Secret lookups the caller supplies.
+import type { Container, Pod, Service } from '../api/types.js';
 import { parseQuantity } from '../api/quantity.js';
+import { notFoundMessage, sourceNames, sourceRef, sourceValues, type ObjectLookup, type SourceRef } from './config-sources.js';
 
 export interface EnvVar {
   name: string;
@@ -196,7 +197,7 @@ export function containerResourceValue(container: Container, resource: string, d
   return String(Math.ceil(value / d));
 }
 
-export interface EnvironmentContext {
+export interface EnvironmentContext extends ObjectLookup {
   pod: Pod;
   container: Container;
   podIPs: string[];
@@ -204,8 +205,6 @@ export interface EnvironmentContext {
   /** The result of serviceEnvVarMap for the pod. */
   serviceEnv: Map<string, string>;
   node: NodeAllocatable;
-  /** The ConfigMap, or undefined when it does not exist; other failures throw. */
-  getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   /** Warnings the kubelet records as events (reason, message). */
   warn?(reason: string, message: string): void;
 }
@@ -220,45 +219,43 @@ const envVarNameRe = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 export async function makeEnvironment(ctx: EnvironmentContext): Promise<EnvVar[]> {
   const { pod, container } = ctx;
   const namespace = pod.metadata?.namespace ?? 'default';
-  const configMaps = new Map<string, ConfigMap>();
+  const sources = new Map<string, Map<string, string>>();
   const tmpEnv = new Map<string, string>();
 
-  async function configMap(name: string, optional: boolean): Promise<ConfigMap | undefined> {
-    const cached = configMaps.get(name);
+  /** A ConfigMap's or Secret's values (each looked up once); undefined when it is missing and optional. */
+  async function values(ref: SourceRef): Promise<Map<string, string> | undefined> {
+    const id = `${ref.kind}/${ref.name}`;
+    const cached = sources.get(id);
     if (cached) return cached;
-    const cm = await ctx.getConfigMap(namespace, name);
-    if (!cm) {
-      if (optional) return undefined;
-      throw new ContainerConfigError(`configmap "${name}" not found`);
+    const found = await sourceValues(ctx, namespace, ref, false);
+    if (!found) {
+      if (ref.optional) return undefined;
+      throw new ContainerConfigError(notFoundMessage(ref));
     }
-    configMaps.set(name, cm);
-    return cm;
+    const strings = new Map([...found].map(([k, v]) => [k, v.toString('utf8')]));
+    sources.set(id, strings);
+    return strings;
   }
 
   for (const from of container.envFrom ?? []) {
-    if (from.configMapRef) {
-      const name = from.configMapRef.name ?? '';
-      const cm = await configMap(name, from.configMapRef.optional === true);
-      if (!cm) continue;
-      const invalid: string[] = [];
-      for (const [k0, v] of Object.entries(cm.data ?? {})) {
-        const k = (from.prefix ?? '') + k0;
-        if (!envVarNameRe.test(k)) {
-          invalid.push(k);
-          continue;
-        }
-        tmpEnv.set(k, v);
+    const ref = sourceRef({ configmap: from.configMapRef, secret: from.secretRef });
+    const data = ref && (await values(ref));
+    if (!ref || !data) continue;
+    const invalid: string[] = [];
+    for (const [k0, v] of data) {
+      const k = (from.prefix ?? '') + k0;
+      if (!envVarNameRe.test(k)) {
+        invalid.push(k);
+        continue;
       }
-      if (invalid.length) {
-        invalid.sort();
-        ctx.warn?.(
-          'InvalidEnvironmentVariableNames',
-          `Keys [${invalid.join(', ')}] from the EnvFrom configMap ${namespace}/${name} were skipped since they are considered invalid environment variable names.`,
-        );
-      }
-    } else if (from.secretRef) {
-      if (from.secretRef.optional) continue;
-      throw new ContainerConfigError(`secret "${from.secretRef.name ?? ''}" not found: kubesvc does not serve Secrets, so envFrom secretRef is not supported`);
+      tmpEnv.set(k, v);
+    }
+    if (invalid.length) {
+      invalid.sort();
+      ctx.warn?.(
+        'InvalidEnvironmentVariableNames',
+        `Keys [${invalid.join(', ')}] from the EnvFrom ${sourceNames[ref.kind].envFrom} ${namespace}/${ref.name} were skipped since they are considered invalid environment variable names.`,
+      );
     }
   }
 
@@ -277,21 +274,17 @@ export async function makeEnvironment(ctx: EnvironmentContext): Promise<EnvVar[]
           : container;
         if (!target) throw new ContainerConfigError(`container ${vf.resourceFieldRef.containerName} not found`);
         value = containerResourceValue(target, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor as string | undefined, ctx.node);
-      } else if (vf.configMapKeyRef) {
-        const { name = '', key, optional } = vf.configMapKeyRef;
-        const cm = await configMap(name, optional === true);
-        if (!cm) continue;
-        const v = cm.data?.[key];
+      } else if (vf.configMapKeyRef || vf.secretKeyRef) {
+        const ref = sourceRef({ configmap: vf.configMapKeyRef, secret: vf.secretKeyRef })!;
+        const key = (vf.configMapKeyRef ?? vf.secretKeyRef)!.key;
+        const data = await values(ref);
+        if (!data) continue;
+        const v = data.get(key);
         if (v === undefined) {
-          if (optional) continue;
-          throw new ContainerConfigError(`couldn't find key ${key} in ConfigMap ${namespace}/${name}`);
+          if (ref.optional) continue;
+          throw new ContainerConfigError(`couldn't find key ${key} in ${sourceNames[ref.kind].kind} ${namespace}/${ref.name}`);
         }
         value = v;
-      } else if (vf.secretKeyRef) {
-        if (vf.secretKeyRef.optional) continue;
-        throw new ContainerConfigError(
-          `secret "${vf.secretKeyRef.name ?? ''}" not found: kubesvc does not serve Secrets, so secretKeyRef (env ${e.name}) is not supported`,
-        );
       }
     }
     tmpEnv.set(e.name, value);

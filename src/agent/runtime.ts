@@ -22,6 +22,12 @@
 // the container's process. The parent-death signal ends it if the agent
 // dies; a later agent kills whatever a crash left by the pid files.
 //
+// Volumes are set up before the containers start (./volumes.ts); configMap,
+// secret, downwardAPI and projected ones are set up again every
+// volumeResyncMs while the pod runs, so changes (and refreshed service
+// account tokens) reach the containers; failures are FailedMount events,
+// retried with the volume manager's back-off.
+//
 // Restarts follow the pod's restartPolicy with the kubelet's CrashLoopBackOff
 // (10 s doubling to 5 min, reset after 10 min of running); stopping runs the
 // preStop hook, then SIGTERM to the process group, then SIGKILL when the
@@ -31,28 +37,40 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ConfigMap, Container, Pod, Service } from '../api/types.js';
+import type { Container, Pod, Service } from '../api/types.js';
 import type { EventRecorder } from '../client/events.js';
 import { logger, type Logger } from '../util/log.js';
 import type { ContainerRuntimeView, NodeNetwork, PodSandbox } from './contracts.js';
 import { formatResolvConf, hostNetworkHostsFile, managedHostsFile, podDNSConfig, podHostnameAndDomain, podKernelHostname, type ClusterDNS } from './dns.js';
-import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, podFieldValue, serviceEnvVarMap, type NodeAllocatable } from './envvars.js';
+import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvVarMap, type NodeAllocatable } from './envvars.js';
 import { formatGoDuration } from '../util/go-duration.js';
 import { resolveImage } from './image-resolve.js';
 import { generatePodStatus, imageIDFor, normalizeImage, type ContainerObservation, type ContainerState, type PodStatus } from './pod-status.js';
 import { runLifecycleHandler, startProbeWorker, which, type LifecycleHandler, type ProbeRunner, type ProbeType, type ProbeWorker } from './probes.js';
-import { serviceAccountToken } from './service-account-token.js';
+import type { ObjectLookup } from './config-sources.js';
+import { createTokenManager, type RequestServiceAccountToken } from './token-manager.js';
+import { isProjection, setUpVolumes } from './volumes.js';
 import { errorMessage } from '../util/errors.js';
 
-export interface RuntimeOptions {
+/** getConfigMap and getSecret: the ConfigMap or Secret, or undefined when it does not exist. */
+export interface RuntimeOptions extends ObjectLookup {
   /** The agent's state directory; pods live under <stateDir>/pods. */
   stateDir: string;
   nodeName: string;
   network: NodeNetwork;
   recorder: EventRecorder;
   runner: ProbeRunner;
-  /** The ConfigMap, or undefined when it does not exist. */
-  getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  /**
+   * A token for the service account, bound to the pod (the API's
+   * TokenRequest): what projected serviceAccountToken sources hold.
+   */
+  requestServiceAccountToken: RequestServiceAccountToken;
+  /**
+   * How often a running pod's configMap, secret, downwardAPI and projected
+   * volumes are set up again, so changes reach them (default 60 s, the
+   * kubelet's sync frequency).
+   */
+  volumeResyncMs?: number;
   /** Every Service (all namespaces), for the service environment variables. */
   services(): Service[];
   dns: ClusterDNS;
@@ -92,6 +110,10 @@ const backoffInitialMs = 10_000;
 const backoffMaxMs = 300_000;
 const minimumGracePeriodSeconds = 2;
 const retryConfigMs = 10_000;
+// The volume manager's retry of a failed mount: 500 ms doubling to 2m2s (exponentialbackoff).
+const volumeRetryInitialMs = 500;
+const volumeRetryMaxMs = 122_000;
+const defaultVolumeResyncMs = 60_000;
 // kubecontainer.MaxContainerTerminationMessageLogLength / LogLines
 const maxTerminationLogBytes = 2048;
 const maxTerminationLogLines = 80;
@@ -288,7 +310,10 @@ interface PodRecord {
   finished: boolean;
   timers: Set<NodeJS.Timeout>;
   volumesReady: boolean;
-  reportedMounts: Set<string>;
+  /** The volumes are to be set up (again): at first, then when the resync or the retry after a failure is due. */
+  volumesDue: boolean;
+  /** The current retry delay after failed volume set-ups (0: the last one went well). */
+  volumeRetryMs: number;
 }
 
 const signalNumber = (signal: NodeJS.Signals) => (osConstants.signals as Record<string, number>)[signal] ?? 9;
@@ -347,15 +372,19 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
   const podsDir = join(opts.stateDir, 'pods');
   mkdirSync(podsDir, { recursive: true });
   let stoppedAll = false;
+  const tokens = createTokenManager(opts.requestServiceAccountToken);
+  const volumeResyncMs = opts.volumeResyncMs ?? defaultVolumeResyncMs;
 
   const podObj = (rec: PodRecord): Pod => ({ ...rec.pod, kind: 'Pod', apiVersion: 'v1' }) as Pod;
   const event = (rec: PodRecord, type: 'Normal' | 'Warning', reason: string, message: string) =>
     opts.recorder.event(podObj(rec) as Parameters<EventRecorder['event']>[0], type, reason, message);
   const changed = (rec: PodRecord) => opts.onPodChange(rec.uid);
 
-  function wakeAfter(rec: PodRecord, ms: number) {
+  /** Syncs the pod again after `ms` (`first` runs before: what makes the sync do something). */
+  function wakeAfter(rec: PodRecord, ms: number, first?: () => void) {
     const t = setTimeout(() => {
       rec.timers.delete(t);
+      first?.();
       changed(rec);
     }, ms);
     t.unref?.();
@@ -424,90 +453,32 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     rec.filesReady = true;
   }
 
-  /** Volumes: emptyDir, configMap, hostPath, downwardAPI and projected (configMap, downwardAPI) sources. */
-  async function prepareVolumes(rec: PodRecord): Promise<boolean> {
-    if (rec.volumesReady) return true;
-    const base = join(rec.dir, 'volumes');
-    for (const v of rec.pod.spec?.volumes ?? []) {
-      const dir = join(base, v.name);
-      try {
-        if (v.hostPath) {
-          const t = v.hostPath.type ?? '';
-          if (t === 'DirectoryOrCreate' && !existsSync(v.hostPath.path)) mkdirSync(v.hostPath.path, { recursive: true, mode: 0o755 });
-          if (t === 'FileOrCreate' && !existsSync(v.hostPath.path)) writeFileSync(v.hostPath.path, '', { mode: 0o644 });
-          if ((t === 'Directory' || t === 'File' || t === 'Socket') && !existsSync(v.hostPath.path)) {
-            throw new Error(`hostPath type check failed: ${v.hostPath.path} is not a ${t.toLowerCase()}`);
-          }
-          continue;
-        }
-        mkdirSync(dir, { recursive: true });
-        if (v.emptyDir) continue;
-        if (v.configMap) {
-          await writeConfigMapVolume(rec, dir, v.configMap.name ?? '', v.configMap.items, v.configMap.optional === true);
-          continue;
-        }
-        if (v.downwardAPI) {
-          writeDownwardAPI(rec, dir, v.downwardAPI.items ?? []);
-          continue;
-        }
-        if (v.projected) {
-          for (const s of v.projected.sources ?? []) {
-            if (s.configMap) await writeConfigMapVolume(rec, dir, s.configMap.name ?? '', s.configMap.items, s.configMap.optional === true);
-            else if (s.downwardAPI) writeDownwardAPI(rec, dir, s.downwardAPI.items ?? []);
-            else if (s.secret && !s.secret.optional) throw new Error(`secret "${s.secret.name ?? ''}" not found`);
-            else if (s.serviceAccountToken) {
-              const t = s.serviceAccountToken;
-              writeFileSync(join(dir, t.path), serviceAccountToken({ pod: rec.pod, nodeName: opts.nodeName, clusterDomain: opts.dns.clusterDomain, audience: t.audience, expirationSeconds: t.expirationSeconds }), { mode: 0o644 });
-            }
-          }
-          continue;
-        }
-        if (v.secret) {
-          if (v.secret.optional) continue;
-          throw new Error(`secret "${v.secret.secretName ?? ''}" not found`);
-        }
-        throw new Error('kubesvc supports emptyDir, configMap, hostPath, downwardAPI and projected volumes only');
-      } catch (e) {
-        const msg = `MountVolume.SetUp failed for volume "${v.name}" : ${errorMessage(e)}`;
-        if (!rec.reportedMounts.has(msg)) {
-          rec.reportedMounts.add(msg);
-          event(rec, 'Warning', 'FailedMount', msg);
-        }
-        wakeAfter(rec, retryConfigMs);
-        return false;
-      }
-    }
-    rec.volumesReady = true;
-    return true;
-  }
-
-  async function writeConfigMapVolume(rec: PodRecord, dir: string, name: string, items: { key: string; path: string }[] | undefined, optional: boolean) {
-    const cm = await opts.getConfigMap(rec.namespace, name);
-    if (!cm) {
-      if (optional) return;
-      throw new Error(`configmap "${name}" not found`);
-    }
-    const data: Record<string, string> = { ...cm.data };
-    for (const [k, v] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(v, 'base64').toString('latin1');
-    const files = items?.length ? items.map((i) => ({ key: i.key, path: i.path })) : Object.keys(data).map((k) => ({ key: k, path: k }));
-    for (const f of files) {
-      if (data[f.key] === undefined) {
-        if (optional) continue;
-        throw new Error(`configmap references non-existent config key: ${f.key}`);
-      }
-      const target = join(dir, f.path);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, data[f.key]);
-    }
-  }
-
-  function writeDownwardAPI(rec: PodRecord, dir: string, items: { path: string; fieldRef?: { fieldPath: string } }[]) {
-    for (const item of items) {
-      if (!item.fieldRef) continue;
-      const target = join(dir, item.path);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, podFieldValue(rec.pod, item.fieldRef.fieldPath, rec.podIPs, [opts.network.nodeIP]));
-    }
+  /**
+   * The pod's volumes: all of them set up before its containers start (false
+   * until they are), then its projections again every resync. A failure is
+   * a FailedMount event and a retry with back-off; a running pod keeps what
+   * its volumes last held.
+   */
+  async function syncVolumes(rec: PodRecord): Promise<boolean> {
+    // Not before the next resync, or the retry's back-off has passed (whatever else wakes the pod).
+    if (!rec.volumesDue) return rec.volumesReady;
+    const volumesDir = join(rec.dir, 'volumes');
+    mkdirSync(volumesDir, { recursive: true });
+    rec.volumesDue = false;
+    const ctx = { pod: rec.pod, podIPs: rec.podIPs, hostIPs: [opts.network.nodeIP], node: opts.node, lookup: opts, tokens };
+    const volumes = rec.pod.spec?.volumes ?? [];
+    const result = await setUpVolumes(ctx, volumes, volumesDir, rec.volumesReady);
+    if (pods.get(rec.uid) !== rec || rec.terminating || rec.finished) return false;
+    // Each failed attempt is an event, as the volume manager's (the recorder counts repeats).
+    for (const msg of result.failures) event(rec, 'Warning', 'FailedMount', msg);
+    for (const w of result.warnings) log.warn('volume not refreshed', { pod: `${rec.namespace}/${rec.name}`, problem: w });
+    if (!result.failures.length) rec.volumesReady = true;
+    const retry = result.failures.length > 0 || result.warnings.length > 0;
+    rec.volumeRetryMs = retry ? Math.min(rec.volumeRetryMs ? rec.volumeRetryMs * 2 : volumeRetryInitialMs, volumeRetryMaxMs) : 0;
+    // Nothing to keep current: no resync.
+    const next = retry ? rec.volumeRetryMs : volumes.some(isProjection) ? volumeResyncMs : undefined;
+    if (next !== undefined) wakeAfter(rec, next, () => (rec.volumesDue = true));
+    return rec.volumesReady;
   }
 
   function volumeMounts(rec: PodRecord, c: Container): ContainerMount[] {
@@ -643,6 +614,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
         serviceEnv: serviceEnvVarMap(opts.services(), rec.namespace, pod.spec?.enableServiceLinks !== false),
         node: opts.node,
         getConfigMap: opts.getConfigMap,
+        getSecret: opts.getSecret,
         warn: (reason, message) => event(rec, 'Warning', reason, message),
       });
     } catch (e) {
@@ -975,7 +947,8 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
           finished: false,
           timers: new Set(),
           volumesReady: false,
-          reportedMounts: new Set(),
+          volumesDue: true,
+          volumeRetryMs: 0,
         };
         pods.set(uid, rec);
         mkdirSync(rec.dir, { recursive: true });
@@ -984,7 +957,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       if (rec.terminating || rec.finished || stoppedAll) return;
       await ensureSandbox(rec);
       writePodFiles(rec);
-      if (!(await prepareVolumes(rec))) return;
+      if (!(await syncVolumes(rec))) return;
       // Init containers in order; the containers once all of them are done.
       for (const c of pod.spec?.initContainers ?? []) {
         // A regular init container must have exited 0, a sidecar must have started.
@@ -1037,6 +1010,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       if (!rec) return;
       for (const t of rec.timers) clearTimeout(t);
       pods.delete(uid);
+      tokens.forgetPod(uid);
       rmSync(rec.dir, { recursive: true, force: true });
     },
 

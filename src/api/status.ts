@@ -44,8 +44,15 @@ export function qualifiedResource(gr: GroupResource): string {
 
 function failure(code: number, reason: string, message: string, details?: Status['details']): StatusError {
   const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-  if (details) status.details = details;
+  if (details) status.details = omitEmpty(details);
   return new StatusError(status);
+}
+
+/** StatusDetails as Go writes it: name, group and kind are omitempty (a core group is left out, not ""). */
+function omitEmpty(details: NonNullable<Status['details']>): NonNullable<Status['details']> {
+  const out: NonNullable<Status['details']> = {};
+  for (const [k, v] of Object.entries(details) as [keyof typeof details, never][]) if (v !== '' && v !== undefined) out[k] = v;
+  return out;
 }
 
 export const errors = {
@@ -84,6 +91,14 @@ export const errors = {
   forbidden(gr: GroupResource, name: string, why: string): StatusError {
     const subject = name ? `${qualifiedResource(gr)} "${name}"` : qualifiedResource(gr);
     return failure(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name, group: gr.group, kind: gr.resource });
+  },
+  /** A denied request for a path rather than a resource: `forbidden: User "u" cannot get path "/api"`. */
+  forbiddenPath(why: string): StatusError {
+    return failure(403, 'Forbidden', `forbidden: ${why}`, {});
+  },
+  /** 401 with upstream's fixed body: no hint of why the credentials failed. */
+  unauthorized(): StatusError {
+    return failure(401, 'Unauthorized', 'Unauthorized');
   },
   badRequest(message: string): StatusError {
     return failure(400, 'BadRequest', message);

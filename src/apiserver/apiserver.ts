@@ -1,6 +1,7 @@
-// Assembles the API server: storage, allocators (rebuilt from stored
-// Services), registry, the default namespaces and the `kubernetes` Service,
-// the HTTP listeners and the kubeconfig.
+// Assembles the API server: storage (Secrets encrypted at rest), allocators
+// (rebuilt from stored Services), registry, authentication and
+// authorization, the default namespaces, the `kubernetes` Service and the
+// bootstrap RBAC policy, the HTTPS listeners and the admin kubeconfig.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Service } from '../api/types.js';
@@ -12,6 +13,8 @@ import { createRegistry, type Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/resource.js';
 import { createServiceAllocation } from '../registry/services/allocation.js';
 import { openSqliteStore } from '../storage/sqlite.js';
+import { encryptingStore } from '../storage/encrypting-store.js';
+import { ensureEncryptionConfig, loadEncryptionConfig } from '../storage/encryption-config.js';
 import type { Store } from '../storage/store.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { logger } from '../util/log.js';
@@ -19,6 +22,16 @@ import { agentSocketPath, apiServerSocketPath } from '../util/data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { buildResources } from './resources.js';
 import { startApiServer, type RunningApiServer } from './server.js';
+import { setupAuth, type ServerAuth } from './auth/setup.js';
+import { ensureClusterCA, pkiDir } from './pki/ca.js';
+import { issueClientCertificate, type ClientIdentity } from './pki/client-cert.js';
+import { apiServerNames, ensureServingCert } from './pki/serving-cert.js';
+import { accessReviewResources } from './reviews/access-reviews.js';
+import { authenticationReviewResources } from './reviews/authentication-reviews.js';
+import { createRbacResources } from '../registry/rbac/resource.js';
+import { ensureBootstrapPolicy } from '../auth/rbac/bootstrap-reconcile.js';
+import { componentUsers } from '../auth/user.js';
+import type { TransportOptions } from '../client/transport.js';
 
 const log = logger('apiserver');
 
@@ -39,6 +52,15 @@ export interface ApiServerConfig {
   bookmarkIntervalMs?: number;
   /** Use this store instead of SQLite in the data dir (tests, etcd later). */
   store?: Store;
+  /** Further addresses clients reach the API at (the serving certificate names them), e.g. the in-cluster 172.18.0.1. */
+  advertiseAddresses?: string[];
+  clusterDomain?: string;
+  /**
+   * 'RBAC' (the Node and RBAC authorizers; every cluster's) or 'AlwaysAllow',
+   * which exists only so bench/apiserver can measure what authorization
+   * costs; no command line reaches it.
+   */
+  authorization?: 'RBAC' | 'AlwaysAllow';
 }
 
 /** Upstream's secure port: where the API answers inside the cluster, and the `kubernetes` Service's targetPort. */
@@ -55,9 +77,19 @@ export interface ApiServer {
   registry: Registry;
   defs: ResourceDef[];
   http: RunningApiServer;
+  /** https://host:port of the TCP listener. */
   url: string;
+  /** The admin kubeconfig (kubernetes-admin in system:masters), as kubeadm's admin.conf. */
   kubeconfigPath: string;
   socketPath: string;
+  /** PEM of the cluster CA. */
+  caCert: string;
+  /**
+   * Transport options for a component or test acting as `identity`: a fresh
+   * client certificate from the cluster CA, over the data dir's socket
+   * (default) or the TCP listener.
+   */
+  transportFor(identity: ClientIdentity, via?: 'socket' | 'tcp'): TransportOptions;
   def(resource: string): ResourceDef;
   close(): Promise<void>;
 }
@@ -69,7 +101,9 @@ export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> 
   const unlock = lockDataDir(config.dataDir);
   let store: Store;
   try {
-    store = config.store ?? openSqliteStore(join(config.dataDir, 'state.db'));
+    // Secrets are encrypted at rest with the data dir's key (pki/encryption-config.yaml, made on first start).
+    const encryption = loadEncryptionConfig(ensureEncryptionConfig(pkiDir(config.dataDir)));
+    store = encryptingStore(config.store ?? openSqliteStore(join(config.dataDir, 'state.db')), encryption);
   } catch (e) {
     unlock();
     throw e;
@@ -87,7 +121,22 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   const ips = createIPAllocator(config.serviceClusterIPRange);
   const nodePorts = createPortAllocator(config.serviceNodePortRange);
   const allocation = createServiceAllocation({ ips, nodePorts });
-  const defs: ResourceDef[] = buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] }, serviceAccountTokens: config.serviceAccountTokens });
+  // Late-bound: authentication and authorization read the registry, and some resources ask them.
+  let serverAuth: ServerAuth | undefined;
+  const authOf = () => {
+    if (!serverAuth) throw errors.serviceUnavailable('the API server is starting');
+    return serverAuth;
+  };
+  const rbac = createRbacResources({ ruleResolver: () => serverAuth?.rbac });
+  const defs: ResourceDef[] = [
+    ...buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] }, serviceAccountTokens: config.serviceAccountTokens }),
+    rbac.clusterRoles,
+    rbac.clusterRoleBindings,
+    rbac.roles,
+    rbac.roleBindings,
+    ...accessReviewResources({ authorizer: () => authOf().auth.authorizer, extensions: () => authOf().extensions }),
+    ...authenticationReviewResources({ extensions: () => authOf().extensions }),
+  ];
   const def = (resource: string) => defs.find((d) => d.resource === resource)!;
   const registry: Registry = createRegistry(store, {
     async checkNamespace(namespace, target) {
@@ -111,23 +160,56 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   const { items: services } = await registry.list(def('services'), undefined);
   for (const svc of services) allocation.restore(svc as unknown as Service);
 
+  const clusterDomain = config.clusterDomain ?? 'cluster.local';
+  const ca = ensureClusterCA(config.dataDir);
+  const bindAddress = ['0.0.0.0', '::', '127.0.0.1'].includes(config.bind) ? [] : [config.bind];
+  const serving = ensureServingCert(config.dataDir, apiServerNames(clusterDomain, ips.addressAt(0), [...bindAddress, ...(config.advertiseAddresses ?? [])]));
+  let address = '';
+  const auth = (serverAuth = setupAuth({
+    registry,
+    def,
+    rbac,
+    pkiDir: pkiDir(config.dataDir),
+    clusterDomain,
+    externalAddress: () => address,
+    authorization: config.authorization ?? 'RBAC',
+  }));
+
   let ready = false;
   const socketPath = apiServerSocketPath(config.dataDir);
-  const http = await startApiServer({
-    registry,
-    defs,
-    port: config.port,
-    bind: config.bind,
-    socketPath,
-    bookmarkIntervalMs: config.bookmarkIntervalMs,
-    isReady: () => ready,
-    agentSocket: (node) => agentSocketPath(config.dataDir, node),
-  });
+  let http: RunningApiServer;
+  try {
+    await auth.ready;
+    http = await startApiServer({
+      registry,
+      defs,
+      port: config.port,
+      bind: config.bind,
+      tls: { cert: serving.cert, key: serving.key, clientCA: ca.cert },
+      auth: auth.auth,
+      extensions: auth.extensions,
+      issuerDiscovery: auth.issuerDiscovery,
+      socketPath,
+      bookmarkIntervalMs: config.bookmarkIntervalMs,
+      isReady: () => ready,
+      agentSocket: (node) => agentSocketPath(config.dataDir, node),
+    });
+  } catch (e) {
+    auth.stop();
+    throw e;
+  }
+  address = http.address;
   await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? defaultAdvertisePort);
+  await ensureBootstrapPolicy(registry, rbac);
   ready = true;
-  const url = `http://${http.address}`;
+  const url = `https://${http.address}`;
+  const transportFor = (identity: ClientIdentity, via: 'socket' | 'tcp' = 'socket'): TransportOptions => {
+    const creds = issueClientCertificate(ca, identity);
+    const server = via === 'socket' ? { server: 'https://localhost', socketPath } : { server: url };
+    return { ...server, ca: ca.cert, cert: creds.cert, key: creds.key };
+  };
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfigPath, url);
+  writeKubeconfig(kubeconfigPath, { server: url, caCert: ca.cert, user: componentUsers.admin.name, credentials: issueClientCertificate(ca, componentUsers.admin) });
   log.info('ready', { url, kubeconfig: kubeconfigPath, socket: socketPath, services: services.length });
 
   return {
@@ -137,9 +219,12 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     url,
     kubeconfigPath,
     socketPath,
+    caCert: ca.cert,
+    transportFor,
     def,
     async close() {
       await http.close();
+      auth.stop();
       await store.close();
       unlock();
     },

@@ -559,6 +559,115 @@ message DaemonSetCondition {
   optional string reason = 4;
   optional string message = 5;
 }
+
+// ---- k8s.io/api/rbac/v1 ----
+message PolicyRule {
+  repeated string verbs = 1;
+  repeated string apiGroups = 2;
+  repeated string resources = 3;
+  repeated string resourceNames = 4;
+  repeated string nonResourceURLs = 5;
+}
+message AggregationRule {
+  repeated LabelSelector clusterRoleSelectors = 1;
+}
+message Role {
+  optional ObjectMeta metadata = 1;
+  repeated PolicyRule rules = 2;
+}
+message ClusterRole {
+  optional ObjectMeta metadata = 1;
+  repeated PolicyRule rules = 2;
+  optional AggregationRule aggregationRule = 3 [(ptr) = true];
+}
+message Subject {
+  optional string kind = 1;
+  optional string apiGroup = 2;
+  optional string name = 3;
+  optional string namespace = 4;
+}
+message RoleRef {
+  optional string apiGroup = 1;
+  optional string kind = 2;
+  optional string name = 3;
+}
+message RoleBinding {
+  optional ObjectMeta metadata = 1;
+  repeated Subject subjects = 2;
+  optional RoleRef roleRef = 3;
+}
+
+// ---- k8s.io/api/authorization/v1 ----
+message ResourceAttributes {
+  optional string namespace = 1;
+  optional string verb = 2;
+  optional string group = 3;
+  optional string version = 4;
+  optional string resource = 5;
+  optional string subresource = 6;
+  optional string name = 7;
+}
+message NonResourceAttributes {
+  optional string path = 1;
+  optional string verb = 2;
+}
+message ExtraValue {
+  repeated string items = 1;
+}
+message SubjectAccessReviewSpec {
+  optional ResourceAttributes resourceAttributes = 1 [(ptr) = true];
+  optional NonResourceAttributes nonResourceAttributes = 2 [(ptr) = true];
+  optional string user = 3;
+  repeated string groups = 4;
+  optional string uid = 6;
+}
+message SubjectAccessReview {
+  optional ObjectMeta metadata = 1;
+  optional SubjectAccessReviewSpec spec = 2;
+}
+message SelfSubjectAccessReviewSpec {
+  optional ResourceAttributes resourceAttributes = 1 [(ptr) = true];
+  optional NonResourceAttributes nonResourceAttributes = 2 [(ptr) = true];
+}
+message SelfSubjectAccessReview {
+  optional ObjectMeta metadata = 1;
+  optional SelfSubjectAccessReviewSpec spec = 2;
+}
+message SelfSubjectRulesReviewSpec {
+  optional string namespace = 1;
+}
+message SelfSubjectRulesReview {
+  optional ObjectMeta metadata = 1;
+  optional SelfSubjectRulesReviewSpec spec = 2;
+}
+
+// ---- k8s.io/api/authentication/v1 ----
+message BoundObjectReference {
+  optional string kind = 1;
+  optional string apiVersion = 2;
+  optional string name = 3;
+  optional string uid = 4;
+}
+message TokenRequestSpec {
+  repeated string audiences = 1;
+  optional int64 expirationSeconds = 4 [(ptr) = true];
+  optional BoundObjectReference boundObjectRef = 3 [(ptr) = true];
+}
+message TokenRequest {
+  optional ObjectMeta metadata = 1;
+  optional TokenRequestSpec spec = 2;
+}
+message TokenReviewSpec {
+  optional string token = 1;
+  repeated string audiences = 2;
+}
+message TokenReview {
+  optional ObjectMeta metadata = 1;
+  optional TokenReviewSpec spec = 2;
+}
+message SelfSubjectReview {
+  optional ObjectMeta metadata = 1;
+}
 `;
 
 /** apiVersion/kind → top-level message. Pod status is left out on purpose: clients never write it as protobuf. */
@@ -572,6 +681,17 @@ const KINDS: ReadonlyMap<string, string> = new Map([
   ['apps/v1/Deployment', 'Deployment'],
   ['apps/v1/ReplicaSet', 'ReplicaSet'],
   ['apps/v1/DaemonSet', 'DaemonSet'],
+  ['rbac.authorization.k8s.io/v1/Role', 'Role'],
+  ['rbac.authorization.k8s.io/v1/ClusterRole', 'ClusterRole'],
+  ['rbac.authorization.k8s.io/v1/RoleBinding', 'RoleBinding'],
+  ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', 'RoleBinding'],
+  ['authorization.k8s.io/v1/SubjectAccessReview', 'SubjectAccessReview'],
+  ['authorization.k8s.io/v1/LocalSubjectAccessReview', 'SubjectAccessReview'],
+  ['authorization.k8s.io/v1/SelfSubjectAccessReview', 'SelfSubjectAccessReview'],
+  ['authorization.k8s.io/v1/SelfSubjectRulesReview', 'SelfSubjectRulesReview'],
+  ['authentication.k8s.io/v1/TokenRequest', 'TokenRequest'],
+  ['authentication.k8s.io/v1/TokenReview', 'TokenReview'],
+  ['authentication.k8s.io/v1/SelfSubjectReview', 'SelfSubjectReview'],
 ]);
 
 const PACKAGE = 'kubesvc.k8s';

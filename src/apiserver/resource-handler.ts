@@ -5,7 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPlainObject, nowTimestamp, type KubeObject } from '../api/object.js';
 import { parseFieldSelector, parseLabelSelector, SelectorParseError, type FieldRequirement, type Selector } from '../api/selectors.js';
 import { errors, successStatus } from '../api/status.js';
-import type { DeleteOptions, ListOptions, WriteResult } from '../registry/registry.js';
+import type { DeleteOptions, ListOptions, WriteOptions, WriteResult } from '../registry/registry.js';
+import type { UserInfo } from '../auth/user.js';
+import { requestToken } from './reviews/token-request.js';
 import { apiVersionOf, type ResourceDef } from '../registry/resource.js';
 import { checkObject, decodeObject, parseFieldValidation, parseStructured, type FieldValidation } from './decode.js';
 import { decodeTyped } from './openapi/typed-decode.js';
@@ -61,7 +63,7 @@ function respondWrite(req: IncomingMessage, res: ServerResponse, def: ResourceDe
   respondObject(req, res, def, result.created ? 201 : 200, result.object, q);
 }
 
-export async function handleResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL, ctx: HandlerContext): Promise<void> {
+export async function handleResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL, ctx: HandlerContext, user: UserInfo): Promise<void> {
   const def = ctx.defs.find((d) => d.group === info.group && d.version === info.version && d.resource === info.resource);
   if (!def) throw errors.pathNotFound();
   const q = url.searchParams;
@@ -70,6 +72,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const sub = info.subresource;
   if (sub && !def.subresources.some((s) => s.name === sub)) throw errors.pathNotFound();
   if (def.namespaced && !ns && info.name) throw errors.pathNotFound();
+  if (def.createOnly) return createOnly(req, res, info, def, ns, user);
+  if (sub === 'token') return tokenRequest(req, res, info, def, ctx);
+  /** Who writes: admission that depends on the user (RBAC escalation checks) reads it. */
+  const writer = { user, authorizer: ctx.auth.authorizer };
 
   if (sub === 'scale') return scaleHandlers(req, res, info, def, ctx, q);
   if (sub === 'binding') return bind(req, res, info, def, ctx, q);
@@ -95,20 +101,21 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (def.namespaced && !ns) throw errors.pathNotFound();
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
-      const result = await registry.create(def, ns, decoded.object, { dryRun: isDryRun(q), fieldManager: q.get('fieldManager') ?? undefined });
+      const result = await registry.create(def, ns, decoded.object, { dryRun: isDryRun(q), fieldManager: q.get('fieldManager') ?? undefined, ...writer });
       return respondWrite(req, res, def, result, q, decoded.warnings);
     }
     case 'update': {
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
       const result = await registry.update(def, ns, info.name!, () => decoded.object, {
+        ...writer,
         dryRun: isDryRun(q),
         subresource: sub === 'status' || sub === 'finalize' ? sub : '',
       });
       return respondWrite(req, res, def, result, q, decoded.warnings);
     }
     case 'patch':
-      return patch(req, res, info, def, ns, ctx, q);
+      return patch(req, res, info, def, ns, ctx, q, writer);
     case 'delete':
       return remove(req, res, info, def, ns, ctx, q);
     case 'deletecollection':
@@ -151,7 +158,16 @@ function watchRequest(req: IncomingMessage, def: ResourceDef, ns: string | undef
   };
 }
 
-async function patch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, ns: string | undefined, ctx: HandlerContext, q: URLSearchParams) {
+async function patch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: RequestInfo,
+  def: ResourceDef,
+  ns: string | undefined,
+  ctx: HandlerContext,
+  q: URLSearchParams,
+  writer: Pick<WriteOptions, 'user' | 'authorizer'>,
+) {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
   const body = await readBody(req);
   const validation = parseFieldValidation(q.get('fieldValidation'));
@@ -170,12 +186,13 @@ async function patch(req: IncomingMessage, res: ServerResponse, info: RequestInf
     applied.object.metadata.name = info.name;
     const apiVersion = apiVersionOf(def);
     const result = await ctx.registry.update(def, ns, info.name!, (live) => serverSideApply(live, applied.object, def.kind, fieldManager, apiVersion), {
+      ...writer,
       dryRun,
       subresource,
       forceAllowCreate: () => {
         const created = { ...applied.object, metadata: { ...applied.object.metadata } };
         created.metadata.managedFields = initialManagedFields(applied.object, def.kind, fieldManager, apiVersion);
-        return ctx.registry.create(def, ns, created, { dryRun, fieldManager });
+        return ctx.registry.create(def, ns, created, { dryRun, fieldManager, ...writer });
       },
     });
     return respondWrite(req, res, def, result, q, warnings);
@@ -206,7 +223,7 @@ async function patch(req: IncomingMessage, res: ServerResponse, info: RequestInf
       warnings.splice(0, warnings.length, ...checked.warnings);
       return checked.object;
     },
-    { dryRun, subresource },
+    { ...writer, dryRun, subresource },
   );
   respondWrite(req, res, def, result, q, warnings);
 }
@@ -278,4 +295,24 @@ async function bind(req: IncomingMessage, res: ServerResponse, info: RequestInfo
     { dryRun: isDryRun(q), subresource: 'binding' },
   );
   sendObject(req, res, 201, successStatus());
+}
+
+/** A review: decoded and checked like any object, answered by the resource, never stored (201 with the status). */
+async function createOnly(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, ns: string | undefined, user: UserInfo) {
+  if (info.verb !== 'create' || info.name) throw errors.methodNotSupported(gr(def), info.verb);
+  if (def.namespaced && !ns) throw errors.pathNotFound();
+  const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, 'Ignore');
+  const answer = await def.createOnly!(decoded.object, { user, namespace: ns });
+  sendObject(req, res, 201, answer);
+}
+
+/** serviceaccounts/{name}/token: a TokenRequest, answered with a signed token. */
+async function tokenRequest(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, ctx: HandlerContext) {
+  if (info.verb !== 'create') throw errors.methodNotSupported(gr(def), info.verb);
+  if (!ctx.extensions) throw errors.pathNotFound();
+  const body = decodeObject(await readBody(req), req.headers['content-type'], { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, 'Ignore').object;
+  const coreDef = (resource: string) => ctx.defs.find((d) => d.resource === resource && d.group === '')!;
+  const { answer, warnings } = await requestToken({ registry: ctx.registry, def: coreDef, extensions: ctx.extensions }, info.namespace!, info.name!, body);
+  addWarnings(res, warnings);
+  sendObject(req, res, 201, answer);
 }

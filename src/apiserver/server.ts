@@ -1,8 +1,13 @@
-// The HTTP front of the API server: non-resource paths (version, health,
-// discovery, OpenAPI) and resource requests, on loopback TCP and on a unix
-// socket for agents inside network namespaces.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// The HTTPS front of the API server: non-resource paths (version, health,
+// discovery, OpenAPI, service account issuer discovery) and resource
+// requests, on TCP (loopback by default), on a unix socket in the data dir,
+// and on listeners bound elsewhere (inside the cluster network). Every
+// listener speaks TLS with the cluster's serving certificate and asks for a
+// client certificate; every request is authenticated and authorized before
+// anything else is done with it.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { chmodSync } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -22,22 +27,36 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import { sendObject, sendStatusError, sendText } from './http-io.js';
-import { closeUpgrades, handleUpgrade } from './node-proxy.js';
+import { closeUpgrades, handleUpgrade, writeUpgradeError } from './node-proxy.js';
 import { groupVersionDocument, openApiIndex } from './openapi/document.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { createRequestMetrics } from './request-metrics.js';
 import type { HandlerContext } from './handler-context.js';
 import { handleResource } from './resource-handler.js';
+import { admitRequest, type RequestAuth } from './auth/filter.js';
 import { serverVersion } from './version.js';
 import type { WatchSettings } from './watch.js';
 
 const log = logger('apiserver');
+
+export interface ServerTls {
+  /** PEM serving certificate and key, and the CA client certificates must chain to. */
+  cert: string;
+  key: string;
+  clientCA: string;
+}
 
 export interface ApiServerOptions {
   registry: Registry;
   defs: ResourceDef[];
   port: number;
   bind: string;
+  tls: ServerTls;
+  auth: RequestAuth;
+  /** Service account issuer discovery documents (/.well-known/openid-configuration, /openid/v1/jwks). */
+  issuerDiscovery?: { openIdConfiguration(): unknown; jwks(): unknown };
+  /** Extra per-request facilities handlers need (access reviews, token requests). */
+  extensions?: HandlerContext['extensions'];
   socketPath?: string;
   bookmarkIntervalMs?: number;
   /** Readiness: false until start-up work (default objects) is done. */
@@ -51,16 +70,16 @@ export interface RunningApiServer {
   address: string;
   port: number;
   /**
-   * Serves the API over TLS on connections accepted by `listener` (a socket
-   * bound elsewhere, e.g. inside the cluster network); closed with the server.
+   * Serves the API on connections accepted by `listener` (a socket bound
+   * elsewhere, e.g. inside the cluster network); closed with the server.
    */
-  serveTls(listener: NetServer, creds: { cert: string; key: string }): void;
+  serveOn(listener: NetServer): void;
   close(): Promise<void>;
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const watch: WatchSettings = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, active: new Set() };
-  const ctx: HandlerContext = { registry: opts.registry, defs: opts.defs, watch, agentSocket: opts.agentSocket };
+  const ctx: HandlerContext = { registry: opts.registry, defs: opts.defs, watch, agentSocket: opts.agentSocket, auth: opts.auth, extensions: opts.extensions };
   const gvs = groupVersions(opts.defs);
   const openApiResources = (g: string, v: string) =>
     opts.defs
@@ -72,6 +91,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         kind: d.kind,
         namespaced: d.namespaced,
         subresources: d.subresources.map((s) => ({ name: s.name, kind: s.kind, group: s.group, version: s.version })),
+        createOnly: !!d.createOnly,
       }));
   let address = '';
   const metrics = createRequestMetrics();
@@ -79,6 +99,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   async function route(req: IncomingMessage, res: ServerResponse, seen: { info?: RequestInfo }) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    seen.info = info;
+    const user = await admitRequest(req, info, url.pathname, opts.auth);
     switch (path) {
       case '/version':
         return sendObject(req, res, 200, serverVersion);
@@ -97,6 +120,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         return sendObject(req, res, 200, apiGroupList(opts.defs));
       case '/openapi/v3':
         return sendObject(req, res, 200, openApiIndex(gvs, gvs.flatMap((gv) => openApiResources(gv.group, gv.version))));
+      case '/.well-known/openid-configuration':
+        if (opts.issuerDiscovery) return sendObject(req, res, 200, opts.issuerDiscovery.openIdConfiguration());
+        break;
+      case '/openid/v1/jwks':
+        if (opts.issuerDiscovery) return sendObject(req, res, 200, opts.issuerDiscovery.jwks(), 'application/jwk-set+json');
+        break;
     }
     if (path.startsWith('/openapi/v3/')) {
       const rest = path.slice('/openapi/v3/'.length).split('/');
@@ -105,8 +134,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       if (!resources.length) throw errors.pathNotFound();
       return sendObject(req, res, 200, groupVersionDocument({ group, version }, resources));
     }
-    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-    seen.info = info;
     if (!info.isResourceRequest) {
       if (info.parts[0] === 'api' && info.parts.length === 2) {
         const list = apiResourceList(opts.defs, '', info.parts[1]);
@@ -120,7 +147,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       }
       throw errors.pathNotFound();
     }
-    return handleResource(req, res, info, url, ctx);
+    return handleResource(req, res, info, url, ctx, user);
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -135,7 +162,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   };
 
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(req, socket, head, ctx);
+  /** Upgrades (exec) are authenticated and authorized first; a websocket exec is a GET that must also be allowed to create. */
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const info = parseRequestInfo(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
+      const streaming = info.verb === 'get' && ['exec', 'attach', 'portforward'].includes(info.subresource ?? '');
+      await admitRequest(req, info, url.pathname, opts.auth, streaming ? ['create'] : []);
+      handleUpgrade(req, socket, head, ctx);
+    })().catch((err) => writeUpgradeError(socket, err));
+  };
 
   const servers: Server[] = [];
   /** Sockets bound elsewhere whose connections servers[] take (serveTls). */
@@ -151,28 +188,33 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       else server.listen(target.port, target.host, done);
     });
 
-  const tcp = createServer(handler);
-  tcp.on('upgrade', upgrade);
-  tcp.keepAliveTimeout = 65_000;
+  /** TLS asking for (not requiring) a client certificate: token and anonymous requests come without one. */
+  const httpsServer = () => {
+    const server = createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCA, requestCert: true, rejectUnauthorized: false }, handler);
+    server.on('upgrade', upgrade);
+    server.keepAliveTimeout = 65_000;
+    // A client that fails the handshake (plain HTTP, a bad certificate) is its own problem.
+    server.on('tlsClientError', (err, socket) => socket.destroy());
+    return server;
+  };
+  const tcp = httpsServer();
   await listen(tcp, { port: opts.port, host: opts.bind });
   servers.push(tcp);
   const port = (tcp.address() as AddressInfo).port;
   address = `${opts.bind.includes(':') ? `[${opts.bind}]` : opts.bind}:${port}`;
   if (opts.socketPath) {
     rmSync(opts.socketPath, { force: true });
-    const unix = createServer(handler);
-    unix.on('upgrade', upgrade);
+    const unix = httpsServer();
     await listen(unix, opts.socketPath);
+    chmodSync(opts.socketPath, 0o600);
     servers.push(unix);
   }
 
   return {
     address,
     port,
-    serveTls(listener, creds) {
-      const tls = createHttpsServer(creds, handler);
-      tls.on('upgrade', upgrade);
-      tls.keepAliveTimeout = 65_000;
+    serveOn(listener) {
+      const tls = httpsServer();
       listener.on('connection', (socket) => tls.emit('connection', socket));
       // An accept error (EMFILE, ...) is the listener's problem, not a reason to crash the server.
       listener.on('error', (err) => log.warn('in-cluster listener error', { error: err.message }));

@@ -1,7 +1,6 @@
 // `kubesvc agent --node NAME`: one node — its network namespace, pod bridge
 // and the pods the scheduler binds to it, run as processes.
 import { mkdirSync } from 'node:fs';
-import { apiServerSocketPath } from '../util/data-dir.js';
 import { join, resolve } from 'node:path';
 import { startAgent, type Agent } from '../agent/agent.js';
 import { clusterIdFor } from '../agent/cluster-id.js';
@@ -12,6 +11,8 @@ import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
+import { dataDirTransport } from './client-flags.js';
+import { componentUsers } from '../auth/user.js';
 import { nodePrerequisites } from './host-setup.js';
 import { nodeIndex } from './nodes.js';
 import { logger } from '../util/log.js';
@@ -35,6 +36,8 @@ export interface NodeOptions {
   client: Client;
   dataDir: string;
   name: string;
+  /** The kubelet's --sync-frequency: how often mounted ConfigMaps, Secrets and tokens are refreshed (default 1m). */
+  syncFrequencyMs?: number;
 }
 
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
@@ -45,7 +48,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const network = await createNodeNetwork({ clusterId, nodeName: opts.name, nodeIndex: index, peers: [] });
   let agent: Agent;
   try {
-    agent = await startAgent({ client: opts.client, nodeName: opts.name, nodeIndex: index, clusterId, stateDir, dataDir: opts.dataDir, network });
+    agent = await startAgent({ client: opts.client, nodeName: opts.name, nodeIndex: index, clusterId, stateDir, dataDir: opts.dataDir, network, volumeResyncMs: opts.syncFrequencyMs });
   } catch (e) {
     await network.destroy();
     throw e;
@@ -73,7 +76,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const why = nodePrerequisites();
   if (why) throw new UsageError(why);
   const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
-  const client = createClient(createTransport({ server: 'http://localhost', socketPath: apiServerSocketPath(dataDir) }), 'kubelet');
+  const client = createClient(createTransport(dataDirTransport(dataDir, componentUsers.node(values.node))), 'kubelet');
   const node = await startNode({ client, dataDir, name: values.node });
   log.info('ready', { node: node.name, netns: node.network.netns, nodeIP: node.network.nodeIP, podCIDR: node.network.podCIDR });
   await untilSignal();

@@ -7,8 +7,13 @@ import { intFlag, parseFlags } from './args.js';
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
                          [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
 
-Serves the Kubernetes API on HTTP (loopback by default) and on DIR/apiserver.sock,
-stores objects in DIR/state.db (SQLite) and writes DIR/kubeconfig.`;
+Serves the Kubernetes API over HTTPS (loopback by default) and on DIR/apiserver.sock
+(TLS too, mode 0600), with the cluster CA, serving certificate and service
+account keys in DIR/pki (kubeadm's layout, made on the first start); every
+request is authenticated (client certificates, ServiceAccount tokens, else
+system:anonymous) and authorized (Node, RBAC). Stores objects in DIR/state.db
+(SQLite; Secrets encrypted with DIR/pki/encryption-config.yaml) and writes the
+admin's kubeconfig to DIR/kubeconfig.`;
 
 export const apiserverFlags = {
   'data-dir': { type: 'string' },

@@ -1,10 +1,13 @@
 // `kubesvc controllers`: the controllers as a separate process against any
 // API server named by a kubeconfig (ours or a conformant kube-apiserver).
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { controllerNames, startControllers, type ControllerName } from '../controllers/manager.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
-import { clientFor } from './client-flags.js';
+import { clientFor, dataDirTransport } from './client-flags.js';
+import { controllerCredentials } from './controller-credentials.js';
+import { componentUsers } from '../auth/user.js';
 import { parseFlags, UsageError } from './args.js';
 
 const log = logger('controllers');
@@ -50,8 +53,13 @@ export async function controllersCommand(argv: string[]): Promise<void> {
     }
     if (!rootCA.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--root-ca-file: ${values['root-ca-file']} holds no PEM certificate`);
   }
-  const client = clientFor(values);
+  // With the data dir (the control-plane machine), as `up` runs them: each controller with its own
+  // ServiceAccount's credentials. With a kubeconfig, all of them as its user.
+  const dataDir = values.kubeconfig ? undefined : values['data-dir'];
+  const credentials = dataDir ? controllerCredentials((identity) => dataDirTransport(resolve(dataDir), identity)) : undefined;
+  const client = credentials?.manager ?? clientFor(values, componentUsers.controllerManager, 'kube-controller-manager');
   const running = await startControllers(client, {
+    clientFor: credentials?.clientFor,
     only: parseControllerList(values.controllers),
     options: {
       ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
@@ -62,5 +70,6 @@ export async function controllersCommand(argv: string[]): Promise<void> {
   log.info('ready', { controllers: running.controllers.map((c) => c.name).join(',') });
   await untilSignal();
   await running.stop();
+  credentials?.close();
   client.close();
 }

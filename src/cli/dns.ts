@@ -7,6 +7,7 @@ import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { clientFor } from './client-flags.js';
+import { componentUsers } from '../auth/user.js';
 
 const log = logger('dns');
 
@@ -68,7 +69,7 @@ export async function dnsCommand(argv: string[]): Promise<void> {
     const [addr, bits] = c.split('/');
     if (!isIP(addr) || !/^\d+$/.test(bits ?? '') || Number(bits) > (isIP(addr) === 4 ? 32 : 128)) throw new UsageError(`--recursion-from: "${c}" is not a CIDR`);
   }
-  const client = clientFor(values, 'coredns');
+  const client = clientFor(values, componentUsers.coredns, 'coredns');
   const dns = await startClusterDns({
     client,
     zone,

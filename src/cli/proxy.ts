@@ -13,6 +13,7 @@ import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
 import { clientFor } from './client-flags.js';
+import { componentUsers } from '../auth/user.js';
 import { ApiError, resourceTypes, type Client } from '../client/client.js';
 import type { ConfigMap } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
@@ -54,7 +55,7 @@ async function proxyRulesCommand(argv: string[]): Promise<void> {
   const { kubeconfig: _k, 'data-dir': _d, config: file, help: _h, mode: modeFlag, ...flags } = values;
   const { config, mode, scheduler } = loadRunnable(file, modeFlag ? { ...flags, 'proxy-mode': modeFlag } : flags, modeFlag ? '--mode' : 'kubesvc proxy rules');
   const nodeName = config.hostnameOverride || 'node-1';
-  const client = clientFor(values, 'kube-proxy');
+  const client = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
   const tracker = createChangeTracker({ client, nodeName, serviceProxyName: config.serviceProxyName || undefined });
   try {
     await tracker.start();
@@ -104,7 +105,7 @@ export async function proxyCommand(argv: string[]): Promise<void> {
     return;
   }
   const { kubeconfig: _k, 'data-dir': _d, config: file, 'config-map': configMap, help: _h, ...flags } = values;
-  const client = clientFor(values, 'kube-proxy');
+  const client = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
   // The configuration from a ConfigMap (key config.conf), as kube-proxy's DaemonSet mounts kube-system/kube-proxy.
   const configText = configMap ? await readConfigMap(client, configMap) : undefined;
   const { config, mode, scheduler } = loadRunnable(file, flags, configMap ? `--config-map ${configMap}` : file ? '--config' : 'kubesvc proxy', configText);

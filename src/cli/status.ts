@@ -5,6 +5,7 @@ import { labelServiceName } from '../api/labels.js';
 import type { EndpointSlice, Node, Pod, Service, Stored } from '../api/types.js';
 import { resourceTypes } from '../client/client.js';
 import { clientFor } from './client-flags.js';
+import { componentUsers } from '../auth/user.js';
 import { parseFlags, UsageError } from './args.js';
 
 export const statusUsage = `Usage: kubesvc status [--data-dir .kubesvc | --kubeconfig FILE]
@@ -30,7 +31,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
     return;
   }
   const dataDir = values['data-dir'] ?? '.kubesvc';
-  const client = clientFor(values.kubeconfig ? values : { 'data-dir': dataDir }, 'kubesvc-status');
+  const client = clientFor(values.kubeconfig ? values : { 'data-dir': dataDir }, componentUsers.admin, 'kubesvc-status');
   try {
     const [nodes, services, slices, pods] = await Promise.all([
       client.resource<Stored<Node>>(resourceTypes.nodes).list(undefined),

@@ -1,13 +1,17 @@
 // The cluster's system components as API objects in kube-system, the way a
 // kubeadm cluster has them: the service proxy as DaemonSet `kube-proxy`
-// (host network, label k8s-app=kube-proxy) reading ConfigMap `kube-proxy`
-// (key config.conf), and the DNS as Deployment `coredns` (label
-// k8s-app=kube-dns) behind Service `kube-dns` at 10.96.0.10. Created when
+// (host network, label k8s-app=kube-proxy, ServiceAccount kube-proxy bound to
+// system:node-proxier) reading ConfigMap `kube-proxy` (keys config.conf and
+// kubeconfig.conf), and the DNS as Deployment `coredns` (label
+// k8s-app=kube-dns, ServiceAccount coredns bound to ClusterRole
+// system:coredns) behind Service `kube-dns` at 10.96.0.10. Created when
 // missing, never overwritten (a user's edits survive restarts), except the
-// proxy configuration when `up` is told one explicitly.
+// proxy configuration when `up` is told one explicitly, and the workloads of
+// an older kubesvc that reached the API through the data dir's socket.
 import type { ConfigMap, DaemonSet, Deployment, Service } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
-import { ApiError, resourceTypes, type Client } from '../client/client.js';
+import { ApiError, resourceTypes, type Client, type ResourceType } from '../client/client.js';
+import { kubeadmPolicy } from '../auth/rbac/bootstrap-policy.js';
 
 export const clusterDNSIP = '10.96.0.10';
 export const kubeProxyImage = 'registry.k8s.io/kube-proxy:v1.32.0';
@@ -37,12 +41,10 @@ export function kubeDnsService(): Service & KubeObject {
 }
 
 /**
- * The coredns Deployment. Its pods reach the API through the data dir's
- * socket (--data-dir; pods here are processes on the host's filesystem), not
- * through the `kubernetes` Service: that works before any node's proxy has
- * programmed the Service, and without the cluster network at all.
+ * The coredns Deployment. Its pods reach the API as CoreDNS does, in-cluster:
+ * the `kubernetes` Service with the token of ServiceAccount coredns.
  */
-export function coreDnsDeployment(dataDir: string): Deployment & KubeObject {
+export function coreDnsDeployment(): Deployment & KubeObject {
   const labels = { 'k8s-app': 'kube-dns' };
   return {
     apiVersion: 'apps/v1',
@@ -56,6 +58,7 @@ export function coreDnsDeployment(dataDir: string): Deployment & KubeObject {
         metadata: { labels },
         spec: {
           dnsPolicy: 'Default',
+          serviceAccountName: 'coredns',
           priorityClassName: 'system-cluster-critical',
           containers: [
             {
@@ -63,7 +66,7 @@ export function coreDnsDeployment(dataDir: string): Deployment & KubeObject {
               image: coreDnsImage,
               // The cluster network has no way out (by design), so there is no upstream to forward to: names outside
               // the zone are REFUSED at once, as CoreDNS does for names no plugin serves, instead of timing out.
-              args: ['--data-dir', dataDir, '--listen', '0.0.0.0:53', '--cluster-domain', 'cluster.local', '--autopath', '--upstream', 'none'],
+              args: ['--listen', '0.0.0.0:53', '--cluster-domain', 'cluster.local', '--autopath', '--upstream', 'none'],
               ports: [
                 { name: 'dns', containerPort: 53, protocol: 'UDP' },
                 { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
@@ -79,7 +82,7 @@ export function coreDnsDeployment(dataDir: string): Deployment & KubeObject {
   };
 }
 
-async function createIfMissing<T extends KubeObject>(client: Client, type: (typeof resourceTypes)[keyof typeof resourceTypes], obj: T): Promise<void> {
+async function createIfMissing<T extends KubeObject>(client: Client, type: ResourceType, obj: T): Promise<void> {
   const resource = client.resource<T>(type);
   // Look first: creating a Service that exists with a fixed clusterIP fails allocation (422) before the 409 check.
   try {
@@ -95,29 +98,75 @@ async function createIfMissing<T extends KubeObject>(client: Client, type: (type
   }
 }
 
-/** Creates the cluster DNS objects unless they exist. */
-export async function ensureClusterDns(client: Client, dataDir: string): Promise<void> {
-  await createIfMissing(client, resourceTypes.services, kubeDnsService());
-  await createIfMissing(client, resourceTypes.deployments, coreDnsDeployment(dataDir));
+const clusterRoles: ResourceType = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false };
+const clusterRoleBindings: ResourceType = { ...clusterRoles, resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' };
+
+/** A ServiceAccount in kube-system. */
+const systemAccount = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'kube-system' } });
+
+/** The RBAC objects kubeadm adds for its add-ons (system:coredns, kubeadm:node-proxier), unless they exist. */
+async function ensureAddonPolicy(client: Client): Promise<void> {
+  for (const role of kubeadmPolicy.clusterRoles) await createIfMissing(client, clusterRoles, role as KubeObject);
+  for (const binding of kubeadmPolicy.clusterRoleBindings) await createIfMissing(client, clusterRoleBindings, binding as KubeObject);
 }
 
-export function kubeProxyConfigMap(configText: string): ConfigMap & KubeObject {
+/** Creates the cluster DNS objects unless they exist (and moves an older kubesvc's coredns off the data dir socket). */
+export async function ensureClusterDns(client: Client): Promise<void> {
+  await ensureAddonPolicy(client);
+  await createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('coredns'));
+  await createIfMissing(client, resourceTypes.services, kubeDnsService());
+  await createOrMigrate(client, resourceTypes.deployments, coreDnsDeployment());
+}
+
+/**
+ * The kubeconfig kube-proxy runs with, as kubeadm's ConfigMap key
+ * kubeconfig.conf: the control plane's address on the node network (not the
+ * `kubernetes` Service, which kube-proxy itself programs), the pod's
+ * ServiceAccount token and CA.
+ */
+export function kubeProxyKubeconfig(server: string): string {
+  const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- cluster:',
+    `    certificate-authority: ${sa}/ca.crt`,
+    `    server: ${server}`,
+    '  name: default',
+    'contexts:',
+    '- context:',
+    '    cluster: default',
+    '    namespace: default',
+    '    user: default',
+    '  name: default',
+    'current-context: default',
+    'users:',
+    '- name: default',
+    '  user:',
+    `    tokenFile: ${sa}/token`,
+    '',
+  ].join('\n');
+}
+
+export function kubeProxyConfigMap(configText: string, server: string): ConfigMap & KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
-    data: { 'config.conf': configText },
+    data: { 'config.conf': configText, 'kubeconfig.conf': kubeProxyKubeconfig(server) },
   };
 }
 
 /**
- * The kube-proxy DaemonSet: one host-network pod per node running the
- * built-in kube-proxy image (`kubesvc proxy`), its configuration read from the
- * ConfigMap at start — so editing the ConfigMap and deleting the pods switches
- * the mode, as the kube-proxy documentation walks through. Like coredns, it
- * reaches the API through the data dir's socket.
+ * The kube-proxy DaemonSet, as kubeadm's: one host-network pod per node
+ * running the built-in kube-proxy image (`kubesvc proxy`) with the ConfigMap
+ * mounted at /var/lib/kube-proxy — its configuration (config.conf, read at
+ * start, so editing the ConfigMap and deleting the pods switches the mode, as
+ * the kube-proxy documentation walks through) and the kubeconfig it reaches
+ * the API with as ServiceAccount kube-proxy (kubeconfig.conf).
  */
-export function kubeProxyDaemonSet(dataDir: string): DaemonSet & KubeObject {
+export function kubeProxyDaemonSet(): DaemonSet & KubeObject {
   const labels = { 'k8s-app': 'kube-proxy' };
   return {
     apiVersion: 'apps/v1',
@@ -130,13 +179,16 @@ export function kubeProxyDaemonSet(dataDir: string): DaemonSet & KubeObject {
         metadata: { labels },
         spec: {
           hostNetwork: true,
+          serviceAccountName: 'kube-proxy',
           priorityClassName: 'system-node-critical',
+          volumes: [{ name: 'kube-proxy', configMap: { name: 'kube-proxy' } }],
           tolerations: [{ operator: 'Exists' }],
           containers: [
             {
               name: 'kube-proxy',
               image: kubeProxyImage,
-              command: ['/usr/local/bin/kube-proxy', '--config-map=kube-system/kube-proxy', '--hostname-override=$(NODE_NAME)', `--data-dir=${dataDir}`],
+              command: ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', '--hostname-override=$(NODE_NAME)', '--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf'],
+              volumeMounts: [{ name: 'kube-proxy', mountPath: '/var/lib/kube-proxy' }],
               env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }],
               readinessProbe: { httpGet: { path: '/healthz', port: 10256, scheme: 'HTTP' }, periodSeconds: 1 },
             },
@@ -147,20 +199,44 @@ export function kubeProxyDaemonSet(dataDir: string): DaemonSet & KubeObject {
   };
 }
 
-/** Creates the proxy's ConfigMap and DaemonSet unless they exist; `replaceConfig` writes the ConfigMap even if it does. */
-export async function ensureKubeProxy(client: Client, dataDir: string, configText: string, replaceConfig: boolean): Promise<void> {
-  const cm = kubeProxyConfigMap(configText);
-  if (replaceConfig) {
-    const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
-    try {
-      const current = await configMaps.get('kube-system', 'kube-proxy');
-      await configMaps.update({ ...current, data: { ...current.data, 'config.conf': configText } });
-    } catch (e) {
-      if (!(e instanceof ApiError && e.code === 404)) throw e;
-      await createIfMissing(client, resourceTypes.configmaps, cm);
-    }
-  } else {
+/**
+ * Creates the proxy's account, ConfigMap and DaemonSet unless they exist;
+ * `replaceConfig` writes config.conf even if the ConfigMap does; a ConfigMap
+ * without kubeconfig.conf (an older kubesvc's) gets it. `server` is the API
+ * address kube-proxy reaches from its node.
+ */
+export async function ensureKubeProxy(client: Client, configText: string, replaceConfig: boolean, server: string): Promise<void> {
+  await ensureAddonPolicy(client);
+  await createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('kube-proxy'));
+  const cm = kubeProxyConfigMap(configText, server);
+  const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
+  try {
+    const current = await configMaps.get('kube-system', 'kube-proxy');
+    const data = { ...current.data };
+    if (replaceConfig) data['config.conf'] = configText;
+    data['kubeconfig.conf'] ??= cm.data!['kubeconfig.conf']!;
+    if (replaceConfig || !current.data?.['kubeconfig.conf']) await configMaps.update({ ...current, data });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
     await createIfMissing(client, resourceTypes.configmaps, cm);
   }
-  await createIfMissing(client, resourceTypes.daemonsets, kubeProxyDaemonSet(dataDir));
+  await createOrMigrate(client, resourceTypes.daemonsets, kubeProxyDaemonSet());
+}
+
+/**
+ * Creates `obj` unless it exists; one an older kubesvc made — reaching the API
+ * through the data dir (`--data-dir`) or reading its configuration through
+ * the API (`--config-map`), neither of which its identity may do now — is replaced.
+ */
+async function createOrMigrate<T extends KubeObject>(client: Client, type: ResourceType, obj: T): Promise<void> {
+  const resource = client.resource<T>(type);
+  let current: T;
+  try {
+    current = await resource.get(obj.metadata.namespace, obj.metadata.name!);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+    return createIfMissing(client, type, obj);
+  }
+  const spec = JSON.stringify(current.spec);
+  if (spec.includes('--data-dir') || spec.includes('--config-map')) await resource.update({ ...obj, metadata: { ...current.metadata } });
 }

@@ -4,22 +4,28 @@
 // a system pod behind kube-system/kube-dns.
 import { performance } from 'node:perf_hooks';
 import { clusterIdFor } from '../agent/cluster-id.js';
-import { CLUSTER_POD_CIDR, cleanupStale, destroyClusterNetwork } from '../agent/network.js';
-import { createClient } from '../client/client.js';
+import { CLUSTER_POD_CIDR, CONTROL_PLANE_IP, cleanupStale, destroyClusterNetwork } from '../agent/network.js';
+import { componentUsers } from '../auth/user.js';
+import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
+import { controllerCredentials, type ControllerCredentials } from './controller-credentials.js';
 import { controllerNames, startControllers } from '../controllers/manager.js';
 import { startNode, type RunningNode } from './agent.js';
 import { installDisabledByEnv, prepareNodeHost } from './host-setup.js';
 import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
+import { defaultAdvertisePort } from '../apiserver/apiserver.js';
 import { untilSignal } from '../util/signals.js';
+import { parseGoDuration } from '../util/go-duration.js';
+import { errorMessage } from '../util/errors.js';
 import { parseFlags, UsageError } from './args.js';
 import { nodeIndex, nodeName } from './nodes.js';
 import { chooseNodeProxy } from './proxy-config.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
-import { clusterServingCert, serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
+import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
+                  [--sync-frequency 1m]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
@@ -30,7 +36,13 @@ package manager (apt-get, dnf, apk) when missing; --no-install (or
 KUBESVC_NO_INSTALL=1) prints the command to run instead.
 --proxy-mode: every node's service proxy mode (default iptables; ipvs falls
 back to iptables on kernels without IPVS). --proxy-config: a KubeProxyConfiguration
-(kubeproxy.config.k8s.io/v1alpha1) for every node's proxy, as kube-proxy's --config.`;
+(kubeproxy.config.k8s.io/v1alpha1) for every node's proxy, as kube-proxy's --config.
+--sync-frequency: how often each node refreshes the ConfigMaps, Secrets and
+service account tokens mounted in running pods (the kubelet's flag; default 1m).
+
+The API server serves HTTPS only and authenticates every request (client
+certificates of the cluster CA in DATA_DIR/pki, ServiceAccount tokens); RBAC
+decides what each may do. DATA_DIR/kubeconfig is the cluster admin's.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
@@ -40,6 +52,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     'proxy-config': { type: 'string' },
     'proxy-mode': { type: 'string' },
     'no-install': { type: 'boolean' },
+    'sync-frequency': { type: 'string' },
   });
   if (values.help) {
     console.log(upUsage);
@@ -47,6 +60,15 @@ export async function upCommand(argv: string[]): Promise<void> {
   }
   const nodeCount = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 50) throw new UsageError('--nodes must be a whole number from 0 to 50');
+  let syncFrequencyMs: number | undefined;
+  if (values['sync-frequency'] !== undefined) {
+    try {
+      syncFrequencyMs = parseGoDuration(values['sync-frequency']);
+    } catch (e) {
+      throw new UsageError(`--sync-frequency: ${errorMessage(e)}`);
+    }
+    if (!(syncFrequencyMs > 0)) throw new UsageError('--sync-frequency must be a positive duration, e.g. 1m or 10s');
+  }
   const install = nodeCount > 0 && !values['no-install'] && !installDisabledByEnv();
   const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
   // The host first: installing what nodes need may take a while, and says so line by line.
@@ -58,12 +80,16 @@ export async function upCommand(argv: string[]): Promise<void> {
     console.log(`  ✓ ${what} (${Math.round(now - last)} ms)`);
     last = now;
   };
-  // Pods mount a service account token and the cluster CA (ServiceAccount admission; the root CA publisher).
-  const server = await startApiServerFromFlags(values, '.kubesvc', { serviceAccountTokens: true });
+  // Pods mount a service account token and the cluster CA (ServiceAccount admission; the root CA publisher);
+  // the serving certificate also names the address pods reach the API at.
+  const server = await startApiServerFromFlags(values, '.kubesvc', { serviceAccountTokens: true, advertiseAddresses: [CONTROL_PLANE_IP] });
   progress('API server');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
-  // In one process the components still go through the API, as separate ones would.
-  const client = createClient(createTransport({ server: 'http://localhost', socketPath: server.socketPath }), 'kubesvc');
+  // In one process the components still go through the API, as separate ones would, each as itself:
+  // `up` sets the cluster up as the admin (kubeadm uses admin.conf), nodes as system:node:<name>.
+  const client = createClient(createTransport(server.transportFor(componentUsers.admin)), 'kubesvc');
+  const nodeClients: Client[] = [];
+  let credentials: ControllerCredentials | undefined;
   const nodes: RunningNode[] = [];
   const clusterId = clusterIdFor(dataDir);
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
@@ -74,26 +100,34 @@ export async function upCommand(argv: string[]): Promise<void> {
     await Promise.all(nodes.map((n) => n.stop()));
     if (networkCreated) await destroyClusterNetwork(clusterId);
     await controllers?.stop();
+    credentials?.close();
+    for (const c of nodeClients) c.close();
     client.close();
     await server.close();
   };
+  const nodeClient = (name: string) => {
+    const c = createClient(createTransport(server.transportFor(componentUsers.node(name))), 'kubelet');
+    nodeClients.push(c);
+    return c;
+  };
   try {
-    const certs = await clusterServingCert(server, dataDir);
-    controllers = await startControllers(client, { options: { rootCA: certs.caCert } });
+    credentials = controllerCredentials(server.transportFor);
+    controllers = await startControllers(credentials.manager, { options: { rootCA: server.caCert }, clientFor: credentials.clientFor });
     progress('controllers');
-    await ensureKubeProxy(client, dataDir, proxy.configText, proxy.explicit);
-    await ensureClusterDns(client, dataDir);
+    await ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`);
+    await ensureClusterDns(client);
     progress('system components (kube-proxy, coredns)');
     if (nodeCount > 0 && !noNodes) {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
       networkCreated = true;
-      const starting = serveApiInCluster(server, client, certs, clusterId).then((api) => (inCluster = api));
-      starting.catch(() => {}); // awaited below, after the nodes
+      // The API in the cluster first: kube-proxy's first request goes there.
+      inCluster = await serveApiInCluster(server, client, clusterId);
+      progress(`API in the cluster (https://${inCluster.address})`);
       // Nodes start side by side; each is listed as it comes up.
       const nodeStarts = await Promise.allSettled(
         Array.from({ length: nodeCount }, (_, i) =>
-          startNode({ client, dataDir, name: nodeName(i) }).then((node) => {
+          startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs }).then((node) => {
             nodes.push(node);
             progress(node.name);
           }),
@@ -102,8 +136,6 @@ export async function upCommand(argv: string[]): Promise<void> {
       const failed = nodeStarts.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
-      await starting;
-      progress(`API in the cluster (https://${inCluster!.address})`);
     } else await withdrawApiInCluster(server);
   } catch (e) {
     await stop();
@@ -117,7 +149,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     : `none${noNodes ? ` — ${noNodes}` : ''}`;
   console.log(`kubesvc is up (${ms} ms)
 
-  API server   ${server.url}   (storage: SQLite in ${dataDir})${inCluster ? `
+  API server   ${server.url}   (storage: SQLite in ${dataDir}; TLS, RBAC: the kubeconfig below is the admin's)${inCluster ? `
                in the cluster: https://kubernetes.default.svc → ${inCluster.address} (CA ${dataDir}/pki/ca.crt)` : ''}
   controllers  ${controllerNames.join(', ')}
   nodes        ${nodeLine}

@@ -73,6 +73,8 @@ export interface ResourceClient<T extends KubeObject> {
   get(namespace: string | undefined, name: string): Promise<T>;
   list(namespace?: string, query?: ListQuery): Promise<{ items: T[]; resourceVersion: string }>;
   create(namespace: string | undefined, obj: T): Promise<T>;
+  /** POST to a subresource that creates something else (serviceaccounts/token → TokenRequest). */
+  createSubresource<R>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R>;
   update(obj: T): Promise<T>;
   updateStatus(obj: T): Promise<T>;
   patch(namespace: string | undefined, name: string, patch: unknown, type?: PatchType, opts?: { fieldManager?: string; force?: boolean; subresource?: string }): Promise<T>;
@@ -138,6 +140,7 @@ export function createClient(transport: Transport, fieldManager = 'kubesvc'): Cl
         return { items: list.items, resourceVersion: list.metadata.resourceVersion };
       },
       create: (ns, obj) => call<T>('POST', basePath(type, ns) + query({ fieldManager }), obj),
+      createSubresource: <R>(ns: string | undefined, name: string, subresource: string, body: unknown) => call<R>('POST', `${item(ns, name)}/${subresource}`, body),
       update: (obj) => call<T>('PUT', item(obj.metadata.namespace, obj.metadata.name!) + query({ fieldManager }), obj),
       updateStatus: (obj) => call<T>('PUT', `${item(obj.metadata.namespace, obj.metadata.name!)}/status` + query({ fieldManager }), obj),
       patch: (ns, name, patch, patchType = 'merge', opts = {}) =>

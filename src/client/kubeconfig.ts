@@ -45,9 +45,10 @@ export function loadKubeconfig(path: string, contextName?: string): TransportOpt
     throw new KubeconfigError(`kubeconfig ${path}: user "${ctx.user}" uses an exec or auth-provider plugin, which kubesvc does not run; use a token or client certificate`);
   }
   const headers: Record<string, string> = {};
-  const token = (user.token as string | undefined) ?? (user.tokenFile ? file(user.tokenFile)?.toString().trim() : undefined);
+  const token = user.token as string | undefined;
+  const tokenFile = !token && typeof user.tokenFile === 'string' ? (isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile)) : undefined;
   if (token) headers.Authorization = `Bearer ${token}`;
-  else if (user.username) headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
+  else if (user.username && !tokenFile) headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
   if (typeof cluster.server !== 'string') throw new KubeconfigError(`kubeconfig ${path}: cluster "${ctx.cluster}" has no server`);
   return {
     server: cluster.server,
@@ -56,5 +57,6 @@ export function loadKubeconfig(path: string, contextName?: string): TransportOpt
     key: data(user['client-key-data']) ?? file(user['client-key']),
     insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
     headers,
+    tokenFile,
   };
 }

@@ -1,5 +1,8 @@
-// HTTP to an API server: over TCP (http/https, with the TLS material and
-// credentials a kubeconfig gives) or over the API server's unix socket.
+// HTTP to an API server: over TCP (https, with the TLS material and
+// credentials a kubeconfig gives) or over the API server's unix socket
+// (TLS there too). A bearer token may come from a file that is re-read as it
+// rotates (projected service account tokens), as client-go does.
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 
@@ -12,6 +15,10 @@ export interface TransportOptions {
   key?: Buffer | string;
   insecureSkipTLSVerify?: boolean;
   headers?: Record<string, string>;
+  /** A file holding the bearer token, re-read at most once a minute (client-go's cachingTokenSource). */
+  tokenFile?: string;
+  /** The bearer token, asked for on every request (a token that is refreshed elsewhere). */
+  token?: () => string;
   userAgent?: string;
 }
 
@@ -45,16 +52,18 @@ export function createTransport(opts: TransportOptions): Transport {
   const send = tls ? httpsRequest : httpRequest;
   const base = url.pathname.replace(/\/$/, '');
   const baseHeaders = { 'User-Agent': opts.userAgent ?? 'kubesvc', ...opts.headers };
+  const token = opts.token ?? (opts.tokenFile ? fileToken(opts.tokenFile) : undefined);
 
   function start(method: string, path: string, headers: Record<string, string>, timeoutMs?: number) {
+    const auth: Record<string, string> = token ? { Authorization: `Bearer ${token()}` } : {};
     return send({
       method,
-      agent: opts.socketPath ? undefined : agent,
+      agent,
       socketPath: opts.socketPath,
-      host: opts.socketPath ? undefined : url.hostname,
+      host: opts.socketPath ? 'localhost' : url.hostname,
       port: opts.socketPath ? undefined : url.port || (tls ? 443 : 80),
       path: base + path,
-      headers: { ...baseHeaders, ...headers },
+      headers: { ...baseHeaders, ...auth, ...headers },
       timeout: timeoutMs,
     });
   }
@@ -125,5 +134,22 @@ export function createTransport(opts: TransportOptions): Transport {
     close() {
       agent.destroy();
     },
+  };
+}
+
+/** The token in a file, read again when the last read is a minute old (or failed). */
+function fileToken(path: string): () => string {
+  let value = '';
+  let readAt = 0;
+  return () => {
+    if (Date.now() - readAt > 60_000 || !value) {
+      try {
+        value = readFileSync(path, 'utf8').trim();
+        readAt = Date.now();
+      } catch {
+        // keep the last token; the server says 401 if it is no good
+      }
+    }
+    return value;
   };
 }

@@ -1,12 +1,16 @@
 // What every controller is: informers that enqueue keys, a work queue, and an
 // idempotent reconcile(key) that computes desired state from the caches.
+import type { Client } from '../client/client.js';
 import type { InformerFactory } from '../client/informer-factory.js';
 import { createWorkQueue, type WorkQueue } from '../client/workqueue.js';
 import { logger, type Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface ControllerContext {
+  /** Shared informers (read with the controller manager's own identity). */
   factory: InformerFactory;
+  /** The controller's own client for writes: its service account's credentials, as --use-service-account-credentials. */
+  client: Client;
   /** Records Events (kubectl describe shows them). */
   events: import('../client/events.js').EventRecorder;
   options: ControllerOptions;

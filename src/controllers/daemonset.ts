@@ -42,7 +42,7 @@ const backoffInitialMs = 1000;
 const backoffMaxMs = 15 * 60 * 1000;
 
 export function createDaemonSetController(ctx: ControllerContext): Controller {
-  const client = ctx.factory.client;
+  const client = ctx.client;
   const dsClient = client.resource<DaemonSetObject>(resourceTypes.daemonsets);
   const podClient = client.resource<PodObject>(resourceTypes.pods);
   const expectations = createExpectations();

@@ -66,7 +66,7 @@ interface Sync {
 }
 
 export function createDeploymentController(ctx: ControllerContext): Controller {
-  const client = ctx.factory.client;
+  const client = ctx.client;
   const dClient = client.resource<DeploymentObject>(resourceTypes.deployments);
   const rsClient = client.resource<ReplicaSetObject>(resourceTypes.replicasets);
   const { queue, log } = queueFor('deployment', reconcile, workers);
@@ -155,10 +155,14 @@ export function createDeploymentController(ctx: ControllerContext): Controller {
     s.d = await dClient.updateStatus({ ...s.d, status: compactStatus(status) });
   }
 
-  /** SetDeploymentRevision, written as a patch of the annotation. */
+  /**
+   * SetDeploymentRevision, written as an update of the Deployment as upstream
+   * does (its role may update deployments, not patch them); a conflict
+   * requeues the sync.
+   */
   async function syncRevision(s: Sync, revision: string | undefined) {
     if (revision === undefined || s.d.metadata.annotations?.[revisionAnnotation] === revision) return;
-    s.d = await dClient.patch(s.d.metadata.namespace, s.d.metadata.name!, { metadata: { annotations: { [revisionAnnotation]: revision } } }, 'merge');
+    s.d = await dClient.update({ ...s.d, metadata: { ...s.d.metadata, annotations: { ...s.d.metadata.annotations, [revisionAnnotation]: revision } } });
   }
 
   /**

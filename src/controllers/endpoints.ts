@@ -14,7 +14,7 @@ import { errorMessage } from '../util/errors.js';
 const workers = 5;
 
 export function createEndpointsController(ctx: ControllerContext): Controller {
-  const endpointsClient = ctx.factory.client.resource<Endpoints>(resourceTypes.endpoints);
+  const endpointsClient = ctx.client.resource<Endpoints>(resourceTypes.endpoints);
   const triggerTimes = createTriggerTimeTracker();
   /**
    * staleEndpointsTracker: the resourceVersion our last update replaced (the

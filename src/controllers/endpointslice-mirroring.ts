@@ -23,7 +23,7 @@ export function shouldMirror(ep: Endpoints | undefined): boolean {
 }
 
 export function createEndpointSliceMirroringController(ctx: ControllerContext): Controller {
-  const slicesClient = ctx.factory.client.resource<EndpointSlice>(resourceTypes.endpointslices);
+  const slicesClient = ctx.client.resource<EndpointSlice>(resourceTypes.endpointslices);
   const tracker = createSliceTracker();
   const waiting = new Set<string>();
   const maxEndpointsPerSubset = defaultMaxEndpointsPerSubset;

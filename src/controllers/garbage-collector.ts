@@ -81,7 +81,7 @@ interface Watched {
 const ownerIndex = 'gc/owner-uid';
 
 export function createGarbageCollector(ctx: ControllerContext): Controller {
-  const client = ctx.factory.client;
+  const client = ctx.client;
   const watched = new Map<string, Watched>();
   // Owners confirmed absent by the server (upstream's absentOwnerCache): uids are never reused, so entries never go stale.
   const absentOwners = new Set<string>();

@@ -16,6 +16,7 @@ import { createReplicaSetController } from './replicaset.js';
 import { createRootCAPublisher } from './root-ca-publisher.js';
 import { createScheduler } from './scheduler.js';
 import { createServiceAccountsController } from './serviceaccounts.js';
+import { createClusterRoleAggregationController } from './clusterrole-aggregation.js';
 
 export const controllerNames = [
   'serviceaccount',
@@ -30,6 +31,7 @@ export const controllerNames = [
   'node-lifecycle',
   'loadbalancer',
   'root-ca-cert-publisher',
+  'clusterrole-aggregation',
 ] as const;
 
 export type ControllerName = (typeof controllerNames)[number];
@@ -48,6 +50,7 @@ const eventSources: Record<ControllerName, string> = {
   'node-lifecycle': 'node-controller',
   loadbalancer: 'service-controller',
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
+  'clusterrole-aggregation': 'clusterrole-aggregation-controller',
 };
 
 const constructors: Record<ControllerName, (ctx: ControllerContext) => Controller> = {
@@ -63,6 +66,7 @@ const constructors: Record<ControllerName, (ctx: ControllerContext) => Controlle
   'node-lifecycle': createNodeLifecycleController,
   loadbalancer: createLoadBalancerController,
   'root-ca-cert-publisher': createRootCAPublisher,
+  'clusterrole-aggregation': createClusterRoleAggregationController,
 };
 
 /** The controllers that run with these options: the publisher needs a root CA (--root-ca-file), as upstream's. */
@@ -78,16 +82,38 @@ export interface RunningControllers {
   stop(): Promise<void>;
 }
 
-export async function startControllers(
-  client: Client,
-  opts: { options?: Partial<ControllerOptions>; only?: ControllerName[] } = {},
-): Promise<RunningControllers> {
+/** The identity each controller writes as: its service account in kube-system (upstream's names), or the scheduler's user. */
+export const controllerAccounts: Record<ControllerName, string> = {
+  serviceaccount: 'service-account-controller',
+  endpoints: 'endpoint-controller',
+  endpointslice: 'endpointslice-controller',
+  'endpointslice-mirroring': 'endpointslicemirroring-controller',
+  deployment: 'deployment-controller',
+  replicaset: 'replicaset-controller',
+  daemonset: 'daemon-set-controller',
+  'garbage-collector': 'generic-garbage-collector',
+  scheduler: 'system:kube-scheduler',
+  'node-lifecycle': 'node-controller',
+  loadbalancer: 'service-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
+  'clusterrole-aggregation': 'clusterrole-aggregation-controller',
+};
+
+export interface StartControllersOptions {
+  options?: Partial<ControllerOptions>;
+  only?: ControllerName[];
+  /** Each controller's own client (its credentials); the shared informers' client when absent. */
+  clientFor?: (name: ControllerName) => Promise<Client> | Client;
+}
+
+export async function startControllers(client: Client, opts: StartControllersOptions = {}): Promise<RunningControllers> {
   // Periodic resync re-reconciles everything: level-triggered controllers converge even after a missed event.
   const factory = createInformerFactory(client, { resyncMs: 5 * 60_000 });
   const options = { ...defaultControllerOptions, ...opts.options };
   const names = opts.only ?? enabledControllers(options);
-  const recorders = names.map((n) => createEventRecorder(client, eventSources[n]));
-  const controllers = names.map((n, i) => constructors[n]({ factory, events: recorders[i], options }));
+  const clients = await Promise.all(names.map((n) => opts.clientFor?.(n) ?? client));
+  const recorders = names.map((n, i) => createEventRecorder(clients[i]!, eventSources[n]));
+  const controllers = names.map((n, i) => constructors[n]({ factory, client: clients[i]!, events: recorders[i]!, options }));
   const flushEvents = () => Promise.all(recorders.map((r) => r.flush()));
   for (const c of controllers) c.setup();
   await factory.start();

@@ -103,7 +103,7 @@ export function podNotReadyStatus(pod: Pod, now: string): Pod['status'] | undefi
 }
 
 export function createNodeLifecycleController(ctx: ControllerContext): Controller {
-  const client = ctx.factory.client;
+  const client = ctx.client;
   const nodesClient = client.resource<Node>(resourceTypes.nodes);
   const podsClient = client.resource<Pod>(resourceTypes.pods);
   const recorder = createEventRecorder(client, 'node-controller');

@@ -32,7 +32,7 @@ export async function createUnlessGone<T extends KubeObject>(client: ResourceCli
 }
 
 export function createPerNamespaceController<T extends KubeObject>(ctx: ControllerContext, spec: PerNamespaceSpec<T>): Controller {
-  const client = ctx.factory.client.resource<T>(spec.type);
+  const client = ctx.client.resource<T>(spec.type);
   let namespaces: Informer<Namespace>;
   let kept: Informer<T>;
   const { queue } = queueFor(spec.name, async (name) => {

@@ -23,7 +23,7 @@ const burstReplicas = 500;
 const workers = 5;
 
 export function createReplicaSetController(ctx: ControllerContext): Controller {
-  const client = ctx.factory.client;
+  const client = ctx.client;
   const rsClient = client.resource<ReplicaSetObject>(resourceTypes.replicasets);
   const podClient = client.resource<PodObject>(resourceTypes.pods);
   const expectations = createExpectations();

@@ -218,7 +218,7 @@ const maxUnschedulableMs = 5 * 60_000;
 const assumeTimeoutMs = 30_000;
 
 export function createScheduler(ctx: ControllerContext): Controller {
-  const client = ctx.factory.client;
+  const client = ctx.client;
   const podsClient = client.resource<Pod>(resourceTypes.pods);
   // Events come from "default-scheduler", as `kubectl describe` shows them upstream.
   const recorder = createEventRecorder(client, defaultSchedulerName);

@@ -20,6 +20,8 @@ import {
 import { collectionPrefix, objectKey } from './keys.js';
 import { apiVersionOf, type RequestContext, type ResourceDef } from './resource.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/object-meta.js';
+import type { Authorizer } from '../auth/attributes.js';
+import type { UserInfo } from '../auth/user.js';
 
 export interface ListOptions {
   labelSelector?: Selector;
@@ -29,6 +31,9 @@ export interface ListOptions {
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
+  /** Who asks (set by the API server's handlers), for admission that depends on it. */
+  user?: UserInfo;
+  authorizer?: Authorizer;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -98,7 +103,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
   }
 
   function ctxFor(opts: WriteOptions): RequestContext {
-    return { dryRun: !!opts.dryRun, warnings: [] };
+    return { dryRun: !!opts.dryRun, warnings: [], user: opts.user, authorizer: opts.authorizer };
   }
 
   function validateCreate(def: ResourceDef, obj: KubeObject): void {
@@ -240,6 +245,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         // Spec writes keep the stored status; a binding writes both (nodeName and PodScheduled).
         if (opts.subresource !== 'binding' && def.subresources.some((s) => s.name === 'status') && 'status' in old) next.status = deepClone(old.status);
         def.strategy.prepareForUpdate?.(next, old, ctx);
+        if (opts.subresource !== 'binding') await def.strategy.admitUpdate?.(next, old, ctx);
       }
       if (def.strategy.tracksGeneration) {
         next.metadata.generation = (old.metadata.generation ?? 1) + (specChanged(next, old) ? 1 : 0);

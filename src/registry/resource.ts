@@ -4,6 +4,8 @@
 import type { FieldError } from '../api/field-errors.js';
 import type { KubeObject } from '../api/object.js';
 import type { TableConvertor } from './table.js';
+import type { Authorizer } from '../auth/attributes.js';
+import type { UserInfo } from '../auth/user.js';
 
 export interface SubresourceInfo {
   name: string;
@@ -20,6 +22,10 @@ export interface RequestContext {
   warnings: string[];
   /** Set for subresource writes that are updates of the parent (finalize). */
   subresource?: string;
+  /** The requesting user, for admission that depends on who asks (RBAC escalation checks); unset for internal writes. */
+  user?: UserInfo;
+  /** The server's authorizer, for admission that asks what the user may do (escalate, bind). */
+  authorizer?: Authorizer;
 }
 
 /**
@@ -41,6 +47,8 @@ export interface Strategy {
    */
   admitCreate?(obj: KubeObject, ctx: RequestContext): Promise<void>;
   prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): void;
+  /** Admission on updates (not status), after prepareForUpdate, before validation; throws a StatusError to refuse. */
+  admitUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): Promise<void>;
   /** For the status subresource: keep old spec, take new status. */
   prepareForStatusUpdate?(obj: KubeObject, old: KubeObject): void;
   validate?(obj: KubeObject): FieldError[];
@@ -66,7 +74,18 @@ export interface Strategy {
   decorate?(obj: KubeObject): void;
 }
 
+/** Who creates a create-only resource (an access review, a token review), and where. */
+export interface CreateOnlyScope {
+  user: UserInfo;
+  namespace?: string;
+}
+
 export interface ResourceDef {
+  /**
+   * A create-only resource that is answered, not stored (access and token
+   * reviews): the handler computes the object's status from the request.
+   */
+  createOnly?: (obj: KubeObject, scope: CreateOnlyScope) => Promise<KubeObject> | KubeObject;
   group: string;
   version: string;
   /** Plural resource name, e.g. services. */

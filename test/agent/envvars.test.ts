@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap, Container, Pod, Service } from '../../src/api/types.js';
+import type { Secret } from '../../src/agent/config-sources.js';
 import {
   ContainerConfigError,
   expand,
@@ -193,6 +194,9 @@ describe('makeEnvironmentVariables', () => {
   const cms: Record<string, ConfigMap> = {
     settings: { metadata: { name: 'settings', namespace: 'shop' }, data: { MODE: 'fast', 'bad key': 'x', LEVEL: '3' } },
   };
+  const secrets: Record<string, Secret> = {
+    db: { metadata: { name: 'db', namespace: 'shop' }, data: { password: Buffer.from('s3cr3t').toString('base64'), '2fa': Buffer.from('x').toString('base64') } },
+  };
   const ctx = (container: Container, warn?: (r: string, m: string) => void) => ({
     pod,
     container,
@@ -201,6 +205,7 @@ describe('makeEnvironmentVariables', () => {
     serviceEnv: serviceEnvVarMap([svc('web', '10.96.0.3', [{ port: 8080 }], 'shop')], 'shop', true),
     node: { cpu: 4, memory: 8 * 2 ** 30 },
     getConfigMap: async (_ns: string, name: string) => cms[name],
+    getSecret: async (_ns: string, name: string) => secrets[name],
     warn,
   });
 
@@ -272,10 +277,22 @@ describe('makeEnvironmentVariables', () => {
     assert.equal(env.some((e) => e.name === 'X'), false);
   });
 
-  test('secretKeyRef says it is not supported', async () => {
+  test('secretKeyRef and envFrom secretRef read the Secret as configMap references do, with its messages', async () => {
+    const warnings: string[] = [];
+    const env = await makeEnvironment(
+      ctx({ name: 'c', envFrom: [{ secretRef: { name: 'db' } }], env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }, (r, m) => warnings.push(`${r}: ${m}`)),
+    );
+    const m = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    assert.equal(m.P, 's3cr3t');
+    assert.equal(m.password, 's3cr3t');
+    assert.deepEqual(warnings, ['InvalidEnvironmentVariableNames: Keys [2fa] from the EnvFrom secret shop/db were skipped since they are considered invalid environment variable names.']);
     await assert.rejects(
-      makeEnvironment(ctx({ name: 'c', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] })),
-      (e: unknown) => e instanceof ContainerConfigError && /not supported/.test(e.message),
+      makeEnvironment(ctx({ name: 'c', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'nope', key: 'password' } } }] })),
+      (e: unknown) => e instanceof ContainerConfigError && e.message === 'secret "nope" not found',
+    );
+    await assert.rejects(
+      makeEnvironment(ctx({ name: 'c', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'k' } } }] })),
+      (e: unknown) => e instanceof ContainerConfigError && e.message === "couldn't find key k in Secret shop/db",
     );
   });
 });

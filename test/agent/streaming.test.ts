@@ -243,7 +243,7 @@ describe('kubectl logs and exec through the node agent', { skip: namespaceSkipRe
   /** A raw remote command session through the API server: the frames received, by channel. */
   function session(query: string, protocol: string, script: (ws: WebSocket, out: Record<number, string>) => Promise<void> | void) {
     return new Promise<{ protocol: string; out: Record<number, string>; closeCode: number }>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${t.server.http.address}/api/v1/namespaces/default/pods/p/exec?${query}`, [protocol]);
+      const ws = new WebSocket(`wss://${t.server.http.address}/api/v1/namespaces/default/pods/p/exec?${query}`, [protocol], { ca: t.admin.ca, cert: t.admin.cert, key: t.admin.key });
       const out: Record<number, string> = {};
       ws.on('message', (data: Buffer) => {
         out[data[0]] = (out[data[0]] ?? '') + data.subarray(1).toString();

@@ -19,6 +19,8 @@ import { waitFor } from '../helpers/apiserver.js';
 import { parseMessage, serializeMessage } from '../../src/dns/wire.js';
 import { RRClass, RRType } from '../../src/dns/types.js';
 import { fixtures } from '../helpers/fixtures.js';
+import { kubeadmPolicy } from '../../src/auth/rbac/bootstrap-policy.js';
+import { stringify } from 'yaml';
 
 const noDig = toolSkipReason(['dig']);
 
@@ -238,6 +240,14 @@ test('a forwarding loop is reported, not crashed on', { skip: noDig }, async () 
   const api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
   try {
     await waitForOutput(api, /apiserver info ready/, 30_000);
+    // A bare API server has no add-on RBAC: apply CoreDNS's (kubeadm's) as one installing it would.
+    const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+    try {
+      const manifest = [...kubeadmPolicy.clusterRoles, ...kubeadmPolicy.clusterRoleBindings].map((o) => stringify(o)).join('---\n');
+      await kubectl.ok(['apply', '-f', '-'], { input: manifest });
+    } finally {
+      kubectl.cleanup();
+    }
     const port = await freePort();
     const dns = startCli(['dns', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--upstream', `127.0.0.1:${port}`, '--health', '', '--ready', '', '--metrics', '']);
     try {

@@ -93,11 +93,18 @@ for (const nodeCount of [1, 3]) {
       assert.match(env, /^KUBERNETES_SERVICE_HOST=10\.96\.0\.1$/m);
     });
 
-    test('pods on every node reach the API through the kubernetes Service: https://kubernetes.default.svc with the mounted CA and token, kubectl in-cluster', async () => {
+    test('pods on every node reach the API through the kubernetes Service: https://kubernetes.default.svc with the mounted CA and token, kubectl in-cluster, Forbidden until a RoleBinding grants it', async () => {
       assert.match(await kubectl.ok(['get', 'endpoints', 'kubernetes']), /^kubernetes\s+172\.18\.0\.1:6443\s/m);
       const nodesOfPods = new Set((await kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' '));
       assert.equal(nodesOfPods.size, nodeCount, 'the three pods are spread over the nodes');
       const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+      // The pod's ServiceAccount (default) may do nothing beyond discovery until bound, as upstream.
+      const denied = await kubectl(['exec', pods[0]!, '--', 'env', 'HOME=/nonexistent', 'kubectl', 'get', 'pods']);
+      assert.notEqual(denied.code, 0);
+      assert.match(denied.stderr, /pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"/);
+      // As a user would: let the namespace's default account read (ClusterRole view).
+      await kubectl.ok(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
+      assert.match(await kubectl.ok(['exec', pods[0]!, '--', 'env', 'HOME=/nonexistent', 'kubectl', 'get', 'pods', '-o', 'name']), new RegExp(`^pod/${pods[0]}$`, 'm'));
       for (const pod of pods) {
         const version = await kubectl.ok(['exec', pod, '--', 'curl', '-sS', '-m', '5', '--cacert', join(dataDir, 'pki/ca.crt'), 'https://kubernetes.default.svc/version']);
         assert.equal(JSON.parse(version).minor, '32', `${pod}: ${version}`);

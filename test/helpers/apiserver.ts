@@ -1,17 +1,32 @@
-// An API server for a test: real HTTP on 127.0.0.1 port 0, a temporary data dir.
+// An API server for a test: real HTTPS on 127.0.0.1 port 0, a temporary data
+// dir; the test acts as the cluster admin unless it asks to be someone else.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runApiServer, type ApiServer, type ApiServerConfig } from '../../src/apiserver/apiserver.js';
 import { setQuiet } from '../../src/util/log.js';
+import { componentUsers } from '../../src/auth/user.js';
+import type { ClientIdentity } from '../../src/apiserver/pki/client-cert.js';
+import type { TransportOptions } from '../../src/client/transport.js';
 import { kubectlFor, type Kubectl } from './kubectl.js';
 
 export interface TestApiServer {
   server: ApiServer;
   dataDir: string;
   kubectl: Kubectl;
-  /** Raw HTTP against the server. */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }>;
+  /** The admin's transport options over TCP (https URL, CA, client certificate). */
+  admin: TransportOptions;
+  /** Transport options over TCP for another identity (a client certificate from the cluster CA). */
+  as(identity: ClientIdentity): TransportOptions;
+  /** Raw HTTPS against the server, as the admin (or with `as`: other credentials, `{}` for none). */
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    as?: Pick<TransportOptions, 'cert' | 'key'>,
+  ): Promise<{ status: number; headers: Headers; text: string; json: any }>;
   stop(): Promise<void>;
 }
 
@@ -27,24 +42,23 @@ export async function startTestApiServer(config: Partial<ApiServerConfig> = {}):
     ...config,
   });
   const kubectl = kubectlFor(server.kubeconfigPath);
+  const admin = server.transportFor(componentUsers.admin, 'tcp');
   return {
     server,
     dataDir,
     kubectl,
-    async request(method, path, body, headers = {}) {
-      const res = await fetch(server.url + path, {
-        method,
-        headers: { 'Content-Type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
+    admin,
+    as: (identity) => server.transportFor(identity, 'tcp'),
+    async request(method, path, body, headers = {}, as = admin) {
+      const payload = body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+      const res = await httpsRaw(server.url + path, { method, headers: { 'Content-Type': 'application/json', ...headers }, ca: admin.ca, cert: as.cert, key: as.key }, payload);
       let json: any;
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(res.text);
       } catch {
         json = undefined;
       }
-      return { status: res.status, headers: res.headers, text, json };
+      return { ...res, json };
     },
     async stop() {
       await server.close();
@@ -68,4 +82,26 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** One HTTPS request, answered with its status, headers and text. */
+export function httpsRaw(
+  url: string,
+  opts: { method: string; headers: Record<string, string>; ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer },
+  body?: string | Uint8Array,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: opts.method, headers: opts.headers, ca: opts.ca, cert: opts.cert, key: opts.key }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
+        resolve({ status: res.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

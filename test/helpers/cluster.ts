@@ -16,7 +16,7 @@ export interface TestCluster extends TestApiServer {
 
 export async function startTestCluster(opts: { only?: ControllerName[]; options?: Partial<ControllerOptions> } = {}): Promise<TestCluster> {
   const api = await startTestApiServer();
-  const client = createClient(createTransport({ server: api.server.url }), 'kubesvc-test');
+  const client = createClient(createTransport(api.admin), 'kubesvc-test');
   let controllers = await startControllers(client, opts);
   const cluster: TestCluster = {
     ...api,

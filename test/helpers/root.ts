@@ -47,6 +47,11 @@ export function toolSkipReason(tools: string[]): string | false {
   return missing ? orFail(`needs ${missing} (Debian package ${packageOf(missing)})`) : false;
 }
 
+/** Why a test that needs `what` (from Debian package `debianPackage`) cannot run here; under CI it fails instead. */
+export function missingPackageReason(what: string, debianPackage: string): string {
+  return orFail(`needs ${what} (Debian package ${debianPackage})`);
+}
+
 function orFail(why: string): string {
   if (process.env.CI === 'true') throw new Error(`${why}: .ci/run installs the packages the tests use`);
   return why;

@@ -49,7 +49,7 @@ async function freePort(range?: [number, number]): Promise<number> {
 
 test('change tracker: the snapshot follows Services, EndpointSlices and the node through the API', async () => {
   const t = await startTestApiServer();
-  const client = createClient(createTransport({ server: t.server.url }));
+  const client = createClient(createTransport(t.admin));
   const metrics = createProxyMetrics({ processMetrics: false });
   let changes = 0;
   const tracker = createChangeTracker({ client, nodeName: 'node-a', metrics, onChange: () => changes++ });
@@ -152,7 +152,7 @@ test('change tracker: the snapshot follows Services, EndpointSlices and the node
 
 test('healthCheckNodePort end to end: LoadBalancer with externalTrafficPolicy Local, local endpoints, the health-check server', async () => {
   const t = await startTestApiServer();
-  const client = createClient(createTransport({ server: t.server.url }));
+  const client = createClient(createTransport(t.admin));
   const healthz = createProxyHealthServer({ bindAddress: '127.0.0.1:0', healthTimeoutMs: 60_000 });
   const svcHealth = createServiceHealthServer({ bindAddresses: ['127.0.0.1'], isProxyHealthy: () => healthz.isHealthy(), nodeName: 'node-a' });
   const tracker = createChangeTracker({ client, nodeName: 'node-a', onChange: () => healthz.queuedUpdate() });

@@ -14,6 +14,8 @@ export interface OpenApiResource {
   kind: string;
   namespaced: boolean;
   subresources: { name: string; kind: string; group: string; version: string }[];
+  /** Reviews: only POST to the collection, answered and never stored. */
+  createOnly?: boolean;
 }
 
 interface GroupVersion {
@@ -321,6 +323,19 @@ function resourcePaths(r: OpenApiResource): Record<string, Record<string, unknow
   const { pascal } = groupNames(r);
   const nsParams = r.namespaced ? [PARAMS.namespace] : [];
   const paths: Record<string, Record<string, unknown>> = {};
+  const create = operation(r, {
+    verb: `create${pascal}${scope}${r.kind}`,
+    action: 'post',
+    description: `create ${article(r.kind)} ${r.kind}`,
+    gvk,
+    parameters: WRITE_PARAMS,
+    requestBody: bodyOf(schema),
+    responses: responses(['200', '201', '202'], schema),
+  });
+  if (r.createOnly) {
+    paths[collection] = { post: create, parameters: [...nsParams, PARAMS.pretty] };
+    return paths;
+  }
 
   paths[collection] = {
     get: operation(r, {
@@ -331,15 +346,7 @@ function resourcePaths(r: OpenApiResource): Record<string, Record<string, unknow
       parameters: LIST_PARAMS,
       responses: responses(['200'], listSchema, LIST_TYPES),
     }),
-    post: operation(r, {
-      verb: `create${pascal}${scope}${r.kind}`,
-      action: 'post',
-      description: `create ${article(r.kind)} ${r.kind}`,
-      gvk,
-      parameters: WRITE_PARAMS,
-      requestBody: bodyOf(schema),
-      responses: responses(['200', '201', '202'], schema),
-    }),
+    post: create,
     delete: operation(r, {
       verb: `delete${pascal}Collection${scope}${r.kind}`,
       action: 'deletecollection',
@@ -386,7 +393,7 @@ function resourcePaths(r: OpenApiResource): Record<string, Record<string, unknow
 }
 
 function subresourceParams(r: OpenApiResource, sub: string, nsParams: object[]): object[] {
-  const name = pathParam('name', `name of the ${sub === 'scale' ? 'Scale' : sub === 'binding' ? 'Binding' : r.kind}`);
+  const name = pathParam('name', `name of the ${sub === 'scale' ? 'Scale' : sub === 'binding' ? 'Binding' : sub === 'token' ? 'TokenRequest' : r.kind}`);
   // connect operations (exec) take no `pretty`, as upstream's
   return sub === 'exec' ? [name, ...nsParams] : [name, ...nsParams, PARAMS.pretty];
 }
@@ -401,11 +408,12 @@ function subresourceOps(r: OpenApiResource, sub: OpenApiResource['subresources']
     case 'scale':
       return readWriteOps(r, gvk, `${scope}${r.kind}Scale`, `scale of the specified ${r.kind}`);
     case 'binding':
+    case 'token':
       return {
         post: operation(r, {
-          verb: `create${pascal}${scope}${r.kind}Binding`,
+          verb: `create${pascal}${scope}${r.kind}${title}`,
           action: 'post',
-          description: `create binding of ${article(r.kind)} ${r.kind}`,
+          description: `create ${sub.name} of ${article(r.kind)} ${r.kind}`,
           gvk,
           parameters: WRITE_PARAMS,
           requestBody: bodyOf(schemaNameOf(gvk)),

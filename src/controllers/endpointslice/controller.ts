@@ -31,7 +31,7 @@ import { errorMessage } from '../../util/errors.js';
 const workers = 5;
 
 export function createEndpointSliceController(ctx: ControllerContext): Controller {
-  const slicesClient = ctx.factory.client.resource<EndpointSlice>(resourceTypes.endpointslices);
+  const slicesClient = ctx.client.resource<EndpointSlice>(resourceTypes.endpointslices);
   const tracker = createSliceTracker();
   const triggerTimes = createTriggerTimeTracker();
   /** Services whose last sync waited for the slice cache to catch up with our writes. */

@@ -90,7 +90,7 @@ export function createLoadBalancerController(ctx: ControllerContext): Controller
     }
   }
   const services = ctx.factory.informer<Service>(resourceTypes.services);
-  const client: ResourceClient<Service> = ctx.factory.client.resource<Service>(resourceTypes.services);
+  const client: ResourceClient<Service> = ctx.client.resource<Service>(resourceTypes.services);
 
   // Status we wrote that the cache may not show yet: without it a second
   // service reconciled right after could be given the same address.

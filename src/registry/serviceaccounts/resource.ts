@@ -15,7 +15,8 @@ export const serviceAccountsResource: ResourceDef = {
   categories: [],
   namespaced: true,
   verbs: standardVerbs,
-  subresources: [],
+  // TokenRequest (`kubectl create token`), served by the API server with the service account signing key.
+  subresources: [{ name: 'token', group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }],
   table,
   validateName: validateDNS1123SubdomainName,
   strategy: {},

@@ -8,7 +8,11 @@ import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
 
 export interface CertificateRequest {
   commonName: string;
+  /** Subject organizations (O=): Kubernetes reads them as the user's groups. */
+  organizations?: string[];
   isCA: boolean;
+  /** Extended key usage of a leaf certificate: serving (default) or client authentication. */
+  usage?: 'server' | 'client';
   serial: Buffer;
   notBefore: Date;
   notAfter: Date;
@@ -78,12 +82,19 @@ const OID = {
   keyUsage: '2.5.29.15',
   extKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  organizationName: '2.5.4.10',
   subjectAltName: '2.5.29.17',
   subjectKeyIdentifier: '2.5.29.14',
   authorityKeyIdentifier: '2.5.29.35',
 };
 
-const name = (commonName: string) => sequence(set(sequence(oid(OID.commonName), utf8String(commonName))));
+/** A distinguished name: the organizations (one RDN each, so no DER SET ordering to mind), then the common name. */
+const name = (commonName: string, organizations: string[] = []) =>
+  sequence(
+    ...organizations.map((o) => set(sequence(oid(OID.organizationName), utf8String(o)))),
+    set(sequence(oid(OID.commonName), utf8String(commonName))),
+  );
 
 function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
@@ -135,7 +146,7 @@ export function createCertificate(req: CertificateRequest): string {
   const extensions = [
     extension(OID.basicConstraints, true, req.isCA ? sequence(boolean(true)) : sequence()),
     extension(OID.keyUsage, true, keyUsage(req.isCA ? [0, 2, 5] : [0, 2])),
-    ...(req.isCA ? [] : [extension(OID.extKeyUsage, false, sequence(oid(OID.serverAuth)))]),
+    ...(req.isCA ? [] : [extension(OID.extKeyUsage, false, sequence(oid(req.usage === 'client' ? OID.clientAuth : OID.serverAuth)))]),
     extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(req.publicKey))),
     ...(req.issuer ? [extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, issuerKeyId)))] : []),
   ];
@@ -147,7 +158,7 @@ export function createCertificate(req: CertificateRequest): string {
     alg.id,
     name(req.issuer?.commonName ?? req.commonName),
     sequence(time(req.notBefore), time(req.notAfter)),
-    name(req.commonName),
+    name(req.commonName, req.organizations),
     req.publicKey.export({ type: 'spki', format: 'der' }),
     explicit(3, sequence(...extensions)),
   );

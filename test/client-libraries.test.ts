@@ -1,0 +1,47 @@
+// The admin kubeconfig `up` writes works unchanged with the client libraries
+// people point at clusters: @kubernetes/client-node and the Python client
+// (Debian's python3-kubernetes), both verifying the server against the CA in
+// it and authenticating with its client certificate.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { startTestApiServer, type TestApiServer } from './helpers/apiserver.js';
+import { missingPackageReason } from './helpers/root.js';
+
+const run = promisify(execFile);
+let t: TestApiServer;
+
+before(async () => {
+  t = await startTestApiServer();
+  await t.kubectl.ok(['create', 'configmap', 'hello', '--from-literal=greeting=hi']);
+});
+after(() => t.stop());
+
+test('@kubernetes/client-node reads the kubeconfig and lists over TLS with the client certificate', async () => {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(t.server.kubeconfigPath);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const list = await core.listNamespacedConfigMap({ namespace: 'default' });
+  assert.ok(list.items.some((cm) => cm.metadata?.name === 'hello' && cm.data?.greeting === 'hi'));
+  const review = await kc.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+  assert.equal(review.status?.userInfo?.username, 'kubernetes-admin');
+});
+
+test('the Python client reads the kubeconfig and lists over TLS with the client certificate', async (ctx) => {
+  // Debian's python3, not whatever python3 comes first on PATH: the package installs its module there.
+  const python = '/usr/bin/python3';
+  const hasModule = existsSync(python) && (await run(python, ['-c', 'import kubernetes']).then(() => true, () => false));
+  if (!hasModule) return ctx.skip(missingPackageReason('the Python kubernetes client', 'python3-kubernetes'));
+  const script = [
+    'import sys',
+    'from kubernetes import client, config',
+    'config.load_kube_config(config_file=sys.argv[1])',
+    "items = client.CoreV1Api().list_namespaced_config_map('default').items",
+    "print(','.join(sorted(i.metadata.name for i in items)))",
+  ].join('\n');
+  const { stdout } = await run(python, ['-c', script, t.server.kubeconfigPath]);
+  assert.match(stdout.trim(), /(^|,)hello(,|$)/);
+});
