@@ -29,7 +29,7 @@ import {
 } from '../../auth/serviceaccount/index.js';
 import { followResource } from '../../registry/follow.js';
 import type { RbacResourceDefs } from '../../registry/rbac/resource.js';
-import type { Registry } from '../../registry/registry.js';
+import type { ObjectEvent, Registry } from '../../registry/registry.js';
 import type { ResourceDef } from '../../registry/resource.js';
 import type { Extensions } from '../extensions.js';
 import type { RequestAuth } from './filter.js';
@@ -63,7 +63,8 @@ export function setupAuth(config: AuthConfig): ServerAuth {
   const issuerURL = clusterIssuer(config.clusterDomain);
   const apiAudiences = [issuerURL];
   const issuer = createTokenIssuer({ privateKey: keys.privateKey, keyId: keys.keyId, issuer: issuerURL });
-  const validator = createTokenValidator({ publicKeys: [keys.publicKey], issuers: [issuerURL], audiences: apiAudiences, lookup: registryLookup(registry, def) });
+  const live = liveObjects(registry, def);
+  const validator = createTokenValidator({ publicKeys: [keys.publicKey], issuers: [issuerURL], audiences: apiAudiences, lookup: live.lookup });
   const tokens: TokenAuthenticator = { authenticate: (token) => validator.validate(token) };
 
   const policy = createPolicyCache(registry, config.rbac);
@@ -73,10 +74,12 @@ export function setupAuth(config: AuthConfig): ServerAuth {
     replace(items) {
       graph.clear();
       for (const p of items) graph.putPod(p as Pod);
+      live.pods.replace(items);
     },
     apply(e) {
       if (e.type === 'DELETED') graph.removePod(e.object as Pod);
       else graph.putPod(e.object as Pod);
+      live.pods.apply(e);
     },
   });
   const nodeRules = bootstrapPolicy.clusterRoles.find((r) => r.metadata.name === 'system:node')?.rules ?? [];
@@ -106,35 +109,62 @@ export function setupAuth(config: AuthConfig): ServerAuth {
       openIdConfiguration: () => openIdConfiguration(issuerURL, defaultJwksUri(config.externalAddress())),
       jwks: () => jwks([{ publicKey: keys.publicKey, keyId: keys.keyId }]),
     },
-    ready: Promise.all([policy.ready, pods.ready]).then(() => undefined),
+    ready: Promise.all([policy.ready, pods.ready, live.ready]).then(() => undefined),
     stop() {
       policy.stop();
       pods.stop();
+      live.stop();
     },
   };
 }
 
-/** The live objects a token names, read from the registry on every request (a missing one is undefined). */
-function registryLookup(registry: Registry, def: (resource: string) => ResourceDef): BoundObjectLookup {
-  const find = async (resource: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> => {
-    try {
-      return await registry.get(def(resource), namespace, name);
-    } catch (e) {
-      if ((e as { code?: number }).code === 404) return undefined;
-      throw e;
-    }
+/**
+ * The live objects tokens name, as upstream's authenticator reads them from
+ * informers: service accounts, secrets and nodes followed here, pods fed by
+ * the caller's pod follower. The registry publishes a write's event before
+ * the write returns, so a deleted account or pod refuses its token on the
+ * very next request.
+ */
+function liveObjects(registry: Registry, def: (resource: string) => ResourceDef) {
+  const table = () => {
+    const byKey = new Map<string, KubeObject>();
+    const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    return {
+      get: (namespace: string, name: string) => byKey.get(`${namespace}/${name}`),
+      replace(items: KubeObject[]) {
+        byKey.clear();
+        for (const o of items) byKey.set(key(o), o);
+      },
+      apply(e: ObjectEvent) {
+        if (e.type === 'DELETED') byKey.delete(key(e.object));
+        else byKey.set(key(e.object), e.object);
+      },
+    };
   };
-  const live = (o: KubeObject | undefined): LiveObject | undefined =>
+  const accounts = table();
+  const secrets = table();
+  const nodes = table();
+  const pods = table();
+  const followers = [followResource(registry, def('serviceaccounts'), accounts), followResource(registry, def('secrets'), secrets), followResource(registry, def('nodes'), nodes)];
+  const liveOf = (o: KubeObject | undefined): LiveObject | undefined =>
     o && { uid: o.metadata.uid ?? '', ...(o.metadata.deletionTimestamp ? { deletionTimestamp: o.metadata.deletionTimestamp } : {}) };
-  return {
-    serviceAccount: async (ns, name) => live(await find('serviceaccounts', ns, name)),
-    pod: async (ns, name) => live(await find('pods', ns, name)),
-    node: async (name) => live(await find('nodes', undefined, name)),
-    async secret(ns, name) {
-      const s = await find('secrets', ns, name);
+  const lookup: BoundObjectLookup = {
+    serviceAccount: (ns, name) => liveOf(accounts.get(ns, name)),
+    pod: (ns, name) => liveOf(pods.get(ns, name)),
+    node: (name) => liveOf(nodes.get('', name)),
+    secret(ns, name) {
+      const s = secrets.get(ns, name);
       if (!s) return undefined;
       const token = (s as { data?: Record<string, string> }).data?.token;
-      return { ...live(s)!, ...(token ? { token: Buffer.from(token, 'base64').toString('utf8') } : {}) };
+      return { ...liveOf(s)!, ...(token ? { token: Buffer.from(token, 'base64').toString('utf8') } : {}) };
+    },
+  };
+  return {
+    lookup,
+    pods,
+    ready: Promise.all(followers.map((f) => f.ready)).then(() => undefined),
+    stop() {
+      for (const f of followers) f.stop();
     },
   };
 }
