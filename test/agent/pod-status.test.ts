@@ -15,7 +15,7 @@ import {
   type ContainerStatus,
   type PodStatusInput,
 } from '../../src/agent/pod-status.js';
-import { isInBackOff, nextBackoff } from '../../src/agent/runtime.js';
+import { isInBackOff, nextBackoff } from '../../src/agent/pod-actions.js';
 
 const NOW = '2025-01-02T03:04:05Z';
 const EARLIER = '2025-01-01T00:00:00Z';
