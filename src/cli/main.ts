@@ -18,6 +18,7 @@ Commands:
   exec        run a command on a node's network (kubesvc exec -- curl 10.96.0.1)
   status      the cluster at a glance: nodes, system pods, services and their ready endpoints
   down        remove what a crashed cluster left behind (namespaces, links, processes)
+  images      the data dir's image store: load a docker-save/OCI archive, pull, ls, rm
   help        show this help
 
 Run 'kubesvc <command> --help' for a command's flags.`;
@@ -35,6 +36,7 @@ const commands: Record<string, () => Promise<Command>> = {
   exec: async () => (await import('./exec.js')).execCommand,
   status: async () => (await import('./status.js')).statusCommand,
   down: async () => (await import('./down.js')).downCommand,
+  images: async () => (await import('./images.js')).imagesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
