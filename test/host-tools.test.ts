@@ -12,9 +12,9 @@ import { installDisabledByEnv } from '../src/cli/host-setup.js';
 
 test('each package once, in the order of the programs that need them, per package manager', () => {
   const tools = [...nodeTools, ...proxyModeTools.nftables!, ...clusterExtras];
-  assert.deepEqual(packagesFor(tools, 'apt-get'), ['iproute2', 'util-linux', 'procps', 'nftables', 'conntrack', 'iptables', 'curl', 'dnsutils']);
-  assert.deepEqual(packagesFor(tools, 'dnf'), ['iproute', 'util-linux', 'procps-ng', 'nftables', 'conntrack-tools', 'iptables-nft', 'curl', 'bind-utils']);
-  assert.deepEqual(packagesFor(tools, 'apk'), ['iproute2', 'util-linux', 'procps-ng', 'nftables', 'conntrack-tools', 'iptables', 'curl', 'bind-tools']);
+  assert.deepEqual(packagesFor(tools, 'apt-get'), ['iproute2', 'util-linux', 'procps', 'nftables', 'conntrack', 'iptables', 'curl', 'dnsutils', 'crun', 'runc', 'attr']);
+  assert.deepEqual(packagesFor(tools, 'dnf'), ['iproute', 'util-linux', 'procps-ng', 'nftables', 'conntrack-tools', 'iptables-nft', 'curl', 'bind-utils', 'crun', 'runc', 'attr']);
+  assert.deepEqual(packagesFor(tools, 'apk'), ['iproute2', 'util-linux', 'procps-ng', 'nftables', 'conntrack-tools', 'iptables', 'curl', 'bind-tools', 'crun', 'runc', 'attr']);
 });
 
 test('the install command of each package manager', () => {

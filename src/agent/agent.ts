@@ -4,7 +4,10 @@
 // (only when it changed), finishes graceful deletions (containers stopped
 // within the grace period, then the pod deleted with grace 0 and a UID
 // precondition), records the kubelet's events, and serves logs and exec on
-// the agent socket when given a data dir.
+// the agent socket when given a data dir. Images it does not build in are
+// pulled into the image store (<data dir>/images) and run under the OCI
+// runtime (./oci-launcher.ts); what a crashed agent left of those
+// containers is removed when it starts (./oci-leftovers.ts).
 import { readFileSync, statfsSync, mkdirSync } from 'node:fs';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +24,11 @@ import { parseResolvConf } from './dns.js';
 import { podStatusChanged, type PodStatus } from './pod-status.js';
 import { createProbeRunner } from './probes.js';
 import { cleanupStaleProcesses, createRuntime, type PodRuntime } from './runtime.js';
+import { ImageStore } from '../oci/image-store.js';
+import { createImageManager } from './image-pull.js';
+import { createOciLauncher } from './oci-launcher.js';
+import { cleanupOciLeftovers, ociPaths } from './oci-leftovers.js';
+import { removeCgroup } from './oci/cgroups.js';
 import { startAgentServer, type AgentServer } from './server.js';
 import { errorMessage } from '../util/errors.js';
 import type { PodObject as Pod, NodeObject as Node, ServiceObject } from '../api/types.js';
@@ -179,6 +187,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { client, nodeName, network } = opts;
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
   mkdirSync(opts.stateDir, { recursive: true });
+  const oci = ociPaths(opts.stateDir, opts.clusterId, nodeName);
+  const leftovers = await cleanupOciLeftovers(oci);
+  if (leftovers.containers.length || leftovers.mounts.length) log.info('removed OCI containers and mounts left by an earlier agent', { node: nodeName, containers: leftovers.containers.length, mounts: leftovers.mounts.length });
+  for (const p of [...leftovers.problems, ...leftovers.busyCgroups.map((c) => `cgroup ${c} still in use`)]) log.warn('left-over not removed', { node: nodeName, problem: p });
   const stale = cleanupStaleProcesses(opts.stateDir);
   if (stale) log.info('killed processes left by an earlier agent', { node: nodeName, count: stale });
 
@@ -293,19 +305,26 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     maxDelayMs: 30_000,
     onError: (key, err) => log.warn('pod sync failed; will retry', { uid: key, error: errorMessage(err) }),
   });
+  const lookup = apiObjectLookup(client);
+  const nodeMemory = Math.max(0, cap.memoryBytes - 100 * 1024 * 1024);
+  const images = {
+    manager: createImageManager({ store: new ImageStore(opts.dataDir ?? opts.stateDir), getSecret: lookup.getSecret }),
+    launcher: createOciLauncher({ root: oci.root, cgroupParent: oci.cgroupParent, nodeMemory: cap.memoryBytes, log }),
+  };
   const runtime: PodRuntime = createRuntime({
     stateDir: opts.stateDir,
     nodeName,
     network,
     recorder,
     runner,
-    ...apiObjectLookup(client),
+    ...lookup,
+    images,
     requestServiceAccountToken: opts.requestServiceAccountToken ?? apiServiceAccountTokens(client),
     volumeResyncMs: opts.volumeResyncMs,
     services: () => serviceInformer.list(),
     dns: { clusterDNS: opts.clusterDNS ?? ['10.96.0.10'], clusterDomain: opts.clusterDomain ?? 'cluster.local', host: hostResolv },
     nodeHosts: readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'),
-    node: { cpu: cap.cpu, memory: Math.max(0, cap.memoryBytes - 100 * 1024 * 1024), ephemeralStorage: Math.floor(cap.storageBytes * 0.9) },
+    node: { cpu: cap.cpu, memory: nodeMemory, ephemeralStorage: Math.floor(cap.storageBytes * 0.9) },
     onPodChange: (uid) => queue.add(uid),
     log,
   });
@@ -453,6 +472,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         queue.shutdown();
         await server?.close();
         await runtime.stopAll(opts.stopGraceMs ?? 2000);
+        const busy = removeCgroup(oci.cgroupParent);
+        if (busy.length) log.warn('cgroups not removed', { node: nodeName, cgroups: busy });
         runner.close();
         await Promise.race([recorder.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
         log.info('agent stopped', { node: nodeName });

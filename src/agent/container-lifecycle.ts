@@ -17,6 +17,8 @@ export interface HookTarget {
   container: Container;
   podIP: string;
   pid: number | undefined;
+  /** The runtime's exec command line for the container (argv appended); none: nsenter into pid's namespaces. */
+  execPrefix?: string[];
   /** format.Pod of the pod, for the hook's messages. */
   podDesc: string;
 }
@@ -30,6 +32,7 @@ export function runPostStartHook(pod: Pod, t: HookTarget): Promise<string | unde
     container: t.container,
     podIP: t.podIP,
     pid: t.pid,
+    execPrefix: t.execPrefix,
     containerName: t.container.name,
     podDesc: t.podDesc,
     timeoutMs: ((pod.spec?.terminationGracePeriodSeconds ?? 30) || 30) * 1000,
@@ -71,6 +74,7 @@ export async function stopContainer(run: StoppingRun, o: StopOptions): Promise<v
         container: o.hook.container,
         podIP: o.hook.podIP,
         pid: run.finished() ? undefined : o.hook.pid,
+        execPrefix: o.hook.execPrefix,
         containerName: o.hook.container.name,
         podDesc: o.hook.podDesc,
         timeoutMs: grace * 1000,

@@ -52,6 +52,12 @@ export interface ContainerRuntimeView {
   logFile(namespace: string, pod: string, container: string, previous: boolean): string | undefined;
   /** A pid inside the running container (its network and mount namespaces), for exec; undefined when not running. */
   containerPid(namespace: string, pod: string, container: string): number | undefined;
+  /**
+   * The command line that runs a command in the running container when its
+   * runtime has its own exec (an OCI runtime's; the argv is appended), or
+   * undefined: nsenter into the namespaces of containerPid's process.
+   */
+  containerExecPrefix?(namespace: string, pod: string, container: string, tty: boolean): string[] | undefined;
   /** The pod's containers by name, to default `-c` and word errors as the kubelet does. */
   containerNames(namespace: string, pod: string): string[] | undefined;
 }

@@ -258,3 +258,8 @@ export function resolveExec(image: string, argv: string[]): string[] {
   }
   return argv;
 }
+
+/** Whether kubesvc builds the image in (runs it with its own programs or the host's tools) rather than pulling it. */
+export function isBuiltinImage(image: string): boolean {
+  return classify(parseImageRef(image)) !== undefined;
+}

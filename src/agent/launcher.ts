@@ -2,7 +2,9 @@
 // container's process (the container runtime's part): the runtime decides
 // what runs, with which files, mounts and environment; a launcher makes it a
 // process and reports its end. ./host-launcher.ts runs host processes in
-// the pod's network namespace with private mount and UTS namespaces.
+// the pod's network namespace with private mount and UTS namespaces (the
+// built-in images); ./oci-launcher.ts runs pulled images under an OCI
+// runtime (crun, runc) on an overlay of their layers.
 import type { Container, Pod } from '../api/types.js';
 
 /** A bind mount into the container. */
@@ -45,10 +47,14 @@ export interface LaunchSpec {
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
   /** Where stdout and stderr go, appended (the file exists; the runtime reads it for kubectl logs). */
   logFile: string;
+  /** A pulled image: its unpacked layers, top first (the root file system is their overlay). None: a built-in image. */
+  layers?: string[];
+  /** A pulled image's USER (the image config's), when the securityContext names no runAsUser. */
+  imageUser?: string;
 }
 
-/** How a run ended: its exit code (128+N for a signal N), or why it never ran. */
-export type ContainerExit = { exitCode: number } | { startError: string };
+/** How a run ended: its exit code (128+N for a signal N), OOMKilled when the kernel's OOM killer ended it, or why it never ran. */
+export type ContainerExit = { exitCode: number; reason?: 'OOMKilled' } | { startError: string };
 
 /** A started container. */
 export interface ContainerHandle {
@@ -59,6 +65,16 @@ export interface ContainerHandle {
   readonly pid: number | undefined;
   /** Resolves once, when the container's main process exited (or could not be started). */
   readonly exited: Promise<ContainerExit>;
+  /**
+   * Resolves once the container's process exists (true; pid is then set) or
+   * the start failed (false). None: the process exists when start returns.
+   */
+  readonly started?: Promise<boolean>;
+  /**
+   * The command line that runs a command in the container (the runtime's
+   * exec), the command's argv to be appended; none: nsenter into pid's namespaces.
+   */
+  execPrefix?(tty: boolean): string[];
   /** Sends the signal to every process of the container. */
   kill(signal: NodeJS.Signals): void;
   /** After the end: kills whatever the container left behind and removes the launcher's state for it. Idempotent. */
@@ -69,6 +85,17 @@ export interface ContainerHandle {
 export class ContainerStartError extends Error {}
 
 export interface ContainerLauncher {
+  /**
+   * Makes what the run needs before it starts (its root file system, the
+   * pod's namespaces); start follows, or abandon when the pod stopped
+   * meanwhile. Throws ContainerStartError, or ContainerSpecError (./oci/spec-error.ts)
+   * when the container's description cannot be run.
+   */
+  prepare?(spec: LaunchSpec): Promise<void>;
+  /** Undoes prepare for a run that will not start. */
+  abandon?(spec: LaunchSpec): Promise<void>;
+  /** The pod's sandbox is gone: what the launcher holds for the pod (namespaces, cgroups) goes. */
+  releasePod?(podUID: string): Promise<void>;
   /**
    * Starts the container's process (no await before it runs, so a pod
    * being stopped gets no new process). Throws ContainerStartError when the

@@ -38,7 +38,8 @@ export interface ProbeRunner {
   http(req: HttpCheck): Promise<ProbeOutcome>;
   tcp(req: { host: string; port: number; timeoutMs: number }): Promise<ProbeOutcome>;
   grpc(req: { host: string; port: number; service: string; timeoutMs: number }): Promise<ProbeOutcome>;
-  exec(req: { pid: number; argv: string[]; timeoutMs: number }): Promise<ProbeOutcome & { exitCode?: number }>;
+  /** Runs argv in the container: nsenter into pid's namespaces, or the runtime's exec (`prefix`, argv appended). */
+  exec(req: { pid: number; argv: string[]; timeoutMs: number; prefix?: string[] }): Promise<ProbeOutcome & { exitCode?: number }>;
   close(): void;
 }
 
@@ -216,13 +217,20 @@ export function processEnv(pid: number): Record<string, string> {
  * and UTS namespaces, its environment), as CRI ExecSync: combined output up
  * to 10 KiB, killed at the timeout.
  */
-export function execInContainer(pid: number, argv: string[], timeoutMs: number): Promise<{ exitCode?: number; output: string; timedOut: boolean; error?: string }> {
+export function execInContainer(
+  pid: number,
+  argv: string[],
+  timeoutMs: number,
+  prefix?: string[],
+): Promise<{ exitCode?: number; output: string; timedOut: boolean; error?: string }> {
   return new Promise((resolve) => {
     let child: ChildProcess;
+    // The runtime's exec gives the command the container's environment itself.
+    const [file, ...args] = prefix?.length ? [...prefix, ...argv] : [which('nsenter'), '--target', String(pid), '--net', '--mount', '--uts', '--', ...argv];
     try {
-      child = spawn(which('nsenter'), ['--target', String(pid), '--net', '--mount', '--uts', '--', ...argv], {
+      child = spawn(file!, args, {
         cwd: '/',
-        env: processEnv(pid),
+        env: prefix?.length ? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } : processEnv(pid),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
@@ -344,7 +352,7 @@ export function createProbeRunner(opts: ProbeRunnerOptions): ProbeRunner {
     tcp: (req) => ask({ kind: 'tcp', ...req }, req.timeoutMs),
     grpc: (req) => ask({ kind: 'grpc', ...req, timeout: formatGoDuration(req.timeoutMs) }, req.timeoutMs),
     async exec(req) {
-      const r = await execInContainer(req.pid, req.argv, req.timeoutMs);
+      const r = await execInContainer(req.pid, req.argv, req.timeoutMs, req.prefix);
       if (r.error) return { result: 'failure', output: '', error: r.error };
       if (r.timedOut) return { result: 'failure', output: `command ${JSON.stringify(req.argv.join(' '))} timed out` };
       return { result: r.exitCode === 0 ? 'success' : 'failure', output: r.output, exitCode: r.exitCode };
@@ -393,6 +401,8 @@ export interface ProbeContext {
   podIP: string;
   /** A process of the running container (for exec). */
   pid: number | undefined;
+  /** The runtime's exec command line for the container (argv appended); none: nsenter into pid's namespaces. */
+  execPrefix?: string[];
   timeoutMs: number;
 }
 
@@ -401,7 +411,7 @@ export async function runProbeAction(action: ProbeAction, ctx: ProbeContext): Pr
   try {
     if (action.exec) {
       if (ctx.pid === undefined) return { result: 'failure', output: '', error: 'container is not running' };
-      return await ctx.runner.exec({ pid: ctx.pid, argv: action.exec.command ?? [], timeoutMs: ctx.timeoutMs });
+      return await ctx.runner.exec({ pid: ctx.pid, argv: action.exec.command ?? [], timeoutMs: ctx.timeoutMs, prefix: ctx.execPrefix });
     }
     if (action.httpGet) {
       const g = action.httpGet;
@@ -440,6 +450,8 @@ export interface ProbeWorkerOptions {
   /** When the container's current run started (ms since the epoch). */
   startedAt: number;
   pid(): number | undefined;
+  /** The runtime's exec command line for the container (argv appended); none: nsenter into pid's namespaces. */
+  execPrefix?(): string[] | undefined;
   runner: ProbeRunner;
   /** Readiness and liveness probes wait for the startup probe to succeed. */
   started(): boolean;
@@ -529,7 +541,7 @@ export function startProbeWorker(o: ProbeWorkerOptions): ProbeWorker {
     if (o.type !== 'startup' && !o.started()) return;
     if (o.type === 'startup' && result === true) return;
     if (now() - o.startedAt < initialDelayMs) return;
-    const outcome = await runProbeAction(p as ProbeAction, { runner: o.runner, container: o.container, podIP: o.podIP, pid: o.pid(), timeoutMs });
+    const outcome = await runProbeAction(p as ProbeAction, { runner: o.runner, container: o.container, podIP: o.podIP, pid: o.pid(), execPrefix: o.execPrefix?.(), timeoutMs });
     if (stopped) return;
     const label = typeName[o.type];
     let ok: boolean;
@@ -605,7 +617,7 @@ export async function runLifecycleHandler(
   if (h.exec) {
     const cmd = h.exec.command ?? [];
     if (ctx.pid === undefined) return `Exec lifecycle hook ([${cmd.join(' ')}]) for Container "${ctx.containerName}" in Pod "${ctx.podDesc}" failed - error: container is not running, message: ""`;
-    const r = await ctx.runner.exec({ pid: ctx.pid, argv: cmd, timeoutMs: ctx.timeoutMs });
+    const r = await ctx.runner.exec({ pid: ctx.pid, argv: cmd, timeoutMs: ctx.timeoutMs, prefix: ctx.execPrefix });
     if (r.error || r.result === 'failure') {
       const err = r.error ?? `command '${cmd.join(' ')}' exited with ${r.exitCode ?? 'an error'}: ${r.output}`;
       return `Exec lifecycle hook ([${cmd.join(' ')}]) for Container "${ctx.containerName}" in Pod "${ctx.podDesc}" failed - error: ${err}, message: ${JSON.stringify(r.output)}`;

@@ -20,6 +20,13 @@
 // CrashLoopBackOff back-off; stopping runs the preStop hook, then SIGTERM,
 // then SIGKILL when the grace period is over (./container-lifecycle.ts).
 // The status is what ./runtime-status.ts makes of the runs.
+//
+// What a run is made of is ./run-plan.ts's: a built-in image runs on the
+// host launcher; any other image is pulled by the image manager
+// (./image-pull.ts: ErrImagePull, ImagePullBackOff, ErrImageNeverPull,
+// InvalidImageName), merged with the container (./image-config.ts) and run
+// by the images' launcher (./oci-launcher.ts), which prepares its root
+// before the start and releases the pod's namespaces with its sandbox.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,13 +43,15 @@ import type { ContainerRuntimeView, NodeNetwork, PodSandbox } from './contracts.
 import type { ClusterDNS } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvVarMap, type NodeAllocatable } from './envvars.js';
 import { createHostProcessLauncher } from './host-launcher.js';
-import { resolveImage } from './image-resolve.js';
-import { ContainerStartError, type ContainerLauncher } from './launcher.js';
+import type { ImageManager } from './image-pull.js';
+import { ContainerStartError, type ContainerLauncher, type LaunchSpec } from './launcher.js';
+import { ContainerSpecError } from './oci/spec-error.js';
 import { computePodActions, containerGracePeriod, formatPod, isSidecar, type KillReason, type PodAction, type PodStop } from './pod-actions.js';
 import { containerHostname, podEtcFiles, writePodFiles } from './pod-files.js';
 import { imageIDFor, normalizeImage, type PodStatus } from './pod-status.js';
 import { startProbeWorker, type ProbeRunner, type ProbeType } from './probes.js';
 import { runtimePodStatus } from './runtime-status.js';
+import { planRun, type RunPlan } from './run-plan.js';
 import { createTokenManager, type RequestServiceAccountToken } from './token-manager.js';
 import { isProjection, setUpVolumes } from './volumes.js';
 
@@ -75,8 +84,14 @@ export interface RuntimeOptions extends ObjectLookup {
   node: NodeAllocatable;
   /** Something a pod's status shows changed (a container started or exited, a probe result, a back-off ended). */
   onPodChange(uid: string): void;
-  /** What runs the containers (default: host processes, ./host-launcher.ts). */
+  /** What runs the containers of built-in images (default: host processes, ./host-launcher.ts). */
   launcher?: ContainerLauncher;
+  /**
+   * Pulled images (every image ./image-resolve.ts does not build in): the
+   * image manager and the launcher that runs them (./oci-launcher.ts).
+   * Without them such images wait with ErrImagePull, as before.
+   */
+  images?: { manager: ImageManager; launcher: ContainerLauncher };
   log?: Logger;
 }
 
@@ -103,12 +118,16 @@ export interface PodRuntime extends ContainerRuntimeView {
   stopAll(graceMs?: number): Promise<void>;
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The waiting reasons of the image manager (./image-pull.ts), whose events say more. */
+const imageReasons = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 const retryConfigMs = 10_000;
 // The volume manager's retry of a failed mount: 500 ms doubling to 2m2s (exponentialbackoff).
 const volumeRetryInitialMs = 500;
 const volumeRetryMaxMs = 122_000;
 const defaultVolumeResyncMs = 60_000;
+
+/** The running container's main process, as the launcher knows it. */
+const runPid = (run: Run): number | undefined => (run.finishedAt ? undefined : run.handle?.pid);
 
 /** The pod's directory name under <state>/pods. */
 export function podDirName(pod: Pod): string {
@@ -142,7 +161,7 @@ interface PodRecord {
 export function createRuntime(opts: RuntimeOptions): PodRuntime {
   const log = opts.log ?? logger('kubelet');
   const pods = new Map<string, PodRecord>();
-  const launcher = opts.launcher ?? createHostProcessLauncher();
+  const hostLauncher = opts.launcher ?? createHostProcessLauncher();
   const podsDir = join(opts.stateDir, 'pods');
   mkdirSync(podsDir, { recursive: true });
   let stoppedAll = false;
@@ -197,7 +216,8 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     runner: opts.runner,
     container: c,
     podIP: rec.podIPs[0] ?? '',
-    pid: run.pid,
+    pid: runPid(run),
+    execPrefix: run.handle?.execPrefix?.(false),
     podDesc: formatPod(rec.pod),
   });
 
@@ -224,6 +244,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
   async function releaseSandbox(rec: PodRecord) {
     if (rec.sandboxGone) return;
     rec.sandboxGone = true;
+    await opts.images?.launcher.releasePod?.(rec.uid);
     if (rec.sandbox) {
       try {
         await opts.network.deletePodSandbox(rec.uid);
@@ -275,15 +296,18 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     const key = `${reason}\0${message}`;
     if (cr.reported === key) return;
     cr.reported = key;
-    if (reason === 'ErrImagePull') {
+    if (reason === 'ErrImagePull' && !opts.images) {
       event(rec, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+      event(rec, 'Warning', 'Failed', `Error: ${reason}`);
+    } else if (imageReasons.has(reason)) {
+      // The image manager's own events said what happened.
       event(rec, 'Warning', 'Failed', `Error: ${reason}`);
     } else {
       event(rec, 'Warning', 'Failed', `Error: ${message}`);
     }
   }
 
-  function newRun(cr: ContainerRecord, c: Container, dir: string): Run {
+  function newRun(cr: ContainerRecord, c: Container, dir: string, plan: RunPlan): Run {
     let markExited!: () => void;
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const restartCount = cr.runs.length;
@@ -291,8 +315,8 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       id: randomBytes(32).toString('hex'),
       restartCount,
       logFile: runLogFile(dir, restartCount),
-      image: normalizeImage(c.image ?? ''),
-      imageID: imageIDFor(c.image ?? ''),
+      image: plan.image ?? normalizeImage(c.image ?? ''),
+      imageID: plan.imageID ?? imageIDFor(c.image ?? ''),
       specImage: c.image ?? '',
       startedAt: new Date(),
       exited,
@@ -318,6 +342,26 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     changed(rec);
   }
 
+  /**
+   * The launcher's preparation of the run (a pulled image's root file
+   * system): false when it failed, the container then waiting with
+   * CreateContainerConfigError (a description that cannot run) or
+   * CreateContainerError, tried again later.
+   */
+  async function prepareRun(rec: PodRecord, cr: ContainerRecord, launcher: ContainerLauncher, spec: LaunchSpec): Promise<boolean> {
+    if (!launcher.prepare) return true;
+    try {
+      await launcher.prepare(spec);
+      return true;
+    } catch (e) {
+      const reason = e instanceof ContainerSpecError ? 'CreateContainerConfigError' : 'CreateContainerError';
+      log.warn('container not created', { pod: `${rec.namespace}/${rec.name}`, container: cr.name, error: errorMessage(e) });
+      reportWaiting(rec, cr, spec.image, reason, errorMessage(e));
+      wakeAfter(rec, retryConfigMs);
+      return false;
+    }
+  }
+
   async function startContainer(rec: PodRecord, cr: ContainerRecord, c: Container): Promise<void> {
     const pod = rec.pod;
     const image = c.image ?? '';
@@ -341,65 +385,71 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       return;
     }
     const { command, args } = expandCommandAndArgs(c, env);
-    const plan = resolveImage({ image, command, args });
-    if (plan.kind === 'waiting') {
-      reportWaiting(rec, cr, image, plan.reason, plan.message);
+    const hostname = containerHostname(pod, opts);
+    const outcome = await planRun({ pod, container: c, command, args, hostname, images: opts.images?.manager, event: (t, reason, message) => event(rec, t, reason, message) });
+    if (outcome.kind === 'waiting') {
+      reportWaiting(rec, cr, image, outcome.reason, outcome.message);
+      if (outcome.retryMs !== undefined) wakeAfter(rec, outcome.retryMs);
+      else if (outcome.reason.startsWith('CreateContainer')) wakeAfter(rec, retryConfigMs);
+      return;
+    }
+    const plan = outcome.plan;
+    const launcher = plan.launcher === 'oci' && opts.images ? opts.images.launcher : hostLauncher;
+
+    const dir = join(rec.dir, cr.name);
+    mkdirSync(dir, { recursive: true });
+    const run = newRun(cr, c, dir, plan);
+    // Built-in images are always present: no pull, as with IfNotPresent.
+    if (plan.launcher === 'host') event(rec, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    const processEnv: Record<string, string> = { ...plan.env };
+    for (const e of env) processEnv[e.name] = e.value;
+    const spec: LaunchSpec = {
+      id: run.id,
+      name: cr.name,
+      pod,
+      container: c,
+      image,
+      restartCount: run.restartCount,
+      stateDir: dir,
+      argv: plan.argv,
+      env: processEnv,
+      workingDir: plan.workingDir,
+      hostname,
+      netns: rec.netns!,
+      mounts: [...imageFileMounts(dir, plan.files), ...volumeMounts(pod, rec.dir, c)],
+      etcFiles: podEtcFiles(rec.dir),
+      logFile: run.logFile,
+      layers: plan.layers,
+      imageUser: plan.imageUser,
+    };
+    if (!(await prepareRun(rec, cr, launcher, spec))) return;
+    // Checked with no await between here and the start: a pod being stopped gets no new process.
+    if (rec.terminating || stoppedAll) {
+      await launcher.abandon?.(spec);
       return;
     }
     cr.waiting = undefined;
     cr.reported = undefined;
-
-    const dir = join(rec.dir, cr.name);
-    mkdirSync(dir, { recursive: true });
-    const run = newRun(cr, c, dir);
-    // Built-in images are always present: no pull, as with IfNotPresent.
-    event(rec, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-    const mounts = [...imageFileMounts(dir, plan.files), ...volumeMounts(pod, rec.dir, c)];
-    const hostname = containerHostname(pod, opts);
-    const processEnv: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname, HOME: '/root', ...plan.env };
-    for (const e of env) processEnv[e.name] = e.value;
-
     cr.runs.push(run);
     // As the runtime's container GC: the current and the previous run's logs are kept.
     openRunLog(run.logFile, cr.runs[cr.runs.length - 3]?.logFile);
-    // Checked with no await between here and the start: a pod being stopped gets no new process.
-    if (rec.terminating || stoppedAll) {
-      cr.runs.pop();
-      return;
-    }
     event(rec, 'Normal', 'Created', `Created container ${cr.name}`);
     try {
-      run.handle = launcher.start({
-        id: run.id,
-        name: cr.name,
-        pod,
-        container: c,
-        image,
-        restartCount: run.restartCount,
-        stateDir: dir,
-        argv: plan.argv,
-        env: processEnv,
-        workingDir: c.workingDir,
-        hostname,
-        netns: rec.netns!,
-        mounts,
-        etcFiles: podEtcFiles(rec.dir),
-        logFile: run.logFile,
-      });
+      run.handle = launcher.start(spec);
     } catch (e) {
       if (!(e instanceof ContainerStartError)) throw e;
       event(rec, 'Warning', 'Failed', `Error: ${e.message}`);
       finishRun(rec, cr, run, 128, 'StartError', e.message);
       return;
     }
-    run.pid = run.handle.pid;
     void run.handle.exited.then((exit) => {
-      if ('exitCode' in exit) return finishRun(rec, cr, run, exit.exitCode);
+      if ('exitCode' in exit) return finishRun(rec, cr, run, exit.exitCode, exit.reason);
       event(rec, 'Warning', 'Failed', `Error: ${exit.startError}`);
       finishRun(rec, cr, run, 128, 'StartError', exit.startError);
     });
+    if (run.handle.started && !(await run.handle.started)) return;
     event(rec, 'Normal', 'Started', `Started container ${cr.name}`);
-    log.info('container started', { pod: `${rec.namespace}/${rec.name}`, container: cr.name, pid: run.pid, restartCount: run.restartCount });
+    log.info('container started', { pod: `${rec.namespace}/${rec.name}`, container: cr.name, pid: runPid(run), restartCount: run.restartCount });
     startProbes(rec, cr, c, run);
 
     const err = await runPostStartHook(pod, hookTarget(rec, c, run));
@@ -427,7 +477,8 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
         container: c,
         podIP: rec.podIPs[0] ?? '',
         startedAt: run.startedAt.getTime(),
-        pid: () => (run.finishedAt ? undefined : run.pid),
+        pid: () => runPid(run),
+        execPrefix: () => run.handle?.execPrefix?.(false),
         runner: opts.runner,
         started: () => isStarted(cr),
         terminating: () => rec.terminating,
@@ -555,7 +606,11 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     },
     containerPid(namespace, pod, container) {
       const run = lastRun(view(namespace, pod, container));
-      return run && !run.finishedAt ? run.pid : undefined;
+      return run && runPid(run);
+    },
+    containerExecPrefix(namespace, pod, container, tty) {
+      const run = lastRun(view(namespace, pod, container));
+      return run && !run.finishedAt ? run.handle?.execPrefix?.(tty) : undefined;
     },
     containerNames(namespace, pod) {
       const rec = findPod(namespace, pod);
@@ -625,6 +680,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       for (const t of rec.timers) clearTimeout(t);
       pods.delete(uid);
       tokens.forgetPod(uid);
+      opts.images?.manager.forgetPod(uid);
       rmSync(rec.dir, { recursive: true, force: true });
     },
 

@@ -10,7 +10,10 @@
 // so it sees the container's network, filesystem and hostname; entering the
 // mount namespace makes its working directory that namespace's "/". Its
 // environment is the container process's own (/proc/PID/environ), with PATH
-// taken from the host when the container has none.
+// taken from the host when the container has none. A container run by an
+// OCI runtime (a pulled image) is entered with the runtime's own exec
+// instead (ContainerRuntimeView.containerExecPrefix): its namespaces, user,
+// capabilities, cgroup and environment.
 // With tty=true the command gets a pseudo-terminal from util-linux
 // `script -qefc CMD /dev/null` (the terminal echoes and translates "\n" to
 // "\r\n" as a container runtime's would; stderr is merged into it, as the
@@ -150,6 +153,8 @@ const toBuffer = (raw: Buffer | ArrayBuffer | Buffer[]) => (Buffer.isBuffer(raw)
 
 interface ExecOptions {
   pid: number;
+  /** The container runtime's exec command line (argv appended); none: nsenter into pid's namespaces. */
+  prefix?: (tty: boolean) => string[] | undefined;
   argv: string[];
   tty: boolean;
   stdin: boolean;
@@ -207,7 +212,8 @@ export function createExecServer(runtime: ContainerRuntimeView): ExecServer {
     if (!offered.some((p) => (execProtocols as readonly string[]).includes(p))) {
       return rejectUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${execProtocols.join(' ')}]`);
     }
-    wss().handleUpgrade(req, socket, head, (ws) => run(ws, { pid, argv, tty, stdin, stdout, stderr }));
+    const prefix = (t: boolean) => runtime.containerExecPrefix?.(namespace, pod, container, t);
+    wss().handleUpgrade(req, socket, head, (ws) => run(ws, { pid, prefix, argv, tty, stdin, stdout, stderr }));
   }
 
   /**
@@ -246,18 +252,20 @@ export function createExecServer(runtime: ContainerRuntimeView): ExecServer {
   function start(ws: WebSocket, o: ExecOptions, initial: TermSize | undefined, queued: Buffer[]) {
     if (ws.readyState !== ws.OPEN) return;
     const v5 = ws.protocol === 'v5.channel.k8s.io';
-    const env = containerEnv(o.pid, o.tty);
-    const enter = ['--target', String(o.pid), '--net', '--mount', '--uts', '--'];
+    // The runtime's own exec gives the command the container's environment; nsenter passes on the process's.
+    const prefix = o.prefix?.(o.tty);
+    const env = prefix ? { PATH: process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin', ...(o.tty ? { TERM: 'xterm' } : {}) } : containerEnv(o.pid, o.tty);
+    const command = prefix ? [...prefix, ...o.argv] : [nsenter, '--target', String(o.pid), '--net', '--mount', '--uts', '--', ...o.argv];
     const setSize = initial ? `stty rows ${initial.Height} cols ${initial.Width} 2>/dev/null; ` : '';
     let child: ChildProcess;
     try {
       child = o.tty
-        ? spawn(script, ['-q', '-e', '-f', '-c', setSize + ['exec', nsenter, ...enter, ...o.argv].map(shQuote).join(' '), '/dev/null'], {
+        ? spawn(script, ['-q', '-e', '-f', '-c', setSize + ['exec', ...command].map(shQuote).join(' '), '/dev/null'], {
             cwd: '/',
             env: { ...env, SHELL: '/bin/sh' },
             stdio: ['pipe', 'pipe', 'pipe'],
           })
-        : spawn(nsenter, [...enter, ...o.argv], { cwd: '/', env, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+        : spawn(command[0]!, command.slice(1), { cwd: '/', env, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     } catch (e) {
       ws.send(Buffer.concat([Buffer.from([ERROR]), Buffer.from(JSON.stringify(internalStatus(String(e))))]));
       ws.close(1000);
@@ -287,7 +295,7 @@ export function createExecServer(runtime: ContainerRuntimeView): ExecServer {
     send(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, Buffer.alloc(0));
 
     // stderr is held while it may be nsenter's own complaint (before the command ran).
-    let held: Buffer | undefined = o.tty ? undefined : Buffer.alloc(0);
+    let held: Buffer | undefined = o.tty || prefix ? undefined : Buffer.alloc(0);
     const releaseHeld = () => {
       if (held?.length && o.stderr) send(STDERR, held);
       held = undefined;

@@ -25,6 +25,9 @@ const nft = tool('nft', 'nftables', 'nftables', 'nftables');
 const conntrack = tool('conntrack', 'conntrack', 'conntrack-tools', 'conntrack-tools');
 const curl = tool('curl', 'curl', 'curl', 'curl');
 const dig = tool('dig', 'dnsutils', 'bind-utils', 'bind-tools');
+const crun = tool('crun', 'crun', 'crun', 'crun');
+const runc = tool('runc', 'runc', 'runc', 'runc');
+const setfattr = tool('setfattr', 'attr', 'attr', 'attr');
 
 /** What every node runs: namespaces, links and sysctls, pods' process isolation. */
 export const nodeTools: readonly HostTool[] = [ip, setpriv, unshare, nsenter, sysctl];
@@ -38,11 +41,19 @@ export const proxyModeTools: Readonly<Record<string, readonly HostTool[]>> = {
 };
 
 /**
+ * What runs pulled images: the OCI runtimes (crun; runc where crun refuses
+ * the host's cgroups) and setfattr for the overlay whiteouts of image layers.
+ * Nodes start without them; pulled images then fail to start.
+ */
+export const ociTools: readonly HostTool[] = [crun, runc, setfattr];
+
+/**
  * What `up` sets up besides the running mode's programs: every kernel mode's
  * (a mode is switched by editing the kube-proxy ConfigMap, with no restart of
- * `up`) and the two clients its ready screen and the README's quickstart use.
+ * `up`), the two clients its ready screen and the README's quickstart use,
+ * and the OCI runtime for pulled images.
  */
-export const clusterExtras: readonly HostTool[] = [iptablesRestore, nft, conntrack, curl, dig];
+export const clusterExtras: readonly HostTool[] = [iptablesRestore, nft, conntrack, curl, dig, ...ociTools];
 
 /** The Debian package that has `program`, when it is one of the tools above. */
 export function debianPackageOf(program: string): string | undefined {
