@@ -12,9 +12,9 @@ import { installDisabledByEnv } from '../src/cli/host-setup.js';
 
 test('each package once, in the order of the programs that need them, per package manager', () => {
   const tools = [...nodeTools, ...proxyModeTools.nftables!, ...clusterExtras];
-  assert.deepEqual(packagesFor(tools, 'apt-get'), ['iproute2', 'util-linux', 'procps', 'nftables', 'conntrack', 'iptables', 'curl', 'dnsutils', 'crun', 'runc', 'attr']);
-  assert.deepEqual(packagesFor(tools, 'dnf'), ['iproute', 'util-linux', 'procps-ng', 'nftables', 'conntrack-tools', 'iptables-nft', 'curl', 'bind-utils', 'crun', 'runc', 'attr']);
-  assert.deepEqual(packagesFor(tools, 'apk'), ['iproute2', 'util-linux', 'procps-ng', 'nftables', 'conntrack-tools', 'iptables', 'curl', 'bind-tools', 'crun', 'runc', 'attr']);
+  assert.deepEqual(packagesFor(tools, 'apt-get'), ['iproute2', 'util-linux', 'procps', 'runc', 'attr', 'nftables', 'conntrack', 'iptables', 'curl', 'dnsutils', 'crun']);
+  assert.deepEqual(packagesFor(tools, 'dnf'), ['iproute', 'util-linux', 'procps-ng', 'runc', 'attr', 'nftables', 'conntrack-tools', 'iptables-nft', 'curl', 'bind-utils', 'crun']);
+  assert.deepEqual(packagesFor(tools, 'apk'), ['iproute2', 'util-linux', 'procps-ng', 'runc', 'attr', 'nftables', 'conntrack-tools', 'iptables', 'curl', 'bind-tools', 'crun']);
 });
 
 test('the install command of each package manager', () => {
@@ -28,7 +28,7 @@ test('programs and the package manager are looked for on PATH', () => {
   try {
     symlinkSync(process.execPath, join(dir, 'ip'));
     symlinkSync(process.execPath, join(dir, 'dnf'));
-    assert.deepEqual(missingTools([...nodeTools, ...nodeTools], dir).map((t) => t.name), ['setpriv', 'unshare', 'nsenter', 'sysctl']);
+    assert.deepEqual(missingTools([...nodeTools, ...nodeTools], dir).map((t) => t.name), ['setpriv', 'unshare', 'nsenter', 'sysctl', 'runc', 'setfattr']);
     assert.equal(detectPackageManager(dir), 'dnf');
     assert.equal(detectPackageManager(join(dir, 'nothing')), undefined);
   } finally {

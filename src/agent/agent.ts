@@ -4,10 +4,12 @@
 // (only when it changed), finishes graceful deletions (containers stopped
 // within the grace period, then the pod deleted with grace 0 and a UID
 // precondition), records the kubelet's events, and serves logs and exec on
-// the agent socket when given a data dir. Images it does not build in are
-// pulled into the image store (<data dir>/images) and run under the OCI
-// runtime (./oci-launcher.ts); what a crashed agent left of those
-// containers is removed when it starts (./oci-leftovers.ts).
+// the agent socket when given a data dir. Every container runs under the
+// OCI runtime (./oci-launcher.ts): images it does not build in are pulled
+// into the image store (<data dir>/images) and run on their layers,
+// built-in ones on a view of the host's files without the data dir
+// (./builtin-view.ts); what a crashed agent left of those containers is
+// removed when it starts (./oci-leftovers.ts).
 import { readFileSync, statfsSync, mkdirSync } from 'node:fs';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ import { cleanupStaleProcesses, createRuntime, type PodRuntime } from './runtime
 import { ImageStore } from '../oci/image-store.js';
 import { createImageManager } from './image-pull.js';
 import { createOciLauncher } from './oci-launcher.js';
+import { builtinHostView } from './builtin-view.js';
 import { cleanupOciLeftovers, ociPaths } from './oci-leftovers.js';
 import { removeCgroup } from './oci/cgroups.js';
 import { startAgentServer, type AgentServer } from './server.js';
@@ -307,10 +310,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
   const lookup = apiObjectLookup(client);
   const nodeMemory = Math.max(0, cap.memoryBytes - 100 * 1024 * 1024);
-  const images = {
-    manager: createImageManager({ store: new ImageStore(opts.dataDir ?? opts.stateDir), getSecret: lookup.getSecret }),
-    launcher: createOciLauncher({ root: oci.root, cgroupParent: oci.cgroupParent, nodeMemory: cap.memoryBytes, log }),
-  };
+  const images = createImageManager({ store: new ImageStore(opts.dataDir ?? opts.stateDir), getSecret: lookup.getSecret });
+  // Built-in images never see the cluster's data dir nor the node's state (where their writable layers live).
+  const hostView = builtinHostView({ hide: [opts.stateDir, ...(opts.dataDir ? [opts.dataDir] : [])] });
+  const launcher = createOciLauncher({ root: oci.root, cgroupParent: oci.cgroupParent, nodeMemory: cap.memoryBytes, hostView, log });
   const runtime: PodRuntime = createRuntime({
     stateDir: opts.stateDir,
     nodeName,
@@ -318,6 +321,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     recorder,
     runner,
     ...lookup,
+    launcher,
     images,
     requestServiceAccountToken: opts.requestServiceAccountToken ?? apiServiceAccountTokens(client),
     volumeResyncMs: opts.volumeResyncMs,

@@ -37,7 +37,15 @@ export interface NodeNetwork {
 
 /** What the runtime runs for one container of a given image. */
 export type ImagePlan =
-  | { kind: 'run'; argv: string[]; env?: Record<string, string>; /** Paths the image "owns", private per pod (e.g. /usr/share/nginx/html) with their initial files. */ files?: { path: string; content: string }[] }
+  | {
+      kind: 'run';
+      argv: string[];
+      env?: Record<string, string>;
+      /** Paths the image "owns", private per pod (e.g. /usr/share/nginx/html) with their initial files. */
+      files?: { path: string; content: string }[];
+      /** The kubesvc program that implements the image (src/images/main.ts's kind, e.g. "nginx"); none: the command runs with the node's own programs. */
+      program?: string;
+    }
   | { kind: 'waiting'; reason: string; message: string };
 
 export interface ContainerSpecLite {

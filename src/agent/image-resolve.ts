@@ -1,7 +1,10 @@
-// Maps a container's image (and command/args) to what the runtime runs. There
-// is no container runtime: well-known images are "built in" (implemented in
-// Node by ./main.ts), general-purpose images (busybox, alpine, ...) run their
-// command with the host's tools, and anything else needs a command.
+// Maps a container's image (and command/args) to what the runtime runs.
+// Well-known images are "built in": implemented in Node by src/images/main.ts
+// (agnhost, nginx, pause, the cluster's components, ...), or, for
+// general-purpose images (busybox, alpine, ...), their command run with the
+// node's own programs. Either way the container runs under the OCI runtime
+// on a read-only view of the host's files (./oci-launcher.ts); any other
+// image is pulled (./image-pull.ts).
 import { fileURLToPath } from 'node:url';
 import type { ContainerSpecLite, ImagePlan } from './contracts.js';
 import { DEFAULT_NGINX_VERSION, nginxPages } from './nginx-pages.js';
@@ -143,7 +146,7 @@ function nginxVersion(tag: string | undefined): string {
 function agnhostPlan(argv: string[]): ImagePlan {
   const sub = argv[0];
   if (sub === undefined || sub.startsWith('-') || AGNHOST_SUBCOMMANDS.includes(sub)) {
-    return { kind: 'run', argv: builtinArgv('agnhost', argv) };
+    return { kind: 'run', argv: builtinArgv('agnhost', argv), program: 'agnhost' };
   }
   return {
     kind: 'waiting',
@@ -158,7 +161,7 @@ export function resolveImage(container: ContainerSpecLite): ImagePlan {
   const command = container.command && container.command.length > 0 ? container.command : undefined;
   const args = container.args ?? [];
   const host = (argv: string[]): ImagePlan => ({ kind: 'run', argv });
-  const builtin = (kind: string, a: string[] = []): ImagePlan => ({ kind: 'run', argv: builtinArgv(kind, a) });
+  const builtin = (kind: string, a: string[] = []): ImagePlan => ({ kind: 'run', argv: builtinArgv(kind, a), program: kind });
 
   switch (classify(ref)) {
     case 'agnhost': {
@@ -187,6 +190,7 @@ export function resolveImage(container: ContainerSpecLite): ImagePlan {
         kind: 'run',
         argv: builtinArgv('nginx', [`--port=${classify(ref) === 'nginx' ? 80 : 8080}`, `--root=${root}`, `--version=${version}`]),
         env: { NGINX_VERSION: version },
+        program: 'nginx',
         files: [
           { path: `${root}/index.html`, content: pages['index.html'] },
           { path: `${root}/50x.html`, content: pages['50x.html'] },

@@ -1,10 +1,9 @@
 // The seam between the pod runtime (the kubelet's part) and what runs a
 // container's process (the container runtime's part): the runtime decides
 // what runs, with which files, mounts and environment; a launcher makes it a
-// process and reports its end. ./host-launcher.ts runs host processes in
-// the pod's network namespace with private mount and UTS namespaces (the
-// built-in images); ./oci-launcher.ts runs pulled images under an OCI
-// runtime (crun, runc) on an overlay of their layers.
+// process and reports its end. ./oci-launcher.ts runs every container
+// under an OCI runtime (crun, runc): a pulled image on an overlay of its
+// layers, a built-in image on a read-only view of the host's files.
 import type { Container, Pod } from '../api/types.js';
 
 /** A bind mount into the container. */
@@ -25,7 +24,7 @@ export interface LaunchSpec {
   /** The pod and the container's spec as the runtime holds them, for what this spec does not say (securityContext, resources); read only. */
   pod: Pod;
   container: Container;
-  /** The spec's image reference, as written (the host launcher has no use for it: a built-in image is its argv, env and private files). */
+  /** The spec's image reference, as written (for messages: a built-in image is its argv, env and private files, a pulled one its layers). */
   image: string;
   /** How many runs of the container came before this one (the attempt). */
   restartCount: number;
@@ -47,7 +46,7 @@ export interface LaunchSpec {
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
   /** Where stdout and stderr go, appended (the file exists; the runtime reads it for kubectl logs). */
   logFile: string;
-  /** A pulled image: its unpacked layers, top first (the root file system is their overlay). None: a built-in image. */
+  /** A pulled image: its unpacked layers, top first (the root file system is their overlay). None: a built-in image (the host view). */
   layers?: string[];
   /** A pulled image's USER (the image config's), when the securityContext names no runAsUser. */
   imageUser?: string;

@@ -1,19 +1,28 @@
-// Containers of pulled images under an OCI runtime (./oci/README.md): the
-// launcher the pod runtime uses for every image it does not build in.
+// Every container under an OCI runtime (./oci/README.md): the pod runtime's
+// launcher.
 //
-// Per run, in <container dir>/oci-<id>/: the overlay of the image's layers
-// with the run's writable layer mounted at bundle/rootfs, and the bundle's
-// config.json (./oci/spec.ts) with the container's securityContext,
-// resources, user (runAsUser, else the image's USER through the image's
-// /etc/passwd) and mounts (volumes, the pod's /etc/hosts, /etc/resolv.conf,
-// /etc/hostname). The container joins the pod's network namespace and the
-// pod's IPC and UTS namespaces, pinned on the pod's first container and
-// removed with its sandbox (releasePod). Its cgroup is the kubelet's
-// cgroupfs layout under the launcher's parent. The runtime runs it in the
-// foreground; when it ends, its root is unmounted and its directory removed
-// before the exit is reported.
-import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Per run, in <container dir>/oci-<id>/: the container's root and the
+// bundle's config.json (./oci/spec.ts) with the container's
+// securityContext, resources, user and mounts (volumes, the pod's
+// /etc/hosts, /etc/resolv.conf, /etc/hostname). The root is
+//  - for a pulled image, the overlay of its layers with the run's writable
+//    layer, mounted at bundle/rootfs (the user: runAsUser, else the image's
+//    USER through the image's /etc/passwd);
+//  - for a built-in image, the host view (./builtin-view.ts,
+//    ./oci/rootfs.ts prepareHostView): a directory of the run's own in
+//    which the host's system directories and the kubesvc package are
+//    overlays mounted by the runtime inside the container, read-only
+//    underneath with the run's writable layer above, the data dir never
+//    there; the image's private files (nginx's html) are binds like the
+//    volumes, the user the host's /etc/passwd's.
+// The container joins the pod's network namespace (the node's for
+// hostNetwork pods) and the pod's IPC and UTS namespaces, pinned on the
+// pod's first container and removed with its sandbox (releasePod). Its
+// cgroup is the kubelet's cgroupfs layout under the launcher's parent. The
+// runtime runs it in the foreground; when it ends, its root is unmounted
+// and its directory removed before the exit is reported.
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { logger, type Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { ContainerStartError, type ContainerExit, type ContainerHandle, type ContainerLauncher, type LaunchSpec } from './launcher.js';
@@ -21,11 +30,14 @@ import { containerCgroupsPath, removeCgroup } from './oci/cgroups.js';
 import { openRuntime, type OciRuntime, type RunningContainer, type RuntimeKind } from './oci/crun.js';
 import { hostFeatures } from './oci/host.js';
 import { oomScoreAdj } from './oci/resources.js';
-import { mountImageRootfs, unmountRootfs } from './oci/rootfs.js';
+import type { BindMount } from './oci/mounts.js';
+import { mountImageRootfs, prepareHostView, unmountRootfs } from './oci/rootfs.js';
 import { createPodNamespaces, removePodNamespaces, type PodNamespaceFiles } from './oci/sandbox.js';
 import { effectiveSecurityContext } from './oci/security.js';
 import { containerSpec } from './oci/spec.js';
+import type { OciMount } from './oci/types.js';
 import { resolveUser } from './oci/user.js';
+import { builtinHostView, type BuiltinHostView } from './builtin-view.js';
 import { podQOSClass } from './pod-status.js';
 
 export interface OciLauncherOptions {
@@ -36,6 +48,8 @@ export interface OciLauncherOptions {
   /** The node's memory (bytes), for the OOM score of Burstable containers. */
   nodeMemory: number;
   runtime?: RuntimeKind | 'auto';
+  /** What built-in images see of the host (default: ./builtin-view.ts's, hiding nothing beyond its defaults). */
+  hostView?: BuiltinHostView;
   log?: Logger;
 }
 
@@ -54,6 +68,88 @@ interface PodState {
 
 /** How often the pid file is looked for while a container is being created. */
 const startPollMs = 20;
+
+let oomFloorValue: number | undefined;
+
+/**
+ * The lowest OOM score adjustment a container can be given: without
+ * CAP_SYS_RESOURCE (kubesvc in an unprivileged container, say) the runtime
+ * cannot go below this process's own, and would fail the start; the
+ * kubelet's -997 for critical pods is then held there.
+ */
+export function oomScoreFloor(): number {
+  if (oomFloorValue !== undefined) return oomFloorValue;
+  oomFloorValue = -1000;
+  try {
+    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    const CAP_SYS_RESOURCE = 24n;
+    if (capEff && ((BigInt(`0x${capEff}`) >> CAP_SYS_RESOURCE) & 1n) === 0n) oomFloorValue = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()) || 0;
+  } catch {
+    // not Linux's /proc: no floor
+  }
+  return oomFloorValue;
+}
+
+/** The upper (writable) layer of each overlay of a host view, by the directory it covers. */
+function overlayUppers(mounts: readonly OciMount[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of mounts) {
+    const upper = m.options?.find((o) => o.startsWith('upperdir='));
+    if (m.type === 'overlay' && upper) out.set(m.destination, upper.slice('upperdir='.length));
+  }
+  return out;
+}
+
+/** mkdir -p under `upper` for `rel`, each directory with the mode and owner of the host's it stands for under `lower`. */
+function mkdirsLike(upper: string, lower: string, rel: string): void {
+  let at = '';
+  for (const part of rel.split('/').filter(Boolean)) {
+    at = join(at, part);
+    const path = join(upper, at);
+    try {
+      if (lstatSync(path).isDirectory()) continue;
+    } catch {
+      // missing: made below
+    }
+    mkdirSync(path);
+    try {
+      const st = statSync(join(lower, at));
+      chmodSync(path, st.mode & 0o7777);
+      chownSync(path, st.uid, st.gid);
+    } catch {
+      // not on the host either: a plain directory
+    }
+  }
+}
+
+/**
+ * A bind's mount point inside a host overlay that the host does not have
+ * (/usr/share/nginx/html) is made in the run's writable layer beforehand:
+ * the runtime could not make it in a read-only overlay.
+ */
+function makeMountPoints(mounts: readonly OciMount[], binds: readonly BindMount[]): void {
+  const uppers = overlayUppers(mounts);
+  for (const b of binds) {
+    const owner = [...uppers.keys()].filter((d) => b.destination.startsWith(`${d}/`)).sort((x, y) => y.length - x.length)[0];
+    if (!owner) continue;
+    try {
+      lstatSync(b.destination);
+      continue;
+    } catch {
+      // not on the host
+    }
+    const upper = uppers.get(owner)!;
+    const rel = relative(owner, b.destination);
+    let dir = true;
+    try {
+      dir = statSync(b.source).isDirectory();
+    } catch {
+      // made by the runtime's caller
+    }
+    mkdirsLike(upper, owner, dir ? rel : dirname(rel));
+    if (!dir) writeFileSync(join(upper, rel), '', { flag: 'a' });
+  }
+}
 
 /** Removes the run's root file system and directory (after its end, or when it never started). */
 async function removeRun(p: Prepared): Promise<void> {
@@ -87,6 +183,7 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
   }));
   const prepared = new Map<string, Prepared>();
   const pods = new Map<string, PodState>();
+  const hostView = o.hostView ?? builtinHostView({ hide: [] });
 
   function podState(spec: LaunchSpec): PodState {
     const uid = spec.pod.metadata?.uid ?? '';
@@ -103,47 +200,60 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
   }
 
   async function prepare(spec: LaunchSpec): Promise<void> {
-    if (!spec.layers) throw new ContainerStartError(`image ${JSON.stringify(spec.image)} has no layers to run under the OCI runtime`);
     const rt = await openOnce();
     const pod = podState(spec);
     const namespaces = await pod.namespaces;
     const dir = join(spec.stateDir, `oci-${spec.id.slice(0, 12)}`);
     const bundle = join(dir, 'bundle');
-    const p: Prepared = { runtime: rt, dir, bundle, rootfs: join(bundle, 'rootfs') };
+    const builtin = !spec.layers;
+    const p: Prepared = { runtime: rt, dir, bundle, rootfs: builtin ? join(dir, 'rootfs') : join(bundle, 'rootfs') };
     try {
-      await mountImageRootfs({ rootfs: p.rootfs, lowers: spec.layers, upper: join(dir, 'upper'), work: join(dir, 'work') });
       const podSpec = spec.pod.spec;
       const sc = effectiveSecurityContext(podSpec?.securityContext, spec.container.securityContext);
+      let rootMounts: OciMount[] = [];
+      if (spec.layers) {
+        await mountImageRootfs({ rootfs: p.rootfs, lowers: spec.layers, upper: join(dir, 'upper'), work: join(dir, 'work') });
+      } else {
+        const view = await prepareHostView({ dir, expose: hostView.expose, hide: hostView.hide, readonly: sc.readOnlyRootFilesystem === true });
+        rootMounts = view.mounts;
+      }
+      const user = resolveUser({
+        etc: builtin ? '/etc' : join(p.rootfs, 'etc'),
+        runAsUser: sc.runAsUser ?? undefined,
+        runAsGroup: sc.runAsGroup ?? undefined,
+        imageUser: spec.imageUser,
+        supplementalGroups: podSpec?.securityContext?.supplementalGroups ?? undefined,
+        fsGroup: podSpec?.securityContext?.fsGroup ?? undefined,
+      });
+      const binds: BindMount[] = [
+        ...(builtin ? hostView.binds : []),
+        ...spec.mounts.map((m) => ({ source: m.source, destination: m.target, readOnly: m.readOnly })),
+        { source: spec.etcFiles.hosts, destination: '/etc/hosts' },
+        { source: spec.etcFiles.resolvConf, destination: '/etc/resolv.conf' },
+        { source: spec.etcFiles.hostname, destination: '/etc/hostname' },
+        ...(builtin && hostView.tsxCache ? [{ source: hostView.tsxCache, destination: `/tmp/tsx-${user.uid}`, readOnly: true }] : []),
+      ];
+      if (builtin) makeMountPoints(rootMounts, binds);
       const config = containerSpec({
         args: spec.argv,
         env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         cwd: spec.workingDir,
         rootfs: p.rootfs,
+        rootMounts,
         hostname: spec.hostname,
-        user: resolveUser({
-          etc: join(p.rootfs, 'etc'),
-          runAsUser: sc.runAsUser ?? undefined,
-          runAsGroup: sc.runAsGroup ?? undefined,
-          imageUser: spec.imageUser,
-          supplementalGroups: podSpec?.securityContext?.supplementalGroups ?? undefined,
-          fsGroup: podSpec?.securityContext?.fsGroup ?? undefined,
-        }),
+        user,
         securityContext: sc,
         podSecurityContext: podSpec?.securityContext,
         resources: spec.container.resources,
-        oomScoreAdj: oomScoreAdj(spec.pod, spec.container, o.nodeMemory),
+        oomScoreAdj: Math.max(oomScoreAdj(spec.pod, spec.container, o.nodeMemory), oomScoreFloor()),
         namespaces: { network: `/var/run/netns/${spec.netns}`, ipc: namespaces.ipc, uts: namespaces.uts },
         hostNetwork: podSpec?.hostNetwork === true,
         cgroupsPath: `${pod.cgroup}/${spec.id}`,
-        binds: [
-          ...spec.mounts.map((m) => ({ source: m.source, destination: m.target, readOnly: m.readOnly })),
-          { source: spec.etcFiles.hosts, destination: '/etc/hosts' },
-          { source: spec.etcFiles.resolvConf, destination: '/etc/resolv.conf' },
-          { source: spec.etcFiles.hostname, destination: '/etc/hostname' },
-        ],
+        binds,
         shm: namespaces.shm,
         host: hostFeatures(),
       });
+      mkdirSync(bundle, { recursive: true });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     } catch (e) {
       await removeRun(p).catch(() => undefined);

@@ -1,8 +1,9 @@
 // What a container's run is made of, before the runtime makes it a process:
-// for a built-in image (./image-resolve.ts), the host launcher's argv,
-// environment and private files; for any other image, the image made
-// present by the image manager (./image-pull.ts) and its config merged with
-// the container (./image-config.ts), to run under the OCI launcher.
+// for a built-in image (./image-resolve.ts), its argv, environment and
+// private files, run on the host view (the node's own files, read-only);
+// for any other image, the image made present by the image manager
+// (./image-pull.ts) and its config merged with the container
+// (./image-config.ts), run on its layers. Both under the OCI launcher.
 import type { Container, Pod } from '../api/types.js';
 import { mergeImageConfig, nonRootRefusal } from './image-config.js';
 import type { ImageEvent, ImageManager } from './image-pull.js';
@@ -12,8 +13,8 @@ import type { ImagePlan } from './contracts.js';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RunPlan {
-  /** Which launcher runs it: the host launcher (built-in images) or the OCI launcher (pulled images). */
-  launcher: 'host' | 'oci';
+  /** A built-in image (its root is the host view): the kubesvc program implementing it, if any (none: the node's own programs run the command). */
+  builtin?: { program?: string };
   argv: string[];
   /** The environment under the container's own env (the image's). */
   env: Record<string, string>;
@@ -50,7 +51,13 @@ export async function planRun(i: PlanInput): Promise<PlanOutcome> {
     if (plan.kind === 'waiting') return plan;
     return {
       kind: 'run',
-      plan: { launcher: 'host', argv: plan.argv, env: { PATH: DEFAULT_PATH, HOSTNAME: i.hostname, HOME: '/root', ...plan.env }, workingDir: i.container.workingDir, files: plan.files },
+      plan: {
+        builtin: { program: plan.program },
+        argv: plan.argv,
+        env: { PATH: DEFAULT_PATH, HOSTNAME: i.hostname, HOME: '/root', ...plan.env },
+        workingDir: i.container.workingDir,
+        files: plan.files,
+      },
     };
   }
   const ready = await i.images.ensureImage(i.pod, i.container, i.event);
@@ -62,7 +69,6 @@ export async function planRun(i: PlanInput): Promise<PlanOutcome> {
   return {
     kind: 'run',
     plan: {
-      launcher: 'oci',
       argv: merged.argv,
       env: merged.env,
       workingDir: merged.workingDir,

@@ -1,6 +1,6 @@
 // The pod runtime: what the kubelet does with a pod on its node, with a
-// container launcher (./launcher.ts; host processes by default,
-// ./host-launcher.ts) for what a container runtime does.
+// container launcher (./launcher.ts; the OCI runtime's, ./oci-launcher.ts)
+// for what a container runtime does.
 //
 // Per pod: a sandbox (network namespace with the pod's IP) from the node
 // network, and a state directory <state>/pods/<ns>_<pod>_<uid>/ holding the
@@ -21,12 +21,12 @@
 // then SIGKILL when the grace period is over (./container-lifecycle.ts).
 // The status is what ./runtime-status.ts makes of the runs.
 //
-// What a run is made of is ./run-plan.ts's: a built-in image runs on the
-// host launcher; any other image is pulled by the image manager
-// (./image-pull.ts: ErrImagePull, ImagePullBackOff, ErrImageNeverPull,
-// InvalidImageName), merged with the container (./image-config.ts) and run
-// by the images' launcher (./oci-launcher.ts), which prepares its root
-// before the start and releases the pod's namespaces with its sandbox.
+// What a run is made of is ./run-plan.ts's: a built-in image is its
+// program or command on the host view; any other image is pulled by the
+// image manager (./image-pull.ts: ErrImagePull, ImagePullBackOff,
+// ErrImageNeverPull, InvalidImageName) and merged with the container
+// (./image-config.ts). The launcher prepares the run's root before the
+// start and releases the pod's namespaces with its sandbox.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +42,6 @@ import { isStarted, lastRun, observeContainer, type ContainerRecord, type Run } 
 import type { ContainerRuntimeView, NodeNetwork, PodSandbox } from './contracts.js';
 import type { ClusterDNS } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvVarMap, type NodeAllocatable } from './envvars.js';
-import { createHostProcessLauncher } from './host-launcher.js';
 import type { ImageManager } from './image-pull.js';
 import { ContainerStartError, type ContainerLauncher, type LaunchSpec } from './launcher.js';
 import { ContainerSpecError } from './oci/spec-error.js';
@@ -55,7 +54,7 @@ import { planRun, type RunPlan } from './run-plan.js';
 import { createTokenManager, type RequestServiceAccountToken } from './token-manager.js';
 import { isProjection, setUpVolumes } from './volumes.js';
 
-export { cleanupStaleProcesses } from './host-launcher.js';
+export { cleanupStaleProcesses } from './stale-processes.js';
 
 /** getConfigMap and getSecret: the ConfigMap or Secret, or undefined when it does not exist. */
 export interface RuntimeOptions extends ObjectLookup {
@@ -84,14 +83,13 @@ export interface RuntimeOptions extends ObjectLookup {
   node: NodeAllocatable;
   /** Something a pod's status shows changed (a container started or exited, a probe result, a back-off ended). */
   onPodChange(uid: string): void;
-  /** What runs the containers of built-in images (default: host processes, ./host-launcher.ts). */
-  launcher?: ContainerLauncher;
+  /** What runs the containers (./oci-launcher.ts). */
+  launcher: ContainerLauncher;
   /**
-   * Pulled images (every image ./image-resolve.ts does not build in): the
-   * image manager and the launcher that runs them (./oci-launcher.ts).
-   * Without them such images wait with ErrImagePull, as before.
+   * Pulls the images ./image-resolve.ts does not build in. Without it such
+   * images wait with ErrImagePull.
    */
-  images?: { manager: ImageManager; launcher: ContainerLauncher };
+  images?: ImageManager;
   log?: Logger;
 }
 
@@ -129,6 +127,15 @@ const defaultVolumeResyncMs = 60_000;
 /** The running container's main process, as the launcher knows it. */
 const runPid = (run: Run): number | undefined => (run.finishedAt ? undefined : run.handle?.pid);
 
+/**
+ * The kubelet's Pulled event for an image present on the node, saying which
+ * built-in implementation runs it: kubesvc's own program, or the node's
+ * programs running the command (busybox, alpine, ...).
+ */
+export function builtinPulledMessage(image: string, program: string | undefined): string {
+  return `Container image ${JSON.stringify(image)} already present on machine (built into kubesvc: ${program ?? "the node's programs"})`;
+}
+
 /** The pod's directory name under <state>/pods. */
 export function podDirName(pod: Pod): string {
   return `${pod.metadata?.namespace}_${pod.metadata?.name}_${pod.metadata?.uid}`;
@@ -161,7 +168,7 @@ interface PodRecord {
 export function createRuntime(opts: RuntimeOptions): PodRuntime {
   const log = opts.log ?? logger('kubelet');
   const pods = new Map<string, PodRecord>();
-  const hostLauncher = opts.launcher ?? createHostProcessLauncher();
+  const launcher = opts.launcher;
   const podsDir = join(opts.stateDir, 'pods');
   mkdirSync(podsDir, { recursive: true });
   let stoppedAll = false;
@@ -244,7 +251,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
   async function releaseSandbox(rec: PodRecord) {
     if (rec.sandboxGone) return;
     rec.sandboxGone = true;
-    await opts.images?.launcher.releasePod?.(rec.uid);
+    await launcher.releasePod?.(rec.uid);
     if (rec.sandbox) {
       try {
         await opts.network.deletePodSandbox(rec.uid);
@@ -343,8 +350,8 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
   }
 
   /**
-   * The launcher's preparation of the run (a pulled image's root file
-   * system): false when it failed, the container then waiting with
+   * The launcher's preparation of the run (its root file system and
+   * config): false when it failed, the container then waiting with
    * CreateContainerConfigError (a description that cannot run) or
    * CreateContainerError, tried again later.
    */
@@ -386,7 +393,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     }
     const { command, args } = expandCommandAndArgs(c, env);
     const hostname = containerHostname(pod, opts);
-    const outcome = await planRun({ pod, container: c, command, args, hostname, images: opts.images?.manager, event: (t, reason, message) => event(rec, t, reason, message) });
+    const outcome = await planRun({ pod, container: c, command, args, hostname, images: opts.images, event: (t, reason, message) => event(rec, t, reason, message) });
     if (outcome.kind === 'waiting') {
       reportWaiting(rec, cr, image, outcome.reason, outcome.message);
       if (outcome.retryMs !== undefined) wakeAfter(rec, outcome.retryMs);
@@ -394,13 +401,12 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       return;
     }
     const plan = outcome.plan;
-    const launcher = plan.launcher === 'oci' && opts.images ? opts.images.launcher : hostLauncher;
 
     const dir = join(rec.dir, cr.name);
     mkdirSync(dir, { recursive: true });
     const run = newRun(cr, c, dir, plan);
-    // Built-in images are always present: no pull, as with IfNotPresent.
-    if (plan.launcher === 'host') event(rec, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    // Built-in images are always present: no pull, as with IfNotPresent; the event says what implements it.
+    if (plan.builtin) event(rec, 'Normal', 'Pulled', builtinPulledMessage(image, plan.builtin.program));
     const processEnv: Record<string, string> = { ...plan.env };
     for (const e of env) processEnv[e.name] = e.value;
     const spec: LaunchSpec = {
@@ -680,7 +686,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       for (const t of rec.timers) clearTimeout(t);
       pods.delete(uid);
       tokens.forgetPod(uid);
-      opts.images?.manager.forgetPod(uid);
+      opts.images?.forgetPod(uid);
       rmSync(rec.dir, { recursive: true, force: true });
     },
 

@@ -7,7 +7,10 @@
 // system:coredns) behind Service `kube-dns` at 10.96.0.10. Created when
 // missing, never overwritten (a user's edits survive restarts), except the
 // proxy configuration when `up` is told one explicitly, and the workloads of
-// an older kubesvc that reached the API through the data dir's socket.
+// an older kubesvc: those that reached the API through the data dir's
+// socket, and a kube-proxy DaemonSet without kubeadm's privileged
+// securityContext (pods run isolated now: kube-proxy needs it to program
+// its node's iptables, nftables and conntrack).
 import type { ConfigMap, DaemonSet, Deployment, Service } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 import { ApiError, resourceTypes, type Client, type ResourceType } from '../client/client.js';
@@ -159,12 +162,15 @@ export function kubeProxyConfigMap(configText: string, server: string): ConfigMa
 }
 
 /**
- * The kube-proxy DaemonSet, as kubeadm's: one host-network pod per node
- * running the built-in kube-proxy image (`kubesvc proxy`) with the ConfigMap
- * mounted at /var/lib/kube-proxy — its configuration (config.conf, read at
- * start, so editing the ConfigMap and deleting the pods switches the mode, as
- * the kube-proxy documentation walks through) and the kubeconfig it reaches
- * the API with as ServiceAccount kube-proxy (kubeconfig.conf).
+ * The kube-proxy DaemonSet, as kubeadm's: one host-network, privileged pod
+ * per node running the built-in kube-proxy image (`kubesvc proxy`) with the
+ * ConfigMap mounted at /var/lib/kube-proxy — its configuration
+ * (config.conf, read at start, so editing the ConfigMap and deleting the
+ * pods switches the mode, as the kube-proxy documentation walks through)
+ * and the kubeconfig it reaches the API with as ServiceAccount kube-proxy
+ * (kubeconfig.conf) — and the host's /run/xtables.lock, which iptables
+ * takes around its changes. (kubeadm's also mounts /lib/modules for
+ * modprobe; the built-in proxy loads no modules.)
  */
 export function kubeProxyDaemonSet(): DaemonSet & KubeObject {
   const labels = { 'k8s-app': 'kube-proxy' };
@@ -181,14 +187,21 @@ export function kubeProxyDaemonSet(): DaemonSet & KubeObject {
           hostNetwork: true,
           serviceAccountName: 'kube-proxy',
           priorityClassName: 'system-node-critical',
-          volumes: [{ name: 'kube-proxy', configMap: { name: 'kube-proxy' } }],
+          volumes: [
+            { name: 'kube-proxy', configMap: { name: 'kube-proxy' } },
+            { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+          ],
           tolerations: [{ operator: 'Exists' }],
           containers: [
             {
               name: 'kube-proxy',
               image: kubeProxyImage,
               command: ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', '--hostname-override=$(NODE_NAME)', '--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf'],
-              volumeMounts: [{ name: 'kube-proxy', mountPath: '/var/lib/kube-proxy' }],
+              securityContext: { privileged: true },
+              volumeMounts: [
+                { name: 'kube-proxy', mountPath: '/var/lib/kube-proxy' },
+                { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+              ],
               env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }],
               readinessProbe: { httpGet: { path: '/healthz', port: 10256, scheme: 'HTTP' }, periodSeconds: 1 },
             },
@@ -223,10 +236,24 @@ export async function ensureKubeProxy(client: Client, configText: string, replac
   await createOrMigrate(client, resourceTypes.daemonsets, kubeProxyDaemonSet());
 }
 
+type Containers = { securityContext?: { privileged?: boolean } }[];
+const containersOf = (spec: unknown): Containers => (spec as { template?: { spec?: { containers?: Containers } } } | undefined)?.template?.spec?.containers ?? [];
+
+/**
+ * `current` is an older kubesvc's version of `desired`, whose containers
+ * now run privileged (kube-proxy): none of its containers says anything
+ * about privileged (a user's `privileged: false` stays).
+ */
+function lacksPrivileged(desired: unknown, current: unknown): boolean {
+  return containersOf(desired).some((c) => c.securityContext?.privileged === true) && containersOf(current).every((c) => c.securityContext?.privileged === undefined);
+}
+
 /**
  * Creates `obj` unless it exists; one an older kubesvc made — reaching the API
  * through the data dir (`--data-dir`) or reading its configuration through
- * the API (`--config-map`), neither of which its identity may do now — is replaced.
+ * the API (`--config-map`), neither of which its identity may do now, or a
+ * kube-proxy without the privileged securityContext its rules need now that
+ * pods are isolated — is replaced.
  */
 async function createOrMigrate<T extends KubeObject>(client: Client, type: ResourceType, obj: T): Promise<void> {
   const resource = client.resource<T>(type);
@@ -238,5 +265,6 @@ async function createOrMigrate<T extends KubeObject>(client: Client, type: Resou
     return createIfMissing(client, type, obj);
   }
   const spec = JSON.stringify(current.spec);
-  if (spec.includes('--data-dir') || spec.includes('--config-map')) await resource.update({ ...obj, metadata: { ...current.metadata } });
+  const older = spec.includes('--data-dir') || spec.includes('--config-map') || lacksPrivileged((obj as { spec?: unknown }).spec, current.spec);
+  if (older) await resource.update({ ...obj, metadata: { ...current.metadata } });
 }

@@ -29,8 +29,12 @@ const crun = tool('crun', 'crun', 'crun', 'crun');
 const runc = tool('runc', 'runc', 'runc', 'runc');
 const setfattr = tool('setfattr', 'attr', 'attr', 'attr');
 
-/** What every node runs: namespaces, links and sysctls, pods' process isolation. */
-export const nodeTools: readonly HostTool[] = [ip, setpriv, unshare, nsenter, sysctl];
+/**
+ * What every node runs: namespaces, links and sysctls, and every container's
+ * OCI runtime — runc, which runs on both cgroup layouts — with setfattr for
+ * the overlay whiteouts of image layers.
+ */
+export const nodeTools: readonly HostTool[] = [ip, setpriv, unshare, nsenter, sysctl, runc, setfattr];
 
 /** Each proxy mode's own programs (ipvs runs as iptables on kernels without IPVS). */
 export const proxyModeTools: Readonly<Record<string, readonly HostTool[]>> = {
@@ -40,18 +44,14 @@ export const proxyModeTools: Readonly<Record<string, readonly HostTool[]>> = {
   userspace: [iptablesRestore],
 };
 
-/**
- * What runs pulled images: the OCI runtimes (crun; runc where crun refuses
- * the host's cgroups) and setfattr for the overlay whiteouts of image layers.
- * Nodes start without them; pulled images then fail to start.
- */
-export const ociTools: readonly HostTool[] = [crun, runc, setfattr];
+/** crun: the OCI runtime preferred where it accepts the host's cgroups (it starts containers faster); runc otherwise. */
+export const ociTools: readonly HostTool[] = [crun];
 
 /**
  * What `up` sets up besides the running mode's programs: every kernel mode's
  * (a mode is switched by editing the kube-proxy ConfigMap, with no restart of
  * `up`), the two clients its ready screen and the README's quickstart use,
- * and the OCI runtime for pulled images.
+ * and crun.
  */
 export const clusterExtras: readonly HostTool[] = [iptablesRestore, nft, conntrack, curl, dig, ...ociTools];
 

@@ -5,7 +5,23 @@
 
 const USAGE = 'usage: main <agnhost|pause|nginx|node-hello|hello-app|kubernetes-bootcamp|echoserver|http-echo|coredns|kube-proxy> [args...]\n';
 
+/**
+ * The program is its container's PID 1, which the kernel spares signals it
+ * has no handler for: SIGTERM and SIGINT would do nothing until the
+ * kubelet's SIGKILL. A program that installs no handler of its own ends on
+ * them as it would anywhere else (exit code 128 + the signal), as a Go
+ * program of the images it implements does.
+ */
+function endOnSignals(): void {
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) === 1) process.exit(code);
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  endOnSignals();
   const [kind, ...args] = argv;
   switch (kind) {
     case 'agnhost': return (await import('./agnhost.js')).runAgnhost(args);

@@ -199,6 +199,35 @@ describe('node agent', { skip: namespaceSkipReason(['ip', 'unshare', 'nsenter', 
     await cluster.kubectl.ok(['delete', 'service', 'my-svc']);
   });
 
+  test('a built-in image under its securityContext: read-only root, runAsUser, its files where the host has none', async () => {
+    const hadNginxDir = existsSync('/usr/share/nginx');
+    await cluster.kubectl.ok(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'locked', namespace: 'default' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          securityContext: { runAsUser: 1000, runAsGroup: 3000 },
+          containers: [{ name: 'web', image: 'nginxinc/nginx-unprivileged:1.27', securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }, readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } }],
+        },
+      }),
+    });
+    const pod = await waitFor('locked Ready', async () => {
+      const p = await pods().get('default', 'locked');
+      return isReady(p) ? p : undefined;
+    }, 60_000);
+    const exec = (cmd: string[]) => cluster.kubectl(['exec', 'locked', '--', ...cmd]);
+    assert.equal((await exec(['id', '-u'])).stdout.trim(), '1000');
+    assert.equal((await exec(['id', '-g'])).stdout.trim(), '3000');
+    assert.notEqual((await exec(['sh', '-c', 'echo x > /etc/kubesvc-locked'])).code, 0, 'the root is read-only');
+    assert.notEqual((await exec(['sh', '-c', 'echo x > /tmp/kubesvc-locked'])).code, 0, '/tmp too');
+    assert.match((await exec(['grep', 'NoNewPrivs', '/proc/self/status'])).stdout, /NoNewPrivs:\s+1/);
+    assert.match((await inNode(['curl', '-s', '--max-time', '5', `http://${pod.status!.podIP}:8080/`])).stdout, /Welcome to nginx!/);
+    assert.equal(existsSync('/usr/share/nginx'), hadNginxDir, 'nothing made on the host for the page');
+    await cluster.kubectl.ok(['delete', 'pod', 'locked']);
+  });
+
   test('crash loops back off; a failed readiness probe keeps a pod unready; completed pods finish', async () => {
     const manifest = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { t: 'lifecycle' } }, spec });
     const items = [

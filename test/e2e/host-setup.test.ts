@@ -38,11 +38,11 @@ describe('up on a machine that lacks the nodes\' programs, installing turned off
   if (aptGet) symlinkSync(aptGet, join(withAptGet, 'apt-get'));
   after(() => rmSync(bin, { recursive: true, force: true }));
 
-  const everything = 'apt-get install -y --no-install-recommends iproute2 util-linux procps iptables conntrack nftables curl dnsutils crun runc attr';
+  const everything = 'apt-get install -y --no-install-recommends iproute2 util-linux procps runc attr iptables conntrack nftables curl dnsutils crun';
 
   test('--no-install: no nodes, and the exact apt-get command on the nodes line; nothing installed', async () => {
     const out = await screenWithPath(withAptGet, ['--no-install']);
-    assert.match(out, /nodes {8}none — nodes need ip, setpriv, unshare, nsenter, sysctl, iptables-restore, conntrack \(proxy mode iptables\): install them with: (.*)$/m);
+    assert.match(out, /nodes {8}none — nodes need ip, setpriv, unshare, nsenter, sysctl, runc, setfattr, iptables-restore, conntrack \(proxy mode iptables\): install them with: (.*)$/m);
     assert.equal(/install them with: (.*)$/m.exec(out)![1], everything);
     assert.doesNotMatch(out, /installing/);
   });
@@ -50,7 +50,7 @@ describe('up on a machine that lacks the nodes\' programs, installing turned off
   test('KUBESVC_NO_INSTALL=1 does the same; without a known package manager the Debian packages are named', async () => {
     assert.equal(/install them with: (.*)$/m.exec(await screenWithPath(withAptGet, [], { KUBESVC_NO_INSTALL: '1' }))?.[1], everything);
     const out = await screenWithPath(join(bin, 'none'), ['--proxy-mode', 'nftables', '--no-install']);
-    assert.match(out, /nodes need ip, setpriv, unshare, nsenter, sysctl, nft, conntrack \(proxy mode nftables\): install the packages that have them \(Debian: iproute2 util-linux procps nftables conntrack iptables curl dnsutils crun runc attr\)$/m);
+    assert.match(out, /nodes need ip, setpriv, unshare, nsenter, sysctl, runc, setfattr, nft, conntrack \(proxy mode nftables\): install the packages that have them \(Debian: iproute2 util-linux procps runc attr nftables conntrack iptables curl dnsutils crun\)$/m);
   });
 });
 

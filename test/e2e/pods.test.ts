@@ -2,7 +2,6 @@
 // kubectl, and `kubesvc exec` to reach pod addresses from inside the node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kubectl } from '../helpers/kubectl.js';
 import { startUp, type UpCluster } from '../helpers/up.js';
@@ -51,7 +50,8 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
     await kubectl.ok(['rollout', 'status', 'deployment/web', '--timeout=60s']);
     const [[a, ipA], [, ipB]] = await podIPs('app=web');
     await kubectl.ok(['exec', a, '--', 'sh', '-c', 'echo x > /usr/share/nginx/html/index.html']);
-    assert.equal((await onNode(['curl', '-s', '-m', '5', `http://${ipA}/`])).stdout, 'x\n');
+    // Ready once started (no readiness probe): nginx may not listen yet.
+    await waitFor('the changed page', async () => (await onNode(['curl', '-s', '-m', '5', `http://${ipA}/`])).stdout === 'x\n', 10_000);
     assert.match((await onNode(['curl', '-s', '-m', '5', `http://${ipB}/`])).stdout, /Welcome to nginx!/);
     await waitFor('the access line in the logs', async () => /"GET \/ HTTP\/1\.1" 200 2 /.test(await kubectl.ok(['logs', a])));
   });
@@ -72,9 +72,9 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
                 name: 'c',
                 image: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
                 args: ['netexec', '--http-port=8080'],
-                // Files under /tmp are the host's: name them after the pod.
-                readinessProbe: { exec: { command: ['sh', '-c', 'test ! -e /tmp/kubesvc-notready-$HOSTNAME'] }, periodSeconds: 1, failureThreshold: 1 },
-                livenessProbe: { exec: { command: ['sh', '-c', 'test ! -e /tmp/kubesvc-dead-$HOSTNAME'] }, periodSeconds: 1, failureThreshold: 1 },
+                // The container's own /tmp (a restarted container starts with a new one).
+                readinessProbe: { exec: { command: ['sh', '-c', 'test ! -e /tmp/notready'] }, periodSeconds: 1, failureThreshold: 1 },
+                livenessProbe: { exec: { command: ['sh', '-c', 'test ! -e /tmp/dead'] }, periodSeconds: 1, failureThreshold: 1 },
               },
             ],
           },
@@ -86,25 +86,19 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
     await kubectl.ok(['rollout', 'status', 'deployment/probed', '--timeout=60s']);
     const [[pod, ip]] = await podIPs('app=probed');
     await waitFor('ready endpoint', async () => (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])) === ip);
-    try {
-      await run('touch', [`/tmp/kubesvc-notready-${pod}`]);
-      await waitFor('pod not Ready', async () => (await kubectl.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'False');
-      await waitFor('address moved to notReadyAddresses', async () =>
-        (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].notReadyAddresses[0].ip}'])) === ip,
-      );
-      assert.equal(await kubectl.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=probed', '-o', 'jsonpath={.items[0].endpoints[0].conditions.ready}']), 'false');
-      rmSync(`/tmp/kubesvc-notready-${pod}`);
-      await waitFor('Ready again', async () => (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])) === ip);
+    await kubectl.ok(['exec', pod, '--', 'touch', '/tmp/notready']);
+    await waitFor('pod not Ready', async () => (await kubectl.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'False');
+    await waitFor('address moved to notReadyAddresses', async () =>
+      (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].notReadyAddresses[0].ip}'])) === ip,
+    );
+    assert.equal(await kubectl.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=probed', '-o', 'jsonpath={.items[0].endpoints[0].conditions.ready}']), 'false');
+    await kubectl.ok(['exec', pod, '--', 'rm', '/tmp/notready']);
+    await waitFor('Ready again', async () => (await kubectl.ok(['get', 'endpoints', 'probed', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])) === ip);
 
-      await run('touch', [`/tmp/kubesvc-dead-${pod}`]);
-      await waitFor('a liveness restart', async () => Number(await kubectl.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1, 30_000);
-      rmSync(`/tmp/kubesvc-dead-${pod}`);
-      const events = await kubectl.ok(['describe', 'pod', pod]);
-      assert.match(events, /Liveness probe failed/);
-    } finally {
-      rmSync(`/tmp/kubesvc-notready-${pod}`, { force: true });
-      rmSync(`/tmp/kubesvc-dead-${pod}`, { force: true });
-    }
+    await kubectl.ok(['exec', pod, '--', 'touch', '/tmp/dead']);
+    await waitFor('a liveness restart', async () => Number(await kubectl.ok(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])) >= 1, 30_000);
+    const events = await kubectl.ok(['describe', 'pod', pod]);
+    assert.match(events, /Liveness probe failed/);
   });
 
   test('deleting the deployments leaves no pod namespace or process', async () => {

@@ -158,7 +158,10 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
   // Last: it leaves one backend refusing connections.
   test('a backend that refuses connections is skipped by the retry: no request fails', async () => {
     const victim = podNames[0];
-    await kubectl.ok(['exec', victim, '--', 'sh', '-c', 'iptables -I INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset']);
+    // The pod may not change its own firewall (no NET_ADMIN): the rule goes into its network namespace from the host.
+    const ip = await kubectl.ok(['get', 'pod', victim, '-o', 'jsonpath={.status.podIP}']);
+    const reject = await run('sh', ['-c', `for ns in $(ip netns list | cut -d' ' -f1); do if ip -n "$ns" -4 -o addr show | grep -q " ${ip}/"; then exec ip netns exec "$ns" iptables -I INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset; fi; done; exit 1`]);
+    assert.equal(reject.code, 0, reject.stderr);
     // The readiness probe takes ~3 s to drop the endpoint; these requests run inside that window.
     const out = await onNode(['sh', '-c', 'for i in $(seq 15); do curl -s -m 3 http://10.97.1.1/ || echo FAILED; echo; done']);
     const answers = out.stdout.trim().split('\n');

@@ -106,7 +106,8 @@ for (const nodeCount of [1, 3]) {
       await kubectl.ok(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
       assert.match(await kubectl.ok(['exec', pods[0]!, '--', 'env', 'HOME=/nonexistent', 'kubectl', 'get', 'pods', '-o', 'name']), new RegExp(`^pod/${pods[0]}$`, 'm'));
       for (const pod of pods) {
-        const version = await kubectl.ok(['exec', pod, '--', 'curl', '-sS', '-m', '5', '--cacert', join(dataDir, 'pki/ca.crt'), 'https://kubernetes.default.svc/version']);
+        // The cluster CA as the pod has it (the data dir's pki/ca.crt is the host's, out of the pod's sight).
+        const version = await kubectl.ok(['exec', pod, '--', 'curl', '-sS', '-m', '5', '--cacert', `${sa}/ca.crt`, 'https://kubernetes.default.svc/version']);
         assert.equal(JSON.parse(version).minor, '32', `${pod}: ${version}`);
         // The mounted service account: CA, token, namespace — as client-go's InClusterConfig reads them.
         const listed = await kubectl.ok(['exec', pod, '--', 'sh', '-c', `curl -sS -m 5 --cacert ${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)" https://kubernetes.default.svc/api/v1/namespaces/$(cat ${sa}/namespace)/pods/${pod}`]);
