@@ -249,11 +249,25 @@ async function createToRunning(c: Cluster, pod: object & { metadata: { name: str
   return (await c.pods.until(`${pod.metadata.name} running`)) - t0;
 }
 
-/** Deletes the pods (1 s grace) and waits until they are gone and no container process is left in the cgroup tree. */
+/**
+ * Deletes the pods (1 s grace) and waits until they are gone and none of
+ * their container processes is left in the cgroup tree (the system pods'
+ * stay: they run under the same runtime).
+ */
 async function deletePods(c: Cluster, names: string[]): Promise<void> {
-  await Promise.all(names.map((n) => apiJson(c.api, 'DELETE', `/api/v1/namespaces/default/pods/${n}`)));
+  const deleted = await Promise.all(names.map((n) => apiJson<{ metadata: { uid: string } }>(c.api, 'DELETE', `/api/v1/namespaces/default/pods/${n}`)));
   await Promise.all(names.map((n) => c.pods.until(`${n} deleted`)));
-  await waitFor('no container processes left', () => cgroupProcs(c.kubepods).length === 0, 30_000);
+  const podDirs = (dir: string, uids: Set<string>): string[] => {
+    try {
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .flatMap((e) => (uids.has(e.name) ? [join(dir, e.name)] : podDirs(join(dir, e.name), uids)));
+    } catch {
+      return [];
+    }
+  };
+  const uids = new Set(deleted.map((p) => `pod${p.metadata.uid}`));
+  await waitFor('no container processes of the deleted pods left', () => podDirs(c.kubepods, uids).every((d) => cgroupProcs(d).length === 0), 30_000);
 }
 
 const podOf = (name: string, image: string, command?: string[]) => ({
