@@ -2,6 +2,7 @@
 // that relist after 410 and re-watch after the server restarts, the work queue.
 import { test } from 'node:test';
 import { componentUsers } from '../src/auth/user.js';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createClient, isNotFound, resourceTypes, ApiError } from '../src/client/client.js';
 import { createInformer } from '../src/client/informer.js';
@@ -68,6 +69,7 @@ test('informer: lists, follows changes, relists after 410, re-watches after a se
     client.close();
     await again.close();
     t.kubectl.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
 
