@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
+import { lineSplitter } from '../src/util/line-splitter.js';
 import { authBench } from './apiserver-auth.js';
 import { concurrentLoad, httpsClient, type HttpsClient } from './http.js';
 import { rssMb } from './proc.js';
@@ -94,20 +95,14 @@ async function main() {
         () =>
           new Promise<ClientRequest>((resolve) => {
             const req = watchClient.open('GET', `/api/v1/namespaces/default/services?watch=true&resourceVersion=${rv}`, {}, (res) => {
-              let buf = '';
               res.setEncoding('utf8');
-              res.on('data', (d: string) => {
-                buf += d;
-                let nl;
-                while ((nl = buf.indexOf('\n')) >= 0) {
-                  const line = buf.slice(0, nl);
-                  buf = buf.slice(nl + 1);
-                  const ev = JSON.parse(line);
-                  const mark = ev.object?.metadata?.labels?.mark;
-                  const t0 = mark && sentAt.get(mark);
-                  if (t0) delivery.push(performance.now() - t0);
-                }
+              const lines = lineSplitter((line) => {
+                const ev = JSON.parse(line);
+                const mark = ev.object?.metadata?.labels?.mark;
+                const t0 = mark && sentAt.get(mark);
+                if (t0) delivery.push(performance.now() - t0);
               });
+              res.on('data', (d: string) => lines.push(d));
               resolve(req);
             });
             req.end();

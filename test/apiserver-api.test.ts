@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { request } from 'node:https';
+import { lineSplitter } from '../src/util/line-splitter.js';
 import { startTestApiServer, waitFor, type TestApiServer } from './helpers/apiserver.js';
 
 interface WatchStream {
@@ -19,19 +20,14 @@ function openWatch(t: TestApiServer, path: string, headers: Record<string, strin
   const status = new Promise<number>((r) => (resolveStatus = r));
   const req = request({ host: hostname, port, path, headers, ca: t.admin.ca, cert: t.admin.cert, key: t.admin.key }, (res) => {
     resolveStatus(res.statusCode ?? 0);
-    let buf = '';
     res.setEncoding('utf8');
+    const lines = lineSplitter((line) => events.push(JSON.parse(line)));
     res.on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        events.push(JSON.parse(buf.slice(0, nl)));
-        buf = buf.slice(nl + 1);
-      }
-      if (res.statusCode !== 200 && buf.trim()) {
+      lines.push(d);
+      if (res.statusCode !== 200 && lines.rest().trim()) {
         try {
-          events.push(JSON.parse(buf));
-          buf = '';
+          events.push(JSON.parse(lines.rest()));
+          lines.clear();
         } catch {
           /* partial */
         }

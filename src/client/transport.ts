@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { lineSplitter } from '../util/line-splitter.js';
 
 export interface TransportOptions {
   /** http(s)://host:port, or http://localhost when socketPath is used. */
@@ -100,24 +101,19 @@ export function createTransport(opts: TransportOptions): Transport {
       const req = start('GET', path, { Accept: 'application/json' });
       req.on('error', (e) => finish(e));
       req.on('response', (res) => {
-        let buf = '';
         res.setEncoding('utf8');
         if (res.statusCode !== 200) {
-          res.on('data', (d: string) => (buf += d));
-          res.on('end', () => finish(undefined, res.statusCode, buf));
+          let body = '';
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => finish(undefined, res.statusCode, body));
           return;
         }
-        res.on('data', (d: string) => {
-          buf += d;
-          let nl;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) onLine(line);
-          }
+        const lines = lineSplitter((line) => {
+          if (line.trim()) onLine(line);
         });
+        res.on('data', (d: string) => lines.push(d));
         res.on('end', () => {
-          if (buf.trim()) onLine(buf);
+          if (lines.rest().trim()) onLine(lines.rest());
           finish(undefined, 200);
         });
         res.on('error', (e) => finish(e));
