@@ -10,18 +10,25 @@ import type { ContainerMount } from './launcher.js';
 
 type ImageFiles = Extract<ImagePlan, { kind: 'run' }>['files'];
 
-/** Writes the image's private files under <container dir>/fs (anew); a mount for each of their directories. */
+/**
+ * Writes the image's private files under <container dir>/fs (anew); a mount
+ * for each of their directories, or for the file itself at the root (a
+ * mount over "/" would hide the whole view), read-only as image files are
+ * not the container's to change.
+ */
 export function imageFileMounts(containerDir: string, files: ImageFiles): ContainerMount[] {
   const fsDir = join(containerDir, 'fs');
   rmSync(fsDir, { recursive: true, force: true });
   const imageDirs = new Set<string>();
+  const rootFiles: ContainerMount[] = [];
   for (const f of files ?? []) {
     const target = join(fsDir, f.path);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, f.content);
-    imageDirs.add(dirname(f.path));
+    writeFileSync(target, f.content, { mode: f.mode ?? 0o644 });
+    if (dirname(f.path) === '/') rootFiles.push({ source: target, target: f.path, readOnly: true });
+    else imageDirs.add(dirname(f.path));
   }
-  return [...imageDirs].map((d) => ({ source: join(fsDir, d), target: d }));
+  return [...[...imageDirs].map((d) => ({ source: join(fsDir, d), target: d })), ...rootFiles];
 }
 
 /** The container's volume mounts (a missing subPath is created); mounts of unknown volumes are left out. */

@@ -41,8 +41,11 @@ export type ImagePlan =
       kind: 'run';
       argv: string[];
       env?: Record<string, string>;
-      /** Paths the image "owns", private per pod (e.g. /usr/share/nginx/html) with their initial files. */
-      files?: { path: string; content: string }[];
+      /**
+       * Paths the image "owns", private per pod (e.g. /usr/share/nginx/html) with their initial files;
+       * a file at the root (/agnhost) is its own mount. `mode`: 0644 by default.
+       */
+      files?: { path: string; content: string; mode?: number }[];
       /** The kubesvc program that implements the image (src/images/main.ts's kind, e.g. "nginx"); none: the command runs with the node's own programs. */
       program?: string;
     }

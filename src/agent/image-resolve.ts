@@ -7,6 +7,7 @@
 // image is pulled (./image-pull.ts).
 import { fileURLToPath } from 'node:url';
 import type { ContainerSpecLite, ImagePlan } from './contracts.js';
+import { shQuote } from '../util/shell-quote.js';
 import { DEFAULT_NGINX_VERSION, nginxPages } from './nginx-pages.js';
 
 /** The agnhost subcommands implemented by the built-in agnhost. */
@@ -143,10 +144,19 @@ function nginxVersion(tag: string | undefined): string {
   return /^(\d+\.\d+\.\d+)/.exec(tag ?? '')?.[1] ?? DEFAULT_NGINX_VERSION;
 }
 
+/**
+ * The image's /agnhost: a script running the built-in agnhost, so that
+ * `kubectl exec … -- /agnhost …`, exec probes and shell commands find it
+ * where the real image has its binary.
+ */
+function agnhostBinary(): { path: string; content: string; mode: number } {
+  return { path: '/agnhost', content: `#!/bin/sh\nexec ${builtinArgv('agnhost').map(shQuote).join(' ')} "$@"\n`, mode: 0o755 };
+}
+
 function agnhostPlan(argv: string[]): ImagePlan {
   const sub = argv[0];
   if (sub === undefined || sub.startsWith('-') || AGNHOST_SUBCOMMANDS.includes(sub)) {
-    return { kind: 'run', argv: builtinArgv('agnhost', argv), program: 'agnhost' };
+    return { kind: 'run', argv: builtinArgv('agnhost', argv), program: 'agnhost', files: [agnhostBinary()] };
   }
   return {
     kind: 'waiting',
@@ -166,7 +176,7 @@ export function resolveImage(container: ContainerSpecLite): ImagePlan {
   switch (classify(ref)) {
     case 'agnhost': {
       // ENTRYPOINT ["/agnhost"], CMD ["pause"]
-      if (command) return AGNHOST_BINARIES.has(base(command[0])) ? agnhostPlan([...command.slice(1), ...args]) : host([...command, ...args]);
+      if (command) return AGNHOST_BINARIES.has(base(command[0])) ? agnhostPlan([...command.slice(1), ...args]) : { kind: 'run', argv: [...command, ...args], files: [agnhostBinary()] };
       return agnhostPlan(args.length > 0 ? args : ['pause']);
     }
     case 'serve_hostname': {
@@ -249,18 +259,6 @@ export function resolveImage(container: ContainerSpecLite): ImagePlan {
         message: `kubesvc runs pods as processes and has no built-in image "${container.image}"; give the container a command, or use one of: ${BUILTIN_IMAGES.join(', ')}`,
       };
   }
-}
-
-/**
- * The argv to exec in a running container of `image` (kubectl exec): agnhost
- * pods run `/agnhost <subcommand>` as the built-in agnhost; anything else runs
- * with the host's tools unchanged.
- */
-export function resolveExec(image: string, argv: string[]): string[] {
-  if (argv.length > 0 && classify(parseImageRef(image)) === 'agnhost' && AGNHOST_BINARIES.has(base(argv[0]))) {
-    return builtinArgv('agnhost', argv.slice(1));
-  }
-  return argv;
 }
 
 /** Whether kubesvc builds the image in (runs it with its own programs or the host's tools) rather than pulling it. */

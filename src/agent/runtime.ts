@@ -36,7 +36,7 @@ import { errorMessage } from '../util/errors.js';
 import { logger, type Logger } from '../util/log.js';
 import type { ObjectLookup } from './config-sources.js';
 import { runPostStartHook, stopContainer, type HookTarget } from './container-lifecycle.js';
-import { existingLogFile, openRunLog, runLogFile, terminationMessageFromLog } from './container-logs.js';
+import { createTerminationMessageFile, existingLogFile, openRunLog, readTerminationMessage, runLogFile, terminationMessageFromLog } from './container-logs.js';
 import { imageFileMounts, volumeMounts } from './container-mounts.js';
 import { isStarted, lastRun, observeContainer, type ContainerRecord, type Run } from './container-record.js';
 import type { ContainerRuntimeView, NodeNetwork, PodSandbox } from './contracts.js';
@@ -338,8 +338,11 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     run.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
     if (message !== undefined) run.message = message;
     else {
+      // The kubelet: the termination-message file's content; when empty, the log's tail for a failed run under FallbackToLogsOnError.
       const c = specOf(rec, cr.name);
-      if (c?.terminationMessagePolicy === 'FallbackToLogsOnError' && exitCode !== 0) run.message = terminationMessageFromLog(run.logFile);
+      const written = c?.terminationMessagePath ? readTerminationMessage(run.logFile) : '';
+      if (written) run.message = written;
+      else if (c?.terminationMessagePolicy === 'FallbackToLogsOnError' && exitCode !== 0) run.message = terminationMessageFromLog(run.logFile);
     }
     run.handle?.release();
     for (const w of Object.values(cr.probes)) w?.stop();
@@ -422,7 +425,11 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       workingDir: plan.workingDir,
       hostname,
       netns: rec.netns!,
-      mounts: [...imageFileMounts(dir, plan.files), ...volumeMounts(pod, rec.dir, c)],
+      mounts: [
+        ...imageFileMounts(dir, plan.files),
+        ...volumeMounts(pod, rec.dir, c),
+        ...(c.terminationMessagePath ? [{ source: createTerminationMessageFile(run.logFile), target: c.terminationMessagePath }] : []),
+      ],
       etcFiles: podEtcFiles(rec.dir),
       logFile: run.logFile,
       layers: plan.layers,

@@ -35,6 +35,7 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { ContainerRuntimeView } from './contracts.js';
+import { shQuote } from '../util/shell-quote.js';
 
 export const execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
@@ -68,11 +69,6 @@ function which(cmd: string): string {
     }
   }
   return cmd;
-}
-
-/** A string as one single-quoted sh word. */
-export function shQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The container process's environment, PATH defaulted from the host. */

@@ -101,6 +101,40 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
     assert.match(events, /Liveness probe failed/);
   });
 
+  test('kubectl exec -- /agnhost runs the built-in agnhost, as in the real image', async () => {
+    await kubectl.ok(['run', 'agn', '--image=registry.k8s.io/e2e-test-images/agnhost:2.39', '--', 'netexec', '--http-port=8080']);
+    await kubectl.ok(['wait', '--for=condition=Ready', 'pod/agn', '--timeout=60s']);
+    const ip = (await kubectl.ok(['get', 'pod', 'agn', '-o', 'jsonpath={.status.podIP}'])).trim();
+    // agnhost connect succeeds silently, as upstream's e2e tests use it.
+    await kubectl.ok(['exec', 'agn', '--', '/agnhost', 'connect', `${ip}:8080`, '--timeout=5s']);
+    const r = await kubectl(['exec', 'agn', '--', '/agnhost', 'connect', `${ip}:1`, '--timeout=2s']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /REFUSED/);
+    await kubectl.ok(['delete', 'pod', 'agn', '--grace-period=1']);
+  });
+
+  test("what a container writes to /dev/termination-log is its terminated state's message", async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'termlog' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'file', image: 'busybox', command: ['sh', '-c', 'echo "disk full" > /dev/termination-log; exit 3'] },
+          { name: 'logs', image: 'busybox', command: ['sh', '-c', 'echo "last words"; exit 1'], terminationMessagePolicy: 'FallbackToLogsOnError' },
+          { name: 'custom', image: 'busybox', command: ['sh', '-c', 'echo done > /tmp/msg'], terminationMessagePath: '/tmp/msg' },
+        ],
+      },
+    };
+    await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    const messages = async () =>
+      (await kubectl.ok(['get', 'pod', 'termlog', '-o', 'jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}'])).trim();
+    await waitFor('three terminated containers', async () => (await messages()).split('|').filter((s) => /=./.test(s)).length === 3, 60_000);
+    assert.equal(await messages(), 'custom=done\n|file=disk full\n|logs=last words\n|');
+    await kubectl.ok(['delete', 'pod', 'termlog', '--grace-period=1']);
+  });
+
   test('deleting the deployments leaves no pod namespace or process', async () => {
     const prefix = `ksvc-${clusterIdFor(dataDir)}-n0-p`;
     await kubectl.ok(['delete', 'deployment', 'web', 'probed', '--grace-period=1']);
