@@ -21,7 +21,7 @@
 // host had when that runtime process started stays held by it while the
 // container runs.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, run as runCommand } from '../../net/ip.js';
@@ -74,6 +74,8 @@ export interface RunningContainer {
   process: ChildProcess;
   /** The container's init process on the host, once the runtime created it. */
   pid(): number | undefined;
+  /** Resolves with the init process's pid as soon as the runtime writes it, or undefined when the run ended without one. */
+  started: Promise<number | undefined>;
   exited: Promise<ContainerExit>;
 }
 
@@ -205,7 +207,26 @@ export async function openRuntime(o: OciRuntimeOptions): Promise<OciRuntime> {
       rmSync(logFile, { force: true });
       const spec = JSON.parse(readFileSync(join(o.bundle, 'config.json'), 'utf8')) as OciSpec;
       const args = argv(`--log=${logFile}`, '--log-format=json', 'run', ...(keeps ? ['--keep'] : []), `--bundle=${o.bundle}`, `--pid-file=${pidFile}`, o.id);
+      // The pid file is watched for (inotify) rather than polled: the start is seen the moment the runtime writes it.
+      let settleStart!: (pid: number | undefined) => void;
+      const started = new Promise<number | undefined>((resolve) => (settleStart = resolve));
+      let watcher: FSWatcher | undefined;
+      const startedWith = (pid: number | undefined) => {
+        watcher?.close();
+        watcher = undefined;
+        settleStart(pid);
+      };
+      try {
+        watcher = watch(o.bundle, (_event, name) => {
+          const pid = name === 'init.pid' ? readPid(pidFile) : undefined;
+          if (pid !== undefined) startedWith(pid);
+        });
+        watcher.on('error', () => undefined);
+      } catch {
+        // no inotify: the end of the run says
+      }
       const child = spawn(args[0]!, args.slice(1), { cwd: o.bundle, stdio: [o.stdin ?? 'ignore', o.stdout, o.stderr], detached: true });
+      child.on('close', () => startedWith(readPid(pidFile)));
       const exited = new Promise<ContainerExit>((resolve) => {
         let failed: Error | undefined;
         child.on('error', (e) => (failed = e));
@@ -214,7 +235,7 @@ export async function openRuntime(o: OciRuntimeOptions): Promise<OciRuntime> {
           else void finish(o.id, spec, pidFile, logFile, code, signal).then(resolve);
         });
       });
-      return { id: o.id, process: child, pid: () => readPid(pidFile), exited };
+      return { id: o.id, process: child, pid: () => readPid(pidFile), started, exited };
     },
 
     async kill(id, signal = 'SIGTERM', all = false) {

@@ -42,6 +42,7 @@ describeRuntimes((kind) => `the ${kind} driver`, (ctx, kind) => {
     const { id, c, log } = await start('term', 'trap "echo bye; exit 42" TERM; echo started; while :; do sleep 1000 & wait; done');
     const state = await env.runtime.state(id);
     assert.equal(state?.pid, c.pid());
+    assert.equal(await c.started, c.pid(), 'started resolves with the pid the runtime wrote');
     assert.ok(existsSync(`/proc/${c.pid()}`));
     assert.ok((await env.runtime.list()).some((s) => s.id === id && s.status === 'running'));
 
@@ -99,6 +100,10 @@ describeRuntimes((kind) => `the ${kind} driver`, (ctx, kind) => {
   });
 
   test('a failed start leaves nothing listed', async () => {
+    const { id, bundle } = await env.bundle('bad', ['/missing']);
+    const c = env.runtime.run({ id, bundle, stdout: 'ignore', stderr: 'ignore' });
+    assert.equal(await c.started, undefined, 'never started');
+    assert.equal((await c.exited).reason, 'StartError');
     const r = await env.runToEnd('bad', ['/missing']);
     assert.equal(r.exit.reason, 'StartError');
     assert.deepEqual((await env.runtime.list()).filter((s) => s.id.includes('-bad-')), []);
