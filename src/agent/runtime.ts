@@ -52,7 +52,7 @@ import { startProbeWorker, type ProbeRunner, type ProbeType } from './probes.js'
 import { runtimePodStatus } from './runtime-status.js';
 import { planRun, type RunPlan } from './run-plan.js';
 import { createTokenManager, type RequestServiceAccountToken } from './token-manager.js';
-import { isProjection, setUpVolumes } from './volumes.js';
+import { isProjection, setUpVolumes, unmountVolumes } from './volumes.js';
 
 export { cleanupStaleProcesses } from './stale-processes.js';
 
@@ -252,6 +252,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
     if (rec.sandboxGone) return;
     rec.sandboxGone = true;
     await launcher.releasePod?.(rec.uid);
+    await unmountVolumes(join(rec.dir, 'volumes'));
     if (rec.sandbox) {
       try {
         await opts.network.deletePodSandbox(rec.uid);

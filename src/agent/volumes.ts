@@ -6,10 +6,20 @@
 // refreshed token or new labels reach the container through its bind mount
 // of the volume directory (a subPath mount pins the file it was made from,
 // so it keeps the old content, as upstream).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+//
+// Memory-backed volumes are tmpfs mounts, as the kubelet's: an emptyDir
+// with medium Memory (its sizeLimit the tmpfs's size), and secret and
+// projected volumes (wrapped in a memory emptyDir upstream, so that their
+// content never reaches the disk). They are unmounted with the pod's
+// sandbox (unmountVolumes). With a pod fsGroup, the volumes that support
+// ownership management are given to it (./volume-ownership.ts).
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseQuantity } from '../api/quantity.js';
 import { errorMessage } from '../util/errors.js';
 import { writeAtomic } from './atomic-writer.js';
+import { isMountpoint, mountTmpfs, unmountAllUnder } from './oci/mount.js';
+import { setVolumeOwnership } from './volume-ownership.js';
 import { volumePayload, type PayloadContext, type Volume } from './volume-payloads.js';
 
 /** Whether the volume's content comes from the API and the pod (and is kept current). */
@@ -24,14 +34,39 @@ function checkHostPath(source: NonNullable<Volume['hostPath']>): void {
   }
 }
 
+/** Whether the volume lives in memory (a tmpfs). */
+export const isMemoryBacked = (v: Volume) => v.emptyDir?.medium === 'Memory' || !!v.secret || !!v.projected;
+
+/** The tmpfs options of a memory-backed volume: an emptyDir's sizeLimit as its size (the kernel's default otherwise). */
+function tmpfsOptions(v: Volume): string[] {
+  const size = parseQuantity(v.emptyDir?.sizeLimit as string | number | undefined);
+  return ['nosuid', 'nodev', ...(size && size > 0 ? [`size=${Math.ceil(size)}`] : [])];
+}
+
 /** SetUp of one volume in `dir` (whose parent must exist: nothing is made for a pod already removed). */
 export async function setUpVolume(ctx: PayloadContext, v: Volume, dir: string): Promise<void> {
   if (v.hostPath) return checkHostPath(v.hostPath);
-  if (!existsSync(dir)) mkdirSync(dir);
-  if (v.emptyDir) return;
+  const fresh = !existsSync(dir);
+  if (fresh) mkdirSync(dir);
+  // The kubelet makes the volume's directory 0777 whatever the umask (a tmpfs's root is 1777 already).
+  if (isMemoryBacked(v)) {
+    if (!isMountpoint(dir)) await mountTmpfs(dir, tmpfsOptions(v));
+  } else if (fresh) chmodSync(dir, 0o777);
+  const sc = ctx.pod.spec?.securityContext;
+  const fsGroup = typeof sc?.fsGroup === 'number' ? sc.fsGroup : undefined;
+  const own = () => fsGroup !== undefined && setVolumeOwnership(dir, { fsGroup, readOnly: !v.emptyDir, changePolicy: sc?.fsGroupChangePolicy ?? undefined });
+  if (v.emptyDir) {
+    if (fresh) own();
+    return;
+  }
   const payload = await volumePayload(ctx, v);
   if (!payload) throw new Error('kubesvc supports emptyDir, configMap, secret, hostPath, downwardAPI and projected volumes only');
-  writeAtomic(dir, payload);
+  if (writeAtomic(dir, payload)) own();
+}
+
+/** Unmounts the pod's memory-backed volumes (the pod is done with them). */
+export async function unmountVolumes(volumesDir: string): Promise<void> {
+  await unmountAllUnder(volumesDir);
 }
 
 export interface VolumesResult {

@@ -9,7 +9,7 @@
 // the privileged securityContext is replaced when `up` starts again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Kubectl } from '../helpers/kubectl.js';
 import { startUp, type UpCluster } from '../helpers/up.js';
@@ -90,6 +90,43 @@ describe('built-in images run isolated', { skip, timeout: 180_000 }, () => {
       assert.notEqual(r.code, 0, `${pod} sees ${dataDir}: ${r.stdout}`);
       assert.notEqual((await sh(pod, `test -e ${dataDir}/kubeconfig`)).code, 0);
     }
+  });
+
+  test('fsGroup owns the volumes; Secrets and memory emptyDirs are tmpfs, gone with the pod', async () => {
+    await kubectl.ok(['create', 'secret', 'generic', 'fsg', '--from-literal=key=s3cret']);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'fsg' },
+      spec: {
+        securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000 },
+        containers: [{
+          name: 'c',
+          image: 'busybox',
+          command: ['sleep', '3600'],
+          volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'mem', mountPath: '/mem' }, { name: 'sec', mountPath: '/sec' }],
+        }],
+        volumes: [{ name: 'data', emptyDir: {} }, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }, { name: 'sec', secret: { secretName: 'fsg' } }],
+      },
+    };
+    await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    await kubectl.ok(['wait', '--for=condition=Ready', 'pod/fsg', '--timeout=60s']);
+    // As upstream's security-context task shows: the process's groups include the fsGroup, and what it makes in a volume is the fsGroup's.
+    const ids = await sh('fsg', 'id -u; id -g; id -G');
+    assert.equal(ids.stdout, '1000\n3000\n3000 2000\n', ids.stderr);
+    const made = await sh('fsg', 'echo x > /data/f && stat -c "%u %g" /data/f; stat -c "%g %A" /data');
+    assert.equal(made.stdout, '1000 2000\n2000 drwxrwsrwx\n', made.stderr);
+    assert.equal((await sh('fsg', 'cat /sec/key; stat -L -c "%g" /sec/key')).stdout, 's3cret2000\n');
+    const mounts = await sh('fsg', 'grep -E " /(mem|sec|data) " /proc/mounts');
+    assert.match(mounts.stdout, /^tmpfs \/mem tmpfs \S*size=8192k/m);
+    assert.match(mounts.stdout, /^tmpfs \/sec tmpfs /m);
+    assert.doesNotMatch(mounts.stdout, /^tmpfs \/data /m, 'a disk emptyDir is no tmpfs');
+    const uid = (await kubectl.ok(['get', 'pod', 'fsg', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(uid));
+    assert.ok(hostMounts().length >= 2, 'the tmpfs volumes are mounts on the node');
+    await kubectl.ok(['delete', 'pod', 'fsg', '--grace-period=1']);
+    await kubectl.ok(['delete', 'secret', 'fsg']);
+    assert.deepEqual(hostMounts(), [], 'nothing of the pod is left mounted');
   });
 
   test('the privileged kube-proxy still programs its node: a ClusterIP answers from a pod', async () => {
