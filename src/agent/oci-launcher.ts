@@ -17,10 +17,18 @@
 //    volumes, the user the host's /etc/passwd's.
 // The container joins the pod's network namespace (the node's for
 // hostNetwork pods) and the pod's IPC and UTS namespaces, pinned on the
-// pod's first container and removed with its sandbox (releasePod). Its
-// cgroup is the kubelet's cgroupfs layout under the launcher's parent. The
+// pod's first container and removed with its sandbox (releasePod); a
+// hostIPC pod's containers take the host's IPC namespace and /dev/shm. Its
+// PID namespace is its own, the host's (hostPID), or the pod's
+// (shareProcessNamespace): then the pod's pause container, started on the
+// pod's first container, is PID 1 of a namespace every container joins; when
+// it has ended (the kernel then killed the rest of the namespace, and no new
+// process can enter it), the next container's prepare starts a new one, as
+// the kubelet makes a new sandbox for a pod whose sandbox died. Its cgroup
+// is the kubelet's cgroupfs layout under the launcher's parent. The
 // runtime runs it in the foreground; when it ends, its root is unmounted
 // and its directory removed before the exit is reported.
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { logger, type Logger } from '../util/log.js';
@@ -32,9 +40,9 @@ import { hostFeatures } from './oci/host.js';
 import { oomScoreAdj } from './oci/resources.js';
 import type { BindMount } from './oci/mounts.js';
 import { mountImageRootfs, prepareHostView, unmountRootfs } from './oci/rootfs.js';
-import { createPodNamespaces, removePodNamespaces, type PodNamespaceFiles } from './oci/sandbox.js';
+import { createPodNamespaces, removePodNamespaces, startPause, type PauseContainer, type PodNamespaceFiles } from './oci/sandbox.js';
 import { effectiveSecurityContext } from './oci/security.js';
-import { containerSpec } from './oci/spec.js';
+import { containerSpec, podNamespaceModes, type NamespaceRef } from './oci/spec.js';
 import type { OciMount } from './oci/types.js';
 import { resolveUser } from './oci/user.js';
 import { builtinHostView, type BuiltinHostView } from './builtin-view.js';
@@ -64,10 +72,14 @@ interface PodState {
   dir: string;
   cgroup: string;
   namespaces: Promise<PodNamespaceFiles>;
+  /** shareProcessNamespace: the pause container, the last one asked for (pausePidNamespace). */
+  pause?: Promise<PauseContainer>;
+  /** releasePod began: no new pause container. */
+  released?: boolean;
 }
 
-/** How often the pid file is looked for while a container is being created. */
-const startPollMs = 20;
+/** The kubelet's OOM score adjustment for a pod's infrastructure (pause) container. */
+const PAUSE_OOM_SCORE_ADJ = -998;
 
 let oomFloorValue: number | undefined;
 
@@ -159,19 +171,7 @@ async function removeRun(p: Prepared): Promise<void> {
 
 /** Resolves true once the container's process exists, false when the run ended first. */
 function whenStarted(c: RunningContainer): Promise<boolean> {
-  return new Promise((resolve) => {
-    let done = false;
-    void c.exited.then(() => {
-      done = true;
-      resolve(c.pid() !== undefined);
-    });
-    const look = () => {
-      if (done) return;
-      if (c.pid() !== undefined) return resolve(true);
-      setTimeout(look, startPollMs).unref();
-    };
-    look();
-  });
+  return c.started.then((pid) => pid !== undefined);
 }
 
 export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
@@ -190,7 +190,7 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
     let state = pods.get(uid);
     if (!state) {
       const dir = join(dirname(spec.stateDir), 'oci-sandbox');
-      const namespaces = createPodNamespaces({ dir, hostname: spec.hostname });
+      const namespaces = createPodNamespaces({ dir, hostname: spec.hostname, hostIPC: podNamespaceModes(spec.pod.spec).ipc === 'node' });
       state = { dir, cgroup: containerCgroupsPath({ parent: o.cgroupParent, qosClass: podQOSClass(spec.pod), podUID: uid }), namespaces };
       pods.set(uid, state);
       // A failure is the run's; the next run tries again.
@@ -199,10 +199,48 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
     return state;
   }
 
+  /**
+   * The pod's PID namespace for a pod that shares one: its pause
+   * container's, started when the pod has none running (the first
+   * container, or the last pause container ended). Calls for one pod run
+   * one after the other, so the pod has one pause container at a time.
+   */
+  function pausePidNamespace(state: PodState, spec: LaunchSpec, rt: OciRuntime, shared: PodNamespaceFiles): Promise<string> {
+    const uid = spec.pod.metadata?.uid ?? '';
+    const previous = state.pause;
+    const next = (async () => {
+      const last = await previous?.catch(() => undefined);
+      if (last?.alive()) return last;
+      if (last) {
+        log.warn('pause container ended: the pod gets a new PID namespace', { uid, pause: last.id });
+        await last.stop();
+      }
+      if (state.released) throw new ContainerStartError('the pod sandbox is being removed');
+      const id = randomBytes(32).toString('hex');
+      return startPause({
+        runtime: rt,
+        id,
+        dir: join(state.dir, `pause-${id.slice(0, 12)}`),
+        hostname: spec.hostname,
+        namespaces: { network: `/var/run/netns/${spec.netns}`, ipc: shared.ipc, uts: shared.uts },
+        cgroupsPath: `${state.cgroup}/${id}`,
+        hide: hostView.hide,
+        oomScoreAdj: Math.max(PAUSE_OOM_SCORE_ADJ, oomScoreFloor()),
+        host: hostFeatures(),
+      }).catch((e: unknown) => {
+        throw new ContainerStartError(`starting the pod's pause container: ${errorMessage(e)}`);
+      });
+    })();
+    state.pause = next;
+    return next.then((p) => p.pidNamespace);
+  }
+
   async function prepare(spec: LaunchSpec): Promise<void> {
     const rt = await openOnce();
     const pod = podState(spec);
     const namespaces = await pod.namespaces;
+    const pidMode = podNamespaceModes(spec.pod.spec).pid;
+    const pid: NamespaceRef = pidMode === 'node' ? 'host' : pidMode === 'pod' ? await pausePidNamespace(pod, spec, rt, namespaces) : undefined;
     const dir = join(spec.stateDir, `oci-${spec.id.slice(0, 12)}`);
     const bundle = join(dir, 'bundle');
     const builtin = !spec.layers;
@@ -246,7 +284,7 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
         podSecurityContext: podSpec?.securityContext,
         resources: spec.container.resources,
         oomScoreAdj: Math.max(oomScoreAdj(spec.pod, spec.container, o.nodeMemory), oomScoreFloor()),
-        namespaces: { network: `/var/run/netns/${spec.netns}`, ipc: namespaces.ipc, uts: namespaces.uts },
+        namespaces: { network: `/var/run/netns/${spec.netns}`, ipc: namespaces.ipc, uts: namespaces.uts, pid },
         hostNetwork: podSpec?.hostNetwork === true,
         cgroupsPath: `${pod.cgroup}/${spec.id}`,
         binds,
@@ -309,7 +347,10 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
       const state = pods.get(uid);
       if (!state) return;
       pods.delete(uid);
+      state.released = true;
       await state.namespaces.catch(() => undefined);
+      // Its containers are gone: the pause container goes before the namespaces it joined.
+      await (await state.pause?.catch(() => undefined))?.stop();
       await removePodNamespaces(state.dir);
       const busy = removeCgroup(state.cgroup);
       if (busy.length) log.warn('pod cgroups not removed', { uid, cgroups: busy });

@@ -6,7 +6,9 @@
 // Namespaces: the container joins the pod's network namespace and the pod's
 // IPC and UTS namespaces by path (./sandbox.ts pins them), and gets its own
 // mount and cgroup namespaces, and its own PID namespace unless the pod
-// shares one (shareProcessNamespace: the path of the pod's pause process's).
+// shares one (shareProcessNamespace: the pod's pause process's, pinned) or
+// takes the host's (hostPID). A hostIPC pod's containers take the host's
+// IPC namespace (podNamespaceModes says which the pod spec asks for).
 //
 // Privileged: every capability, no seccomp, no masked or read-only /proc
 // paths, writable sysfs and cgroup tree, every device.
@@ -50,6 +52,20 @@ export interface PodNamespaces {
   pid?: NamespaceRef;
 }
 
+/**
+ * Where the pod's containers get their PID and IPC namespaces, as the
+ * kubelet maps a pod spec to the CRI's namespace modes: "node" (the host's)
+ * for hostPID and hostIPC; otherwise "pod" (one for the pod) for IPC always
+ * and for PID with shareProcessNamespace, else "container" (one each).
+ * hostPID wins over shareProcessNamespace (the API refuses the two together).
+ */
+export function podNamespaceModes(spec?: { hostPID?: boolean; hostIPC?: boolean; shareProcessNamespace?: boolean } | null): { pid: 'node' | 'pod' | 'container'; ipc: 'node' | 'pod' } {
+  return {
+    pid: spec?.hostPID === true ? 'node' : spec?.shareProcessNamespace === true ? 'pod' : 'container',
+    ipc: spec?.hostIPC === true ? 'node' : 'pod',
+  };
+}
+
 export interface ContainerSpecInput {
   /** The command line: the image's entrypoint and cmd with the container's command and args applied and expanded. */
   args: string[];
@@ -78,7 +94,7 @@ export interface ContainerSpecInput {
   binds?: readonly BindMount[];
   /** Mounts that make up the root file system (./rootfs.ts hostView). */
   rootMounts?: readonly OciMount[];
-  /** The pod's shared /dev/shm (./sandbox.ts); the container's own tmpfs when absent. */
+  /** The pod's shared /dev/shm (./sandbox.ts; the host's for hostIPC pods); the container's own tmpfs when absent. */
   shm?: string;
   seccomp?: SeccompOptions;
   /** What the host offers (./host.ts hostFeatures(), found out when absent). */
@@ -178,9 +194,10 @@ export const PAUSE_ARGS: readonly string[] = ['/bin/sh', '-c', 'trap "exit 0" TE
 /**
  * The pause container of a pod that shares its PID namespace: a new PID
  * namespace, the pod's others joined, read-only root, no capabilities, the
- * sandbox's 2 CPU shares. Containers then join /proc/<its pid>/ns/pid.
+ * sandbox's 2 CPU shares. Containers then join its PID namespace
+ * (./sandbox.ts startPause pins it).
  */
-export function pauseSpec(o: Pick<ContainerSpecInput, 'rootfs' | 'rootMounts' | 'hostname' | 'cgroupsPath' | 'host'> & { namespaces: Omit<PodNamespaces, 'pid'> }): OciSpec {
+export function pauseSpec(o: Pick<ContainerSpecInput, 'rootfs' | 'rootMounts' | 'hostname' | 'cgroupsPath' | 'host' | 'oomScoreAdj'> & { namespaces: Omit<PodNamespaces, 'pid'> }): OciSpec {
   return containerSpec({
     ...o,
     args: [...PAUSE_ARGS],
