@@ -28,6 +28,8 @@ import { createProbeRunner } from './probes.js';
 import { cleanupStaleProcesses, createRuntime, type PodRuntime } from './runtime.js';
 import { ImageStore } from '../oci/image-store.js';
 import { createImageManager } from './image-pull.js';
+import { builtinImagePolicy, type ImageSource } from './image-source.js';
+import type { RegistryMirrors } from '../oci/registry-mirrors.js';
 import { createOciLauncher } from './oci-launcher.js';
 import { builtinHostView } from './builtin-view.js';
 import { cleanupOciLeftovers, ociPaths } from './oci-leftovers.js';
@@ -69,6 +71,10 @@ export interface AgentOptions {
   stopGraceMs?: number;
   /** How often running pods' configMap, secret, downwardAPI and projected volumes are refreshed (default 60 s). */
   volumeResyncMs?: number;
+  /** Which images run built in and which are pulled (`up --images`; default: the built-in ones built in). */
+  imageSource?: ImageSource;
+  /** Registries' mirrors for the pulls (`up --registry-mirror`). */
+  registryMirrors?: RegistryMirrors;
   /** Where projected service account tokens come from (default: the API's TokenRequest, as the kubelet asks for them). */
   requestServiceAccountToken?: RequestServiceAccountToken;
 }
@@ -310,7 +316,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
   const lookup = apiObjectLookup(client);
   const nodeMemory = Math.max(0, cap.memoryBytes - 100 * 1024 * 1024);
-  const images = createImageManager({ store: new ImageStore(opts.dataDir ?? opts.stateDir), getSecret: lookup.getSecret });
+  const images = createImageManager({
+    store: new ImageStore(opts.dataDir ?? opts.stateDir, { mirrors: opts.registryMirrors }),
+    getSecret: lookup.getSecret,
+    runsBuiltin: builtinImagePolicy(opts.imageSource ?? { mode: 'builtin' }),
+  });
   // Built-in images never see the cluster's data dir nor the node's state (where their writable layers live).
   const hostView = builtinHostView({ hide: [opts.stateDir, ...(opts.dataDir ? [opts.dataDir] : [])] });
   const launcher = createOciLauncher({ root: oci.root, cgroupParent: oci.cgroupParent, nodeMemory: cap.memoryBytes, hostView, log });

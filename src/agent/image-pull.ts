@@ -6,6 +6,8 @@
 // kubelet's events: Pulling, Pulled, Failed, BackOff, ErrImageNeverPull,
 // InspectFailed. What it returns is the image to run, or why the container
 // waits (ErrImagePull, ImagePullBackOff, ErrImageNeverPull, InvalidImageName).
+// Which images are built in instead, present on the machine without a pull,
+// is the node's image source's to say (./image-source.ts).
 import type { Container, Pod } from '../api/types.js';
 import { credentialsFor, type PullSecret } from '../oci/docker-config.js';
 import type { ImageConfig, ImageRecord, ImageStore, PullPolicy } from '../oci/image-store.js';
@@ -14,6 +16,7 @@ import { formatGoDuration } from '../util/go-duration.js';
 import { errorMessage } from '../util/errors.js';
 import type { ObjectLookup } from './config-sources.js';
 import { isInBackOff, nextBackoff, type BackoffEntry } from './pod-actions.js';
+import { isBuiltinImage } from './image-resolve.js';
 
 /** The image of a container, ready to run. */
 export interface ReadyImage {
@@ -37,6 +40,8 @@ export type ImageOutcome = ReadyImage | ImageWaiting;
 export type ImageEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 export interface ImageManager {
+  /** Whether the node runs `image` as kubesvc's built-in implementation: present on the machine, never pulled. */
+  runsBuiltin(image: string): boolean;
   /** EnsureImageExists: the container's image present as its pull policy asks, or why it waits. */
   ensureImage(pod: Pod, c: Container, event: ImageEvent): Promise<ImageOutcome>;
   /** The pod is gone: its back-off entries go. */
@@ -47,6 +52,8 @@ export interface ImageManagerOptions {
   /** The node's image store (what of it the manager uses). */
   store: Pick<ImageStore, 'pull' | 'resolveLocal' | 'imageConfig' | 'layerDirs'>;
   getSecret: ObjectLookup['getSecret'];
+  /** Which images run built in (./image-source.ts's builtinImagePolicy); by default every image kubesvc implements. */
+  runsBuiltin?: (image: string) => boolean;
   /** The clock (ms since the epoch); Date.now by default. */
   now?: () => number;
 }
@@ -160,6 +167,7 @@ export function createImageManager(o: ImageManagerOptions): ImageManager {
   }
 
   return {
+    runsBuiltin: o.runsBuiltin ?? isBuiltinImage,
     ensureImage,
     forgetPod(uid) {
       for (const map of [backoffs, failures]) for (const key of map.keys()) if (key.startsWith(`${uid}_`)) map.delete(key);

@@ -1,13 +1,14 @@
 // What a container's run is made of, before the runtime makes it a process:
-// for a built-in image (./image-resolve.ts), its argv, environment and
-// private files, run on the host view (the node's own files, read-only);
-// for any other image, the image made present by the image manager
+// for a built-in image (./image-resolve.ts; which images run built in is
+// the image manager's to say, after `up --images`: ./image-source.ts), its
+// argv, environment and private files, run on the host view (the node's own
+// files, read-only); for any other image, the image made present by the image manager
 // (./image-pull.ts) and its config merged with the container
 // (./image-config.ts), run on its layers. Both under the OCI launcher.
 import type { Container, Pod } from '../api/types.js';
 import { mergeImageConfig, nonRootRefusal } from './image-config.js';
 import type { ImageEvent, ImageManager } from './image-pull.js';
-import { isBuiltinImage, resolveImage } from './image-resolve.js';
+import { resolveImage } from './image-resolve.js';
 import type { ImagePlan } from './contracts.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -46,7 +47,7 @@ export interface PlanInput {
 /** The container's run, or why it waits. */
 export async function planRun(i: PlanInput): Promise<PlanOutcome> {
   const image = i.container.image ?? '';
-  if (!i.images || isBuiltinImage(image)) {
+  if (!i.images || i.images.runsBuiltin(image)) {
     const plan = resolveImage({ image, command: i.command, args: i.args });
     if (plan.kind === 'waiting') return plan;
     return {

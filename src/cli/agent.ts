@@ -15,6 +15,8 @@ import { dataDirTransport } from './client-flags.js';
 import { componentUsers } from '../auth/user.js';
 import { nodePrerequisites } from './host-setup.js';
 import { nodeIndex } from './nodes.js';
+import { readImageSettings, type ImageSettings } from './image-settings.js';
+import { coreDnsImage, kubeProxyImage } from './system-components.js';
 import { logger } from '../util/log.js';
 
 const log = logger('kubelet');
@@ -23,7 +25,8 @@ export const agentUsage = `Usage: kubesvc agent [--data-dir .kubesvc] --node nod
 
 Runs a node of the cluster kept in the data dir (needs root and network namespaces):
 registers the Node, builds its network namespace and pod bridge, and runs the pods
-bound to it as processes in their own namespaces.`;
+bound to it as processes in their own namespaces. Its images come as 'up' last set
+for the data dir (--images, --registry-mirror; DATA_DIR/image-settings.json).`;
 
 export interface RunningNode {
   name: string;
@@ -38,7 +41,15 @@ export interface NodeOptions {
   name: string;
   /** The kubelet's --sync-frequency: how often mounted ConfigMaps, Secrets and tokens are refreshed (default 1m). */
   syncFrequencyMs?: number;
+  /** Where the images come from (`up --images`, `--registry-mirror`); default: the built-in ones built in, no mirrors. */
+  images?: ImageSettings;
 }
+
+/**
+ * The images `up` deploys for the cluster's own components (system-components.ts):
+ * kubesvc's programs, built in whatever --images says (../agent/image-source.ts).
+ */
+const systemImages = [kubeProxyImage, coreDnsImage];
 
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const index = nodeIndex(opts.name);
@@ -48,7 +59,18 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const network = await createNodeNetwork({ clusterId, nodeName: opts.name, nodeIndex: index, peers: [] });
   let agent: Agent;
   try {
-    agent = await startAgent({ client: opts.client, nodeName: opts.name, nodeIndex: index, clusterId, stateDir, dataDir: opts.dataDir, network, volumeResyncMs: opts.syncFrequencyMs });
+    agent = await startAgent({
+      client: opts.client,
+      nodeName: opts.name,
+      nodeIndex: index,
+      clusterId,
+      stateDir,
+      dataDir: opts.dataDir,
+      network,
+      volumeResyncMs: opts.syncFrequencyMs,
+      imageSource: { mode: opts.images?.images ?? 'builtin', systemImages },
+      registryMirrors: opts.images?.registryMirrors,
+    });
   } catch (e) {
     await network.destroy();
     throw e;
@@ -77,7 +99,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
   if (why) throw new UsageError(why);
   const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
   const client = createClient(createTransport(dataDirTransport(dataDir, componentUsers.node(values.node))), 'kubelet');
-  const node = await startNode({ client, dataDir, name: values.node });
+  const node = await startNode({ client, dataDir, name: values.node, images: readImageSettings(dataDir) });
   log.info('ready', { node: node.name, netns: node.network.netns, nodeIP: node.network.nodeIP, podCIDR: node.network.podCIDR });
   await untilSignal();
   await node.stop();

@@ -22,10 +22,11 @@ import { nodeIndex, nodeName } from './nodes.js';
 import { chooseNodeProxy } from './proxy-config.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
 import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
+import { applyImageFlags, describeImageSettings, parseImagesFlag, parseRegistryMirrorFlags, type ImageSettings } from './image-settings.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
-                  [--sync-frequency 1m]
+                  [--sync-frequency 1m] [--images builtin|registry] [--registry-mirror NAME=URL]...
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
@@ -39,6 +40,15 @@ back to iptables on kernels without IPVS). --proxy-config: a KubeProxyConfigurat
 (kubeproxy.config.k8s.io/v1alpha1) for every node's proxy, as kube-proxy's --config.
 --sync-frequency: how often each node refreshes the ConfigMaps, Secrets and
 service account tokens mounted in running pods (the kubelet's flag; default 1m).
+--images: where the tutorial images kubesvc implements (agnhost, nginx,
+serve_hostname, node-hello, busybox, ...) come from: builtin (the default) runs
+kubesvc's own implementation, offline, on a read-only view of the host's files;
+registry pulls the real ones like every other image (the cluster's kube-proxy
+and coredns stay built in). --registry-mirror NAME=URL (repeatable): pulls of
+images from registry NAME (docker.io is Docker Hub's) go to URL and nowhere
+else, e.g. registry.k8s.io=http://127.0.0.1:5000 (plain HTTP for loopback only);
+'none' forgets them. Both are kept in the data dir: 'up' again keeps them
+unless given again.
 
 The API server serves HTTPS only and authenticates every request (client
 certificates of the cluster CA in DATA_DIR/pki, ServiceAccount tokens); RBAC
@@ -53,6 +63,8 @@ export async function upCommand(argv: string[]): Promise<void> {
     'proxy-mode': { type: 'string' },
     'no-install': { type: 'boolean' },
     'sync-frequency': { type: 'string' },
+    images: { type: 'string' },
+    'registry-mirror': { type: 'string', multiple: true },
   });
   if (values.help) {
     console.log(upUsage);
@@ -69,6 +81,9 @@ export async function upCommand(argv: string[]): Promise<void> {
     }
     if (!(syncFrequencyMs > 0)) throw new UsageError('--sync-frequency must be a positive duration, e.g. 1m or 10s');
   }
+  // The only list among the flags: the API server's flags are the others.
+  const { 'registry-mirror': mirrorFlags, ...singleValues } = values;
+  const imageFlags = { images: parseImagesFlag(values.images), registryMirrors: parseRegistryMirrorFlags(mirrorFlags) };
   const install = nodeCount > 0 && !values['no-install'] && !installDisabledByEnv();
   const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
   // The host first: installing what nodes need may take a while, and says so line by line.
@@ -82,7 +97,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   };
   // Pods mount a service account token and the cluster CA (ServiceAccount admission; the root CA publisher);
   // the serving certificate also names the address pods reach the API at.
-  const server = await startApiServerFromFlags(values, '.kubesvc', { serviceAccountTokens: true, advertiseAddresses: [CONTROL_PLANE_IP] });
+  const server = await startApiServerFromFlags(singleValues, '.kubesvc', { serviceAccountTokens: true, advertiseAddresses: [CONTROL_PLANE_IP] });
   progress('API server');
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would, each as itself:
@@ -95,6 +110,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   let controllers: Awaited<ReturnType<typeof startControllers>> | undefined;
   let inCluster: InClusterApi | undefined;
   let networkCreated = false;
+  let images: ImageSettings | undefined;
   const stop = async () => {
     await inCluster?.stop();
     await Promise.all(nodes.map((n) => n.stop()));
@@ -111,6 +127,8 @@ export async function upCommand(argv: string[]): Promise<void> {
     return c;
   };
   try {
+    // Under the data dir's lock the server holds: no other `up` of this cluster reads or writes them meanwhile.
+    images = applyImageFlags(dataDir, imageFlags);
     credentials = controllerCredentials(server.transportFor);
     controllers = await startControllers(credentials.manager, { options: { rootCA: server.caCert }, clientFor: credentials.clientFor });
     progress('controllers');
@@ -127,7 +145,7 @@ export async function upCommand(argv: string[]): Promise<void> {
       // Nodes start side by side; each is listed as it comes up.
       const nodeStarts = await Promise.allSettled(
         Array.from({ length: nodeCount }, (_, i) =>
-          startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs }).then((node) => {
+          startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images }).then((node) => {
             nodes.push(node);
             progress(node.name);
           }),
@@ -155,6 +173,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   nodes        ${nodeLine}
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
   proxy        DaemonSet kube-system/kube-proxy, ${proxy.running} mode (${proxy.why}; ConfigMap kube-system/kube-proxy)
+  images       ${describeImageSettings(images!)}
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl create deployment web --image=nginx --replicas=3 && kubectl expose deployment web --port=80

@@ -17,6 +17,7 @@ import { hostPlatform } from './platform.js';
 import { ImagePullError, pullFromRegistry } from './puller.js';
 import { parseImageReference, type ImageReference } from './reference.js';
 import type { RegistryCredentials } from './registry-auth.js';
+import type { RegistryMirrors } from './registry-mirrors.js';
 import type { Descriptor } from './media-types.js';
 
 export type { ImageRecord } from './image-index.js';
@@ -42,6 +43,8 @@ export interface ImageStoreOptions {
   platform?: Platform;
   /** The fetch the registry client uses (tests). */
   fetch?: typeof fetch;
+  /** Registries' mirrors (registry-mirrors.ts): a pull from one of those registries goes to its mirror only. */
+  mirrors?: RegistryMirrors;
 }
 
 /** Policy Never and the image is not here: the container waits with reason ErrImageNeverPull. */
@@ -117,7 +120,7 @@ export class ImageStore {
     const errors: Error[] = [];
     for (const credentials of sets.length ? sets : [undefined]) {
       try {
-        const record = await pullFromRegistry(this, ref, { credentials, plainHttp: opts.plainHttp, platform: this.platform, fetch: this.opts.fetch });
+        const record = await pullFromRegistry(this, ref, { credentials, plainHttp: opts.plainHttp, platform: this.platform, fetch: this.opts.fetch, mirrors: this.opts.mirrors });
         this.put(record);
         return record;
       } catch (e) {

@@ -3,7 +3,9 @@
 // manifest list resolved to this platform), the config and every layer blob
 // the store lacks — each checked against its digest and size — then unpack
 // the layers. Errors carry containerd's words, prefixed as the kubelet
-// shows them: failed to pull and unpack image "REF": ….
+// shows them: failed to pull and unpack image "REF": …. A registry with a
+// mirror is pulled from the mirror alone (registry-mirrors.ts); the image
+// keeps its own name.
 import type { BlobStore } from './blob-store.js';
 import type { ImageRecord } from './image-index.js';
 import { mapLimit } from './limit.js';
@@ -13,6 +15,7 @@ import { hostPlatform, selectManifest } from './platform.js';
 import type { ImageReference } from './reference.js';
 import type { RegistryCredentials } from './registry-auth.js';
 import { RegistryClient } from './registry-client.js';
+import { mirrorFor, type RegistryMirrors } from './registry-mirrors.js';
 import { NotFoundError } from './registry-errors.js';
 
 /** A pull that failed: the container waits with reason ErrImagePull. */
@@ -26,6 +29,11 @@ export interface RegistryPullOptions {
   plainHttp?: boolean;
   platform?: Platform;
   fetch?: typeof fetch;
+  /**
+   * Mirrors by registry: the image's registry, if it has one here, is
+   * reached only through it (credentials matched to the registry go to it).
+   */
+  mirrors?: RegistryMirrors;
 }
 
 async function fetchInto(blobs: BlobStore, client: RegistryClient, desc: Descriptor, kind: 'manifests' | 'blobs'): Promise<void> {
@@ -52,7 +60,8 @@ export async function pullFromRegistry(stores: Stores, ref: ImageReference, opts
   let client: RegistryClient;
   let resolved: Descriptor;
   try {
-    client = new RegistryClient(ref.domain, ref.path, { credentials: opts.credentials, plainHttp: opts.plainHttp, fetch: opts.fetch });
+    const mirror = mirrorFor(opts.mirrors, ref.domain);
+    client = new RegistryClient(ref.domain, ref.path, { credentials: opts.credentials, plainHttp: opts.plainHttp, fetch: opts.fetch, mirror });
     resolved = await client.resolve(ref.digest ?? ref.tag!, ref.normalized);
   } catch (e) {
     throw fail(new Error(`failed to resolve reference ${JSON.stringify(ref.normalized)}: ${(e as Error).message}`));

@@ -25,6 +25,7 @@ const digestPattern = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-
 const namePattern = `(?:${domainAndPort}/)?${remoteName}`;
 const referenceRegexp = new RegExp(`^(${namePattern})(?::(${tagPattern}))?(?:@(${digestPattern}))?$`);
 const anchoredNameRegexp = new RegExp(`^(?:(${domainAndPort})/)?(${remoteName})$`);
+const anchoredDomainRegexp = new RegExp(`^${domainAndPort}$`);
 const identifierRegexp = /^[a-f0-9]{64}$/;
 
 export interface ImageReference {
@@ -118,6 +119,15 @@ export function parseImageReference(image: string): ImageReference {
   } catch (e) {
     throw new InvalidImageNameError(`Failed to apply default image tag ${JSON.stringify(image)}: couldn't parse image name ${JSON.stringify(image)}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Whether `name` is a registry an image reference can name: a domain (or IP)
+ * with an optional port that splitDockerDomain takes for one — it has a dot
+ * or a port, or is localhost; "docker.io" is Docker Hub's.
+ */
+export function isRegistryDomain(name: string): boolean {
+  return anchoredDomainRegexp.test(name) && (name === 'localhost' || /[.:]/.test(name));
 }
 
 /** The host that serves a registry's API: Docker Hub's is registry-1.docker.io. */

@@ -3,10 +3,12 @@
 // manifests/<digest> and blobs/<digest> to fetch, 401s answered through
 // registry-auth.ts. HTTPS always, except for loopback registries (Docker's
 // default insecure set), which get plain HTTP when they do not speak TLS.
+// A registry with a mirror (registry-mirrors.ts) is reached only there.
 import { Readable } from 'node:stream';
 import { digestOf, isDigest } from './digest.js';
 import { MANIFEST_ACCEPT, type Descriptor } from './media-types.js';
 import { isLoopbackDomain, registryApiHost } from './reference.js';
+import type { RegistryEndpoint } from './registry-mirrors.js';
 import { basicAuthorization, fetchToken, hasCredentials, parseChallenges, type Challenge, type RegistryCredentials } from './registry-auth.js';
 import { AuthorizationError, isPlainHttpAnswer, NotFoundError, requestFailure, UnexpectedStatusError } from './registry-errors.js';
 
@@ -19,6 +21,12 @@ export interface RegistryClientOptions {
   plainHttp?: boolean;
   /** The fetch to use (tests); global fetch by default. */
   fetch?: typeof fetch;
+  /**
+   * The mirror standing in for the registry: every request goes there (its
+   * scheme, host and API path, the registry named in `ns`), none to the
+   * registry itself, as containerd with a hosts.toml `server`.
+   */
+  mirror?: RegistryEndpoint;
 }
 
 /** Loopback registries found to speak plain HTTP, by host (containerd's HTTP fallback remembers them too). */
@@ -42,6 +50,9 @@ interface AuthState {
 export class RegistryClient {
   readonly host: string;
   private scheme: 'https' | 'http';
+  private readonly apiPath: string;
+  /** `?ns=<registry>` on a mirror's requests. */
+  private readonly query: string;
   private auth?: AuthState;
   private readonly doFetch: typeof fetch;
 
@@ -50,13 +61,17 @@ export class RegistryClient {
     readonly repository: string,
     private readonly opts: RegistryClientOptions = {},
   ) {
-    this.host = registryApiHost(domain);
-    this.scheme = registryScheme(domain, opts.plainHttp);
+    const mirror = opts.mirror;
+    this.host = mirror ? mirror.host : registryApiHost(domain);
+    // A mirror's http:// is plain HTTP asked for: refused unless the mirror is on loopback.
+    this.scheme = mirror ? registryScheme(mirror.host, opts.plainHttp || mirror.scheme === 'http') : registryScheme(domain, opts.plainHttp);
+    this.apiPath = mirror ? mirror.apiPath : '/v2';
+    this.query = mirror ? `?ns=${encodeURIComponent(domain)}` : '';
     this.doFetch = opts.fetch ?? fetch;
   }
 
   private url(kind: 'manifests' | 'blobs', object: string): string {
-    return `${this.scheme}://${this.host}/v2/${this.repository}/${kind}/${object}`;
+    return `${this.scheme}://${this.host}${this.apiPath}/${this.repository}/${kind}/${object}${this.query}`;
   }
 
   private authorization(): Promise<string | undefined> | string | undefined {
@@ -107,7 +122,7 @@ export class RegistryClient {
       try {
         res = await this.doFetch(url, { method, headers, redirect: 'follow' });
       } catch (e) {
-        if (this.scheme === 'https' && isLoopbackDomain(this.domain) && isPlainHttpAnswer(e)) {
+        if (this.scheme === 'https' && isLoopbackDomain(this.host) && isPlainHttpAnswer(e)) {
           plainHttpHosts.add(this.host);
           this.scheme = 'http';
           continue;
