@@ -223,10 +223,15 @@ function hex4(text: string, at: number): number {
   return /^[0-9a-fA-F]{4}$/.test(h) ? parseInt(h, 16) : -1;
 }
 
-/** A character as Go's scanner quotes it in errors ('x', or '\x0a' style for controls). */
+const goShortEscapes: Record<string, string> = { '\x07': 'a', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v', '\\': '\\' };
+
+/** A character as Go's scanner quotes it in errors: strconv.Quote's escapes between single quotes ('x', '\n', '\x01', '\u0081'). */
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
+  if (goShortEscapes[c]) return `'\\${goShortEscapes[c]}'`;
   const code = c.codePointAt(0)!;
-  if (code < 0x20) return `'\\x${code.toString(16).padStart(2, '0')}'`;
+  if (code < 0x20 || code === 0x7f) return `'\\x${code.toString(16).padStart(2, '0')}'`;
+  // What Go's unicode.IsPrint refuses: controls, format characters and spaces other than ' '.
+  if (c !== ' ' && /^[\p{C}\p{Z}]$/u.test(c)) return `'\\u${code.toString(16).padStart(4, '0')}'`;
   return `'${c}'`;
 }

@@ -16,6 +16,7 @@ import type { KubeObject } from '../api/object.js';
 import type { Pod } from '../api/types.js';
 import { errors, StatusError, toStatusError, type Status } from '../api/status.js';
 import { parseRequestInfo } from './request-info.js';
+import { queryBool } from './query-params.js';
 import type { HandlerContext } from './handler-context.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -97,7 +98,9 @@ function readLimited(stream: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-const logParams = ['follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes'];
+const logParams = ['sinceSeconds', 'sinceTime', 'tailLines', 'limitBytes'];
+/** PodLogOptions' booleans: read by the query rule, passed on to the agent only when true, as upstream's LogLocation does. */
+const logFlags = ['follow', 'previous', 'timestamps'];
 
 /**
  * GET pods/{name}/log: streams the agent's container log to the client,
@@ -119,6 +122,7 @@ export function proxyPodLog(req: IncomingMessage, res: ServerResponse, nodeSocke
     const v = query.get(k);
     if (v !== null) params.set(k, v);
   }
+  for (const k of logFlags) if (queryBool(query, k)) params.set(k, 'true');
   const qs = params.toString();
   const path = `/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}${qs ? '?' + qs : ''}`;
 
@@ -190,10 +194,7 @@ export function proxyPodExec(
   if (!nodeSocket) throw unreachable(node, 'exec', name);
   const params = new URLSearchParams();
   for (const c of query.getAll('command')) params.append('command', c);
-  for (const k of ['stdin', 'stdout', 'stderr', 'tty']) {
-    const v = query.get(k);
-    if (v !== null) params.set(k, v);
-  }
+  for (const k of ['stdin', 'stdout', 'stderr', 'tty']) if (queryBool(query, k)) params.set(k, 'true');
   const path = `/exec/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${params}`;
 
   let headers = '';

@@ -1,6 +1,7 @@
 // Splits an API path into what is being asked, as upstream's
 // RequestInfoFactory does: /api/v1/namespaces/{ns}/{resource}/{name}/{sub}.
 import { errors } from '../api/status.js';
+import { queryBool } from './query-params.js';
 
 export interface RequestInfo {
   /** false for /version, /healthz, discovery roots and OpenAPI. */
@@ -53,11 +54,12 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
   if (rest.length > 3) info.subresource += '/' + rest.slice(3).join('/');
   if (info.resource === 'namespaces') delete info.namespace;
 
-  const watching = query.get('watch') === 'true' || query.get('watch') === '1';
   switch (method) {
     case 'GET':
     case 'HEAD':
-      info.verb = watching ? 'watch' : info.name ? 'get' : 'list';
+      // Only a collection can be watched: on a named path `watch` is not
+      // looked at and the request stays a get, as upstream's RequestInfo says.
+      info.verb = info.name ? 'get' : queryBool(query, 'watch') ? 'watch' : 'list';
       break;
     case 'POST':
       info.verb = 'create';

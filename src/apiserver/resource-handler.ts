@@ -20,6 +20,8 @@ import { scaleHandlers } from './scale.js';
 import { partialObject, renderingFor, toTable, type IncludeObject } from './tables.js';
 import { serveWatch } from './watch.js';
 import type { HandlerContext } from './handler-context.js';
+import { chunkRequest, listChunk } from './list-chunking.js';
+import { queryBool, queryInt64 } from './query-params.js';
 
 const gr = (def: ResourceDef) => ({ group: def.group, resource: def.resource });
 
@@ -95,7 +97,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'list':
       return list(req, res, def, ns, ctx, q);
     case 'watch':
-      return serveWatch(req, res, registry, watchRequest(req, def, ns, info, q), ctx.watch);
+      return serveWatch(req, res, registry, watchRequest(req, def, ns, q), ctx.watch);
     case 'create': {
       if (info.name) throw errors.methodNotSupported(gr(def), 'create');
       if (def.namespaced && !ns) throw errors.pathNotFound();
@@ -125,36 +127,31 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
 }
 
+/** A list, or one chunk of it (limit, continue), in the rendering asked for; a Table carries the chunk's ListMeta as upstream's does. */
 async function list(req: IncomingMessage, res: ServerResponse, def: ResourceDef, ns: string | undefined, ctx: HandlerContext, q: URLSearchParams) {
-  const { items, resourceVersion } = await ctx.registry.list(def, ns, listOptions(q));
+  const { items, metadata } = await listChunk(ctx.registry, def, ns, { ...listOptions(q), chunk: chunkRequest(q) });
   const rendering = renderingFor(req.headers.accept);
   if (rendering === 'table') {
-    return sendObject(req, res, 200, toTable(def, items, { resourceVersion, includeObject: includeObject(q) }));
+    return sendObject(req, res, 200, { ...toTable(def, items, { includeObject: includeObject(q) }), metadata });
   }
   if (rendering === 'partial') {
-    return sendObject(req, res, 200, {
-      kind: 'PartialObjectMetadataList',
-      apiVersion: 'meta.k8s.io/v1',
-      metadata: { resourceVersion },
-      items: items.map(partialObject),
-    });
+    return sendObject(req, res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: items.map(partialObject) });
   }
-  sendObject(req, res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion }, items });
+  sendObject(req, res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items });
 }
 
-function watchRequest(req: IncomingMessage, def: ResourceDef, ns: string | undefined, info: RequestInfo, q: URLSearchParams) {
-  const list = listOptions(q);
-  if (info.name) list.fieldSelector = [...(list.fieldSelector ?? []), { field: 'metadata.name', op: '=', value: info.name }];
-  const timeout = Number(q.get('timeoutSeconds'));
+/** A watch of a collection; limit and continue mean nothing to a watch and are not read, as upstream. */
+function watchRequest(req: IncomingMessage, def: ResourceDef, ns: string | undefined, q: URLSearchParams) {
+  const timeout = queryInt64(q, 'timeoutSeconds');
   return {
     def,
     namespace: ns,
     resourceVersion: q.get('resourceVersion') ?? undefined,
-    list,
+    list: listOptions(q),
     rendering: renderingFor(req.headers.accept),
     includeObject: includeObject(q),
-    allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-    timeoutSeconds: timeout > 0 ? timeout : undefined,
+    allowBookmarks: queryBool(q, 'allowWatchBookmarks'),
+    timeoutSeconds: timeout && timeout > 0 ? timeout : undefined,
   };
 }
 
@@ -242,7 +239,8 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
       if (Array.isArray(parsed.dryRun) && parsed.dryRun.includes('All')) opts.dryRun = true;
     }
   }
-  if (q.get('gracePeriodSeconds') !== null) opts.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
+  const gracePeriodSeconds = queryInt64(q, 'gracePeriodSeconds');
+  if (gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = gracePeriodSeconds;
   if (q.get('propagationPolicy')) opts.propagationPolicy = q.get('propagationPolicy')!;
   if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
     throw errors.badRequest(`propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);

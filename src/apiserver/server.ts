@@ -94,7 +94,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         createOnly: !!d.createOnly,
       }));
   let address = '';
-  const metrics = createRequestMetrics();
+  const metrics = createRequestMetrics({ store: opts.registry.store, defs: opts.defs });
 
   async function route(req: IncomingMessage, res: ServerResponse, seen: { info?: RequestInfo }) {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -102,6 +102,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
     seen.info = info;
     const user = await admitRequest(req, info, url.pathname, opts.auth);
+    if (info.verb === 'watch') metrics.trackLongRunning(req, res, info);
     switch (path) {
       case '/version':
         return sendObject(req, res, 200, serverVersion);
@@ -152,7 +153,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const seen: { info?: RequestInfo } = {};
-    res.once('finish', () => metrics.observe(req, seen.info, res.statusCode));
+    const started = performance.now();
+    // 'close', not 'finish': a watch the client ends never finishes its response, and still counts.
+    res.once('close', () => metrics.observe(req, seen.info, res.statusCode, (performance.now() - started) / 1000));
     route(req, res, seen).catch((err) => {
       const e = sendStatusError(req, res, err);
       // Statuses we chose (e.g. 503 agent unreachable) are answers; anything else that became a 500 is a bug worth its stack.

@@ -17,6 +17,7 @@ import {
   type Watch,
   type WatchEvent,
 } from '../storage/store.js';
+import { readChunk, type ChunkRequest } from '../storage/list-chunk.js';
 import { collectionPrefix, objectKey } from './keys.js';
 import { apiVersionOf, type RequestContext, type ResourceDef } from './resource.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/object-meta.js';
@@ -26,6 +27,8 @@ import type { UserInfo } from '../auth/user.js';
 export interface ListOptions {
   labelSelector?: Selector;
   fieldSelector?: FieldRequirement[];
+  /** One chunk of the list (limit, continue): see src/storage/list-chunk.ts. */
+  chunk?: ChunkRequest;
 }
 
 export interface WriteOptions {
@@ -136,13 +139,12 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
   }
 
   async function list(def: ResourceDef, namespace: string | undefined, opts: ListOptions = {}) {
-    const res = await store.list(collectionPrefix(def, namespace));
-    const items: KubeObject[] = [];
-    for (const s of res.items) {
+    const selective = !!(opts.labelSelector?.length || opts.fieldSelector?.length);
+    const { revision, ...chunk } = await readChunk(store, collectionPrefix(def, namespace), opts.chunk ?? {}, selective, (s) => {
       const obj = decode(def, s);
-      if (matches(def, obj, opts)) items.push(obj);
-    }
-    return { items, resourceVersion: String(res.revision) };
+      return matches(def, obj, opts) ? obj : undefined;
+    });
+    return { ...chunk, resourceVersion: String(revision) };
   }
 
   async function create(def: ResourceDef, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<WriteResult> {

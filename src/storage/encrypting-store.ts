@@ -1,6 +1,6 @@
 // A Store that keeps the configured resources encrypted at rest (see
 // ./encryption.ts): values are encrypted on create and update, and every
-// read path decrypts — get, list, the value a delete returns, and the value
+// read path decrypts — get, list (at any revision), the value a delete returns, and the value
 // and prevValue of watch events (history and live alike). Keys, revisions
 // and everything else pass through. A watch event that cannot be decrypted
 // (history written with a key since removed) is logged and left out: the
@@ -31,10 +31,11 @@ export function encryptingStore(inner: Store, config: EncryptionConfig): Store {
       const s = await inner.get(key);
       return s && read(s);
     },
-    async list(prefix) {
-      const r = await inner.list(prefix);
+    async list(prefix, range) {
+      const r = await inner.list(prefix, range);
       return { ...r, items: r.items.map(read) };
     },
+    count: (prefix) => inner.count(prefix),
     async create(key, value) {
       return { ...(await inner.create(key, t.toStorage(key, value))), value };
     },

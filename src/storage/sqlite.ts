@@ -2,13 +2,21 @@
 // tables. `log` is the append-only revision history (revision = resourceVersion),
 // `current` the latest value per key for fast get/list. Both change in one
 // transaction, so a write acknowledged to a client survives kill -9.
+//
+// A list at an older revision (etcd's WithRev, what a continued list reads)
+// is the current rows with the writes since undone: a key written after that
+// revision had the value its first later write replaced (prev_value,
+// prev_revision) or, if that write created it, did not exist. So it needs
+// the log after the revision — exactly what a watch from there needs.
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import {
   CompactedError,
+  FutureRevisionError,
   KeyExistsError,
   KeyNotFoundError,
   RevisionConflictError,
+  type ListRange,
   type ListResult,
   type Store,
   type StoredValue,
@@ -21,6 +29,13 @@ interface CurrentRow {
   value: string;
   create_revision: number;
   mod_revision: number;
+}
+/** A key's row as of a past revision; the revisions are null for log rows written before they were recorded. */
+interface PastRow {
+  key: string;
+  value: string;
+  create_revision: number | null;
+  mod_revision: number | null;
 }
 interface LogRow {
   revision: number;
@@ -41,6 +56,14 @@ export interface SqliteStoreOptions {
 }
 
 const prefixEnd = (prefix: string) => prefix + '\uffff';
+
+/** The named parameters of a read at a past revision. */
+interface RangeAt {
+  rev: number;
+  from: string;
+  end: string;
+  limit: number;
+}
 
 /** The layout of state.db this code reads and writes; a data dir from a newer kubesvc is refused, not misread. */
 export const storeFormat = 1;
@@ -90,7 +113,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       key TEXT NOT NULL,
       type TEXT NOT NULL,
       value TEXT NOT NULL,
-      prev_value TEXT
+      prev_value TEXT,
+      prev_revision INTEGER,
+      prev_create_revision INTEGER
     );
     CREATE INDEX IF NOT EXISTS log_key ON log (key, revision);
     CREATE TABLE IF NOT EXISTS current (
@@ -103,14 +128,45 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted', 0);
     INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ${storeFormat});
   `);
+  // Data dirs from before lists at a revision: the log gains the revisions
+  // of the value each write replaced. Older kubesvc versions write on
+  // without them (their rows read as unknown), so the format stays.
+  const logColumns = db.prepare<[], { name: string }>('PRAGMA table_info(log)').all().map((c) => c.name);
+  for (const column of ['prev_revision', 'prev_create_revision']) {
+    if (!logColumns.includes(column)) db.exec(`ALTER TABLE log ADD COLUMN ${column} INTEGER`);
+  }
 
   const historyRevisions = options.historyRevisions ?? 20_000;
+  /**
+   * The keys in [@from, @end) as they were at revision @rev: current rows
+   * of keys not written since, and for keys written since, what their first
+   * later write replaced (nothing, when that write created the key).
+   */
+  const stateAt = `
+    WITH changed AS (
+      SELECT key, MIN(revision) AS first FROM log WHERE revision > @rev AND key >= @from AND key < @end GROUP BY key
+    ),
+    state AS (
+      SELECT key, value, create_revision, mod_revision FROM current
+        WHERE key >= @from AND key < @end AND key NOT IN (SELECT key FROM changed)
+      UNION ALL
+      SELECT l.key, l.prev_value, l.prev_create_revision, l.prev_revision FROM changed JOIN log l ON l.revision = changed.first
+        WHERE l.type != 'ADDED'
+    )`;
   const stmt = {
     get: db.prepare<[string], CurrentRow>('SELECT key, value, create_revision, mod_revision FROM current WHERE key = ?'),
-    list: db.prepare<[string, string], CurrentRow>(
-      'SELECT key, value, create_revision, mod_revision FROM current WHERE key >= ? AND key < ? ORDER BY key',
+    list: db.prepare<[string, string, number], CurrentRow>(
+      'SELECT key, value, create_revision, mod_revision FROM current WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
     ),
-    append: db.prepare<[string, string, string, string | null]>('INSERT INTO log (key, type, value, prev_value) VALUES (?, ?, ?, ?)'),
+    count: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM current WHERE key >= ? AND key < ?'),
+    listAt: db.prepare<RangeAt, PastRow>(`${stateAt} SELECT key, value, create_revision, mod_revision FROM state ORDER BY key LIMIT @limit`),
+    countAt: db.prepare<Omit<RangeAt, 'limit'>, { n: number }>(`${stateAt} SELECT COUNT(*) AS n FROM state`),
+    lastWriteAt: db.prepare<[string, number], { mod: number | null; created: number | null }>(
+      "SELECT MAX(revision) AS mod, MAX(CASE WHEN type = 'ADDED' THEN revision END) AS created FROM log WHERE key = ? AND revision <= ?",
+    ),
+    append: db.prepare<[string, string, string, string | null, number | null, number | null]>(
+      'INSERT INTO log (key, type, value, prev_value, prev_revision, prev_create_revision) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     insertCurrent: db.prepare<[string, string, number, number]>(
       'INSERT INTO current (key, value, create_revision, mod_revision) VALUES (?, ?, ?, ?)',
     ),
@@ -157,7 +213,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
 
   const createTx = db.transaction((key: string, value: string): StoredValue => {
     if (stmt.get.get(key)) throw new KeyExistsError(key);
-    const rev = Number(stmt.append.run(key, 'ADDED', value, null).lastInsertRowid);
+    const rev = Number(stmt.append.run(key, 'ADDED', value, null, null, null).lastInsertRowid);
     stmt.insertCurrent.run(key, value, rev, rev);
     return { key, value, createRevision: rev, modRevision: rev };
   });
@@ -166,7 +222,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     const old = stmt.get.get(key);
     if (!old) throw new KeyNotFoundError(key);
     if (expected !== undefined && old.mod_revision !== expected) throw new RevisionConflictError(key, old.mod_revision);
-    const rev = Number(stmt.append.run(key, 'MODIFIED', value, old.value).lastInsertRowid);
+    const rev = Number(stmt.append.run(key, 'MODIFIED', value, old.value, old.mod_revision, old.create_revision).lastInsertRowid);
     stmt.updateCurrent.run(value, rev, key);
     return [{ key, value, createRevision: old.create_revision, modRevision: rev }, old.value];
   });
@@ -175,9 +231,39 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     const old = stmt.get.get(key);
     if (!old) throw new KeyNotFoundError(key);
     if (expected !== undefined && old.mod_revision !== expected) throw new RevisionConflictError(key, old.mod_revision);
-    const rev = Number(stmt.append.run(key, 'DELETED', old.value, old.value).lastInsertRowid);
+    const rev = Number(stmt.append.run(key, 'DELETED', old.value, old.value, old.mod_revision, old.create_revision).lastInsertRowid);
     stmt.deleteCurrent.run(key);
     return { ...toStored(old), deletedRevision: rev };
+  });
+
+  /** A past row from a log row that did not record revisions: they are found in the log, if it still holds them. */
+  function withRevisions(row: PastRow, revision: number, compacted: number): CurrentRow {
+    if (row.mod_revision !== null && row.create_revision !== null) return row as CurrentRow;
+    const found = stmt.lastWriteAt.get(row.key, revision);
+    if (!found?.mod) throw new CompactedError(revision, compacted);
+    return { key: row.key, value: row.value, mod_revision: found.mod, create_revision: found.created ?? 0 };
+  }
+
+  const readRange = db.transaction((prefix: string, range: ListRange): ListResult => {
+    const now = currentRevision();
+    const revision = range.revision ?? now;
+    if (revision > now) throw new FutureRevisionError(revision, now);
+    const compacted = stmt.compacted.get()?.value ?? 0;
+    if (revision < now && revision < compacted) throw new CompactedError(revision, compacted);
+    const from = range.fromKey !== undefined && range.fromKey > prefix ? range.fromKey : prefix;
+    const end = prefixEnd(prefix);
+    // SQLite reads a negative LIMIT as none.
+    const limit = range.limit !== undefined && range.limit > 0 ? range.limit : -1;
+    let rows: CurrentRow[];
+    let count: number;
+    if (revision === now) {
+      rows = stmt.list.all(from, end, limit);
+      count = limit < 0 || rows.length < limit ? rows.length : stmt.count.get(from, end)!.n;
+    } else {
+      rows = stmt.listAt.all({ rev: revision, from, end, limit }).map((r) => withRevisions(r, revision, compacted));
+      count = limit < 0 || rows.length < limit ? rows.length : stmt.countAt.get({ rev: revision, from, end })!.n;
+    }
+    return { items: rows.map(toStored), revision, more: count > rows.length, count };
   });
 
   let closed = false;
@@ -187,12 +273,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const r = stmt.get.get(key);
       return r ? toStored(r) : undefined;
     },
-    async list(prefix): Promise<ListResult> {
-      const read = db.transaction(() => ({
-        items: stmt.list.all(prefix, prefixEnd(prefix)).map(toStored),
-        revision: currentRevision(),
-      }));
-      return read();
+    async list(prefix, range = {}) {
+      return readRange(prefix, range);
+    },
+    async count(prefix) {
+      return stmt.count.get(prefix, prefixEnd(prefix))!.n;
     },
     async create(key, value) {
       const stored = createTx(key, value);

@@ -23,10 +23,24 @@ export interface WatchEvent {
   revision: number;
 }
 
+/** Which part of a prefix to read, and as of when: etcd's range options. */
+export interface ListRange {
+  /** Read the keys as they were at this revision (etcd's WithRev); default the current one. */
+  revision?: number;
+  /** Start at this key (inclusive) rather than at the prefix. */
+  fromKey?: string;
+  /** At most this many items (etcd's WithLimit). */
+  limit?: number;
+}
+
 export interface ListResult {
   items: StoredValue[];
-  /** The store's current revision when the list was taken. */
+  /** The revision the list was read at: the current one unless the range asked for another. */
   revision: number;
+  /** Keys in the range were left out by the limit. */
+  more: boolean;
+  /** Keys in the range at that revision, returned or not (etcd's count). */
+  count: number;
 }
 
 export class KeyExistsError extends Error {
@@ -48,7 +62,7 @@ export class RevisionConflictError extends Error {
     super(`revision conflict on ${key}`);
   }
 }
-/** A watch or list asked for history that compaction removed. */
+/** A watch or a list at a revision asked for history that compaction removed. */
 export class CompactedError extends Error {
   constructor(
     readonly requested: number,
@@ -58,14 +72,31 @@ export class CompactedError extends Error {
   }
 }
 
+/** A read asked for a revision the store has not reached (etcd's ErrFutureRev). */
+export class FutureRevisionError extends Error {
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
+    super(`required revision ${requested} is a future revision (current ${current})`);
+  }
+}
+
 export interface Watch {
   stop(): void;
 }
 
 export interface Store {
   get(key: string): Promise<StoredValue | undefined>;
-  /** Every key under prefix (prefix ends with '/'), sorted by key. */
-  list(prefix: string): Promise<ListResult>;
+  /**
+   * The keys under prefix (prefix ends with '/'), sorted by key: all of them
+   * now, or the part `range` asks for, as of its revision. CompactedError
+   * when that revision's history is gone, FutureRevisionError when it is
+   * ahead of the store.
+   */
+  list(prefix: string, range?: ListRange): Promise<ListResult>;
+  /** How many keys are under prefix now. */
+  count(prefix: string): Promise<number>;
   /** Fails with KeyExistsError. Returns the new revision. */
   create(key: string, value: string): Promise<StoredValue>;
   /** CAS on modRevision when expectedRevision is given; KeyNotFoundError, RevisionConflictError. */
