@@ -6,6 +6,7 @@ import { ImageNotFoundError, ImageStore, type ImageRecord } from '../oci/image-s
 import { ImagePullError } from '../oci/puller.js';
 import { InvalidImageNameError } from '../oci/reference.js';
 import { parseFlags, UsageError } from './args.js';
+import { readImageSettings } from './image-settings.js';
 
 export const imagesUsage = `Usage: kubesvc images <command> [--data-dir .kubesvc]
 
@@ -75,7 +76,9 @@ export async function imagesCommand(argv: string[]): Promise<void> {
     console.log(imagesUsage);
     return;
   }
-  const store = new ImageStore(values['data-dir'] ?? '.kubesvc');
+  const dataDir = values['data-dir'] ?? '.kubesvc';
+  // Pulls go where the cluster's nodes' do: through `up --registry-mirror`s.
+  const store = new ImageStore(dataDir, { mirrors: readImageSettings(dataDir).registryMirrors });
   try {
     switch (sub) {
       case 'load': {

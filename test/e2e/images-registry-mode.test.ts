@@ -106,6 +106,10 @@ describe('up --images registry: the tutorial images pulled through loopback mirr
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /^registry\.k8s\.io\/e2e-test-images\/agnhost +2\.39 /m);
     assert.match(ls.stdout, /^docker\.io\/library\/nginx +1\.25 /m);
+    // `kubesvc images pull` goes through the cluster's mirrors too.
+    const pulled = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'images', 'pull', 'nginx:1.25', '--data-dir', cluster.dataDir], 60_000);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.match(pulled.stdout, /^Image is up to date for sha256:[0-9a-f]{64}\n$/);
 
     // kubesvc's own components: Running, built in (an ID without a digest: nothing was pulled).
     await waitFor(
