@@ -1,7 +1,8 @@
 // A container's lifecycle hooks and its stop sequence, as the kubelet's
 // killContainer does it: the preStop hook within the grace period, then
-// SIGTERM, then SIGKILL when the grace period is over (at least 2 s of it
-// left after the hook, unless the pod's deletion says otherwise).
+// SIGTERM (or the image's StopSignal), then SIGKILL when the grace period is
+// over (at least 2 s of it left after the hook, unless the pod's deletion
+// says otherwise).
 import type { Container, Pod } from '../api/types.js';
 import { runLifecycleHandler, type LifecycleHandler, type ProbeRunner } from './probes.js';
 
@@ -51,6 +52,8 @@ export interface StoppingRun {
 
 export interface StopOptions {
   graceSeconds: number;
+  /** The image's StopSignal; SIGTERM by default. */
+  stopSignal?: NodeJS.Signals;
   /** The pod deletion's effective grace period: no 2 s minimum. */
   override?: boolean;
   /** Where the preStop hook runs (the spec's, if it has one). */
@@ -60,7 +63,7 @@ export interface StopOptions {
   onUnkillable(): void;
 }
 
-/** preStop (within the grace period), SIGTERM to the container, SIGKILL when the grace period is over. */
+/** preStop (within the grace period), the stop signal to the container, SIGKILL when the grace period is over. */
 export async function stopContainer(run: StoppingRun, o: StopOptions): Promise<void> {
   const started = Date.now();
   let grace = o.graceSeconds;
@@ -87,7 +90,7 @@ export async function stopContainer(run: StoppingRun, o: StopOptions): Promise<v
   }
   if (!o.override && grace < minimumGracePeriodSeconds) grace = minimumGracePeriodSeconds;
   if (run.finished()) return;
-  run.signal('SIGTERM');
+  run.signal(o.stopSignal ?? 'SIGTERM');
   const killed = await Promise.race([run.exited.then(() => false), sleep(Math.max(0, grace) * 1000).then(() => true)]);
   if (killed && !run.finished()) {
     run.signal('SIGKILL');

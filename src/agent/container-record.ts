@@ -20,6 +20,8 @@ export interface Run {
   reason?: string;
   message?: string;
   pid?: number;
+  /** What stops it: its image's StopSignal, else SIGTERM. */
+  stopSignal?: NodeJS.Signals;
   handle?: ContainerHandle;
   exited: Promise<void>;
   markExited: () => void;

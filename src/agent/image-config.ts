@@ -4,7 +4,9 @@
 // the image's Env comes first and the container's env wins; the container's
 // workingDir, else the image's; the image's USER unless the securityContext
 // names runAsUser; and the kubelet's refusal to run a root image under
-// runAsNonRoot (verifyRunAsNonRoot).
+// runAsNonRoot (verifyRunAsNonRoot). The image's StopSignal is what stops
+// the container (containerd's StopContainer), SIGTERM when it names none.
+import { constants as osConstants } from 'node:os';
 import type { Container, Pod } from '../api/types.js';
 import type { ImageRuntimeConfig } from '../oci/media-types.js';
 import { effectiveSecurityContext } from './oci/security.js';
@@ -20,6 +22,22 @@ export interface MergedImageConfig {
   workingDir?: string;
   /** The image's USER; undefined for root. */
   user?: string;
+  /** The image's StopSignal; undefined: SIGTERM. */
+  stopSignal?: NodeJS.Signals;
+}
+
+/**
+ * An image's StopSignal ("SIGQUIT", "QUIT" or "3", as docker's
+ * signal.ParseSignal takes it); undefined when it names no signal this
+ * system has.
+ */
+export function parseStopSignal(text: string | undefined): NodeJS.Signals | undefined {
+  const t = (text ?? '').trim().toUpperCase();
+  if (!t) return undefined;
+  const signals = osConstants.signals as Record<string, number>;
+  if (/^\d+$/.test(t)) return Object.keys(signals).find((name) => signals[name] === Number(t)) as NodeJS.Signals | undefined;
+  const name = t.startsWith('SIG') ? t : `SIG${t}`;
+  return name in signals ? (name as NodeJS.Signals) : undefined;
 }
 
 /** The command line: command replaces Entrypoint and drops Cmd; args replace Cmd. */
@@ -46,6 +64,7 @@ export function mergeImageConfig(config: ImageRuntimeConfig, c: Pick<Container, 
     env: imageEnv(config),
     workingDir: c.workingDir || config.WorkingDir || undefined,
     user: config.User || undefined,
+    stopSignal: parseStopSignal(config.StopSignal),
   };
 }
 

@@ -25,6 +25,8 @@ export interface RunPlan {
   /** A pulled image's layers (top first), USER, reference and ID as the status shows them. */
   layers?: string[];
   imageUser?: string;
+  /** A pulled image's StopSignal (none: SIGTERM). */
+  stopSignal?: NodeJS.Signals;
   image?: string;
   imageID?: string;
 }
@@ -75,6 +77,7 @@ export async function planRun(i: PlanInput): Promise<PlanOutcome> {
       workingDir: merged.workingDir,
       layers: ready.layers,
       imageUser: merged.user,
+      stopSignal: merged.stopSignal,
       image: ready.record.ref,
       imageID: `${ready.record.name}@${ready.record.digest}`,
     },

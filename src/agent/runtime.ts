@@ -326,6 +326,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       image: plan.image ?? normalizeImage(c.image ?? ''),
       imageID: plan.imageID ?? imageIDFor(c.image ?? ''),
       specImage: c.image ?? '',
+      stopSignal: plan.stopSignal,
       startedAt: new Date(),
       exited,
       markExited,
@@ -521,6 +522,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       const stopping = { finished: () => !!run.finishedAt, exited: run.exited, signal: (s: NodeJS.Signals) => run.handle?.kill(s) };
       await stopContainer(stopping, {
         graceSeconds: o.graceSeconds,
+        stopSignal: run.stopSignal,
         override: o.override,
         hook: c && hookTarget(rec, c, run),
         onPreStopFailed: (error) => {

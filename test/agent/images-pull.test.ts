@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from '../../src/api/types.js';
-import { imageArgv, imageEnv, mergeImageConfig, nonRootRefusal } from '../../src/agent/image-config.js';
+import { imageArgv, imageEnv, mergeImageConfig, nonRootRefusal, parseStopSignal } from '../../src/agent/image-config.js';
 import { createImageManager, defaultPullPolicy, pulledMessage, pullPolicyOf, type ImageManagerOptions } from '../../src/agent/image-pull.js';
 import type { ImageRecord, PullOptions } from '../../src/oci/image-store.js';
 import { ImagePullError } from '../../src/oci/puller.js';
@@ -30,6 +30,16 @@ test('the image Env under the container env; workingDir and USER', () => {
   assert.equal(m.user, '1000');
   assert.equal(mergeImageConfig(config, { workingDir: '/mine' }).workingDir, '/mine');
   assert.equal(mergeImageConfig({ User: '' }, {}).user, undefined);
+});
+
+test("the image's StopSignal: a name with or without SIG, or a number; none or unknown: SIGTERM's default", () => {
+  assert.equal(parseStopSignal('SIGQUIT'), 'SIGQUIT');
+  assert.equal(parseStopSignal('quit'), 'SIGQUIT');
+  assert.equal(parseStopSignal('10'), 'SIGUSR1');
+  assert.equal(parseStopSignal(''), undefined);
+  assert.equal(parseStopSignal('SIGNOPE'), undefined);
+  assert.equal(mergeImageConfig({ StopSignal: 'SIGWINCH' }, {}).stopSignal, 'SIGWINCH');
+  assert.equal(mergeImageConfig({}, {}).stopSignal, undefined);
 });
 
 test('runAsNonRoot refuses a root image with the kubelet\'s words; runAsUser decides when set', () => {

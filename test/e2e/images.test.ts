@@ -97,6 +97,17 @@ describe('the user\'s own images', { skip, timeout: 300_000 }, () => {
     }
   });
 
+  test("the image's StopSignal stops its container, not SIGTERM", async () => {
+    // A shell that ignores SIGTERM and exits on SIGUSR1: deleted, it is gone long before its 120 s grace period.
+    const script = 'trap "" TERM; trap "exit 0" USR1; while :; do sleep 1 & wait $!; done';
+    const stoppable = buildImage([webLayer()], { platform: hostPlatform(), config: { Entrypoint: ['/bin/sh', '-c', script], StopSignal: 'SIGUSR1' } });
+    await pushImage(open!.url, 'acme/stoppable', '1.0', stoppable);
+    await kubectl.ok(['run', 'stoppable', `--image=${open!.host}/acme/stoppable:1.0`, '--overrides={"spec":{"terminationGracePeriodSeconds":120}}']);
+    await kubectl.ok(['wait', '--for=condition=Ready', 'pod/stoppable', '--timeout=60s']);
+    await kubectl.ok(['delete', 'pod', 'stoppable', '--wait=false']);
+    await waitFor('the pod gone on its StopSignal', async () => (await kubectl(['get', 'pod', 'stoppable'])).code !== 0, 30_000);
+  });
+
   test('a pod over its memory limit is OOMKilled and restarted', async () => {
     const pod = {
       apiVersion: 'v1',
