@@ -45,9 +45,9 @@ let dir: string;
 let keys: ServiceAccountKeys;
 let otherKey: KeyObject;
 
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sa-tokens-'));
-  keys = ensureServiceAccountKeys(join(dir, 'pki'));
+  keys = await ensureServiceAccountKeys(join(dir, 'pki'));
   otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,15 +110,15 @@ describe('sa.key and sa.pub', () => {
     assert.equal(keys.privateKey.asymmetricKeyDetails?.modulusLength, 2048);
   });
 
-  test('reused: the same files and key id on every start; sa.pub made again if it went missing', () => {
+  test('reused: the same files and key id on every start; sa.pub made again if it went missing', async () => {
     const pki = join(dir, 'pki');
     const before = [readFileSync(join(pki, 'sa.key'), 'utf8'), readFileSync(join(pki, 'sa.pub'), 'utf8')];
-    const again = ensureServiceAccountKeys(pki);
+    const again = await ensureServiceAccountKeys(pki);
     assert.equal(again.keyId, keys.keyId);
     assert.ok(again.publicKey.equals(keys.publicKey));
     assert.deepEqual([readFileSync(join(pki, 'sa.key'), 'utf8'), readFileSync(join(pki, 'sa.pub'), 'utf8')], before);
     unlinkSync(join(pki, 'sa.pub'));
-    assert.equal(ensureServiceAccountKeys(pki).keyId, keys.keyId);
+    assert.equal((await ensureServiceAccountKeys(pki)).keyId, keys.keyId);
     assert.equal(readFileSync(join(pki, 'sa.pub'), 'utf8'), before[1]);
   });
 
@@ -130,13 +130,13 @@ describe('sa.key and sa.pub', () => {
     assert.notEqual(keyId(createPublicKey(otherKey)), keys.keyId);
   });
 
-  test('a broken sa.key or an sa.pub of another key is an error, never silently replaced', () => {
+  test('a broken sa.key or an sa.pub of another key is an error, never silently replaced', async () => {
     const pki = join(dir, 'broken');
-    ensureServiceAccountKeys(pki);
+    await ensureServiceAccountKeys(pki);
     writeFileSync(join(pki, 'sa.pub'), createPublicKey(otherKey).export({ type: 'spki', format: 'pem' }));
-    assert.throws(() => ensureServiceAccountKeys(pki), /sa\.pub is not the public key of .*sa\.key/);
+    await assert.rejects(ensureServiceAccountKeys(pki), /sa\.pub is not the public key of .*sa\.key/);
     writeFileSync(join(pki, 'sa.key'), 'not a key');
-    assert.throws(() => ensureServiceAccountKeys(pki), /sa\.key existed but it could not be loaded properly/);
+    await assert.rejects(ensureServiceAccountKeys(pki), /sa\.key existed but it could not be loaded properly/);
   });
 });
 

@@ -23,6 +23,7 @@ import { writeKubeconfig } from './kubeconfig.js';
 import { buildResources } from './resources.js';
 import { startApiServer, type RunningApiServer } from './server.js';
 import { setupAuth, type ServerAuth } from './auth/setup.js';
+import { ensureServiceAccountKeys } from '../auth/serviceaccount/index.js';
 import { ensureClusterCA, pkiDir } from './pki/ca.js';
 import { issueClientCertificate, type ClientIdentity } from './pki/client-cert.js';
 import { apiServerNames, ensureServingCert } from './pki/serving-cert.js';
@@ -118,6 +119,9 @@ export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> 
 }
 
 async function assemble(config: ApiServerConfig, store: Store, unlock: () => void): Promise<ApiServer> {
+  // Made (on a first start) on the thread pool while the rest is set up.
+  const saKeys = ensureServiceAccountKeys(pkiDir(config.dataDir));
+  saKeys.catch(() => undefined);
   const ips = createIPAllocator(config.serviceClusterIPRange);
   const nodePorts = createPortAllocator(config.serviceNodePortRange);
   const allocation = createServiceAllocation({ ips, nodePorts });
@@ -169,7 +173,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     registry,
     def,
     rbac,
-    pkiDir: pkiDir(config.dataDir),
+    keys: await saKeys,
     clusterDomain,
     externalAddress: () => address,
     authorization: config.authorization ?? 'RBAC',

@@ -88,17 +88,18 @@ export async function upCommand(argv: string[]): Promise<void> {
   const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
   // The host first: installing what nodes need may take a while, and says so line by line.
   const noNodes = nodeCount > 0 ? await prepareNodeHost(proxy.running, install, (line) => console.log(line)) : undefined;
-  /** One progress line per phase as it completes, so a slow start shows where it is. */
-  let last = performance.now();
-  const progress = (what: string) => {
-    const now = performance.now();
-    console.log(`  ✓ ${what} (${Math.round(now - last)} ms)`);
-    last = now;
-  };
+  /** One progress line per phase as it completes, with the time it took since it began, so a slow start shows where it is. */
+  const progress = (what: string, since: number) => console.log(`  ✓ ${what} (${Math.round(performance.now() - since)} ms)`);
+  // From here on a Ctrl-C (or SIGTERM) while starting lets the start finish, then stops and cleans up
+  // everything it made (networks, processes), as it does once up; a second one ends at once.
+  const stopSignal = untilSignal();
+  let interrupted = false;
+  void stopSignal.then(() => (interrupted = true));
+  const serverStart = performance.now();
   // Pods mount a service account token and the cluster CA (ServiceAccount admission; the root CA publisher);
   // the serving certificate also names the address pods reach the API at.
   const server = await startApiServerFromFlags(singleValues, '.kubesvc', { serviceAccountTokens: true, advertiseAddresses: [CONTROL_PLANE_IP] });
-  progress('API server');
+  progress('API server', serverStart);
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would, each as itself:
   // `up` sets the cluster up as the admin (kubeadm uses admin.conf), nodes as system:node:<name>.
@@ -129,35 +130,56 @@ export async function upCommand(argv: string[]): Promise<void> {
   try {
     // Under the data dir's lock the server holds: no other `up` of this cluster reads or writes them meanwhile.
     images = applyImageFlags(dataDir, imageFlags);
+    const settings = images;
     credentials = controllerCredentials(server.transportFor);
-    controllers = await startControllers(credentials.manager, { options: { rootCA: server.caCert }, clientFor: credentials.clientFor });
-    progress('controllers');
-    await ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`);
-    await ensureClusterDns(client);
-    progress('system components (kube-proxy, coredns)');
-    if (nodeCount > 0 && !noNodes) {
+    const creds = credentials;
+    // Three independent lines side by side, each only through the API as separate components would be:
+    // the controllers; the system components' objects; the node network, the API in it, then the nodes.
+    // A failure in one waits for the others to settle, so that stop() finds everything they started.
+    const controllersStarting = (async () => {
+      const since = performance.now();
+      controllers = await startControllers(creds.manager, { options: { rootCA: server.caCert }, clientFor: creds.clientFor });
+      progress('controllers', since);
+    })();
+    const systemComponents = (async () => {
+      const since = performance.now();
+      await ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`);
+      await ensureClusterDns(client);
+      progress('system components (kube-proxy, coredns)', since);
+    })();
+    const nodesStarting = (async () => {
+      if (nodeCount === 0 || noNodes) return withdrawApiInCluster(server);
+      const since = performance.now();
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
       networkCreated = true;
       // The API in the cluster first: kube-proxy's first request goes there.
       inCluster = await serveApiInCluster(server, client, clusterId);
-      progress(`API in the cluster (https://${inCluster.address})`);
+      progress(`API in the cluster (https://${inCluster.address})`, since);
       // Nodes start side by side; each is listed as it comes up.
       const nodeStarts = await Promise.allSettled(
-        Array.from({ length: nodeCount }, (_, i) =>
-          startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images }).then((node) => {
+        Array.from({ length: nodeCount }, (_, i) => {
+          const nodeSince = performance.now();
+          return startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images: settings }).then((node) => {
             nodes.push(node);
-            progress(node.name);
-          }),
-        ),
+            progress(node.name, nodeSince);
+          });
+        }),
       );
       const failed = nodeStarts.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
-    } else await withdrawApiInCluster(server);
+    })();
+    const failed = (await Promise.allSettled([controllersStarting, systemComponents, nodesStarting])).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (e) {
     await stop();
     throw e;
+  }
+  if (interrupted) {
+    console.log('kubesvc: stopping');
+    await stop();
+    return;
   }
   const ms = Math.round(performance.now() - started);
   // Under `npm start` the command is not on PATH: say it as npx runs it.
@@ -181,7 +203,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   ${self} exec -- dig @${clusterDNSIP} +short web.default.svc.cluster.local
 
 Ctrl-C stops the cluster; 'kubesvc up' again brings every object back.`);
-  await untilSignal();
+  await stopSignal;
   console.log('kubesvc: stopping');
   await stop();
 }

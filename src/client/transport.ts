@@ -2,7 +2,13 @@
 // credentials a kubeconfig gives) or over the API server's unix socket
 // (TLS there too). A bearer token may come from a file that is re-read as it
 // rotates (projected service account tokens), as client-go does.
+//
+// The TLS material is parsed once into a secure context shared by every
+// transport with the same material (each controller's client, each watch's
+// connection), not once per connection.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { lineSplitter } from '../util/line-splitter.js';
@@ -44,11 +50,26 @@ export interface Transport {
   close(): void;
 }
 
+const secureContexts = new Map<string, SecureContext>();
+
+/** The secure context of this CA and client certificate, made once. */
+function secureContextFor(opts: Pick<TransportOptions, 'ca' | 'cert' | 'key'>): SecureContext {
+  const h = createHash('sha256');
+  for (const part of [opts.ca, opts.cert, opts.key]) h.update(part === undefined ? '-' : `${part.length}:`).update(part ?? '');
+  const id = h.digest('hex');
+  let ctx = secureContexts.get(id);
+  if (!ctx) {
+    ctx = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+    secureContexts.set(id, ctx);
+  }
+  return ctx;
+}
+
 export function createTransport(opts: TransportOptions): Transport {
   const url = new URL(opts.server);
   const tls = url.protocol === 'https:';
   const agent = tls
-    ? new HttpsAgent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify })
+    ? new HttpsAgent({ keepAlive: true, secureContext: secureContextFor(opts), rejectUnauthorized: !opts.insecureSkipTLSVerify })
     : new HttpAgent({ keepAlive: true });
   const send = tls ? httpsRequest : httpRequest;
   const base = url.pathname.replace(/\/$/, '');

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor } from '../helpers/kubectl.js';
 import { startCli, waitForOutput } from '../helpers/cli.js';
+import { namespaceSkipReason, run } from '../helpers/root.js';
+import { clusterIdFor } from '../../src/agent/cluster-id.js';
 
 test('kubesvc up prints the kubeconfig to export and serves kubectl; SIGINT stops it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-up-'));
@@ -24,6 +26,25 @@ test('kubesvc up prints the kubeconfig to export and serves kubectl; SIGINT stop
     up.child.kill('SIGINT');
     assert.equal(await up.exited, 0);
     assert.ok(!existsSync(join(dataDir, 'apiserver.sock')), 'the socket is removed on stop');
+  } finally {
+    up.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C while up is starting: the start finishes, then everything it made is gone', { skip: namespaceSkipReason() }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-up-int-'));
+  const up = startCli(['up', '--data-dir', dataDir, '--port', '0']);
+  try {
+    await waitForOutput(up, /✓ API server/);
+    up.child.kill('SIGINT');
+    assert.equal(await up.exited, 0, up.output());
+    assert.match(up.output(), /kubesvc: stopping/);
+    assert.doesNotMatch(up.output(), /kubesvc is up/);
+    const prefix = `ksvc-${clusterIdFor(dataDir)}-`;
+    assert.deepEqual((await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(prefix)), []);
+    const left = (await run('pgrep', ['-af', dataDir])).stdout.trim();
+    assert.equal(left, '', 'no process of the cluster is left');
   } finally {
     up.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });

@@ -21,11 +21,11 @@ import {
   createTokenIssuer,
   createTokenValidator,
   defaultJwksUri,
-  ensureServiceAccountKeys,
   jwks,
   openIdConfiguration,
   type BoundObjectLookup,
   type LiveObject,
+  type ServiceAccountKeys,
 } from '../../auth/serviceaccount/index.js';
 import { followResource } from '../../registry/follow.js';
 import type { RbacResourceDefs } from '../../registry/rbac/resource.js';
@@ -38,7 +38,8 @@ export interface AuthConfig {
   registry: Registry;
   def(resource: string): ResourceDef;
   rbac: RbacResourceDefs;
-  pkiDir: string;
+  /** The service account signing keys (ensureServiceAccountKeys). */
+  keys: ServiceAccountKeys;
   clusterDomain: string;
   /** host:port clients reach the server at (the JWKS URI names it). */
   externalAddress: () => string;
@@ -58,8 +59,7 @@ export interface ServerAuth {
 }
 
 export function setupAuth(config: AuthConfig): ServerAuth {
-  const { registry, def } = config;
-  const keys = ensureServiceAccountKeys(config.pkiDir);
+  const { registry, def, keys } = config;
   const issuerURL = clusterIssuer(config.clusterDomain);
   const apiAudiences = [issuerURL];
   const issuer = createTokenIssuer({ privateKey: keys.privateKey, keyId: keys.keyId, issuer: issuerURL });

@@ -2,8 +2,9 @@
 // <pki>/sa.key (RSA 2048, PKCS#1 PEM, 0600) signs tokens and <pki>/sa.pub
 // (SubjectPublicKeyInfo PEM) verifies them. Made on first use and reused
 // ever after: kubeadm keeps an existing sa.key and so do we, writing sa.pub
-// again only if it went missing.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+// again only if it went missing. A new key (RSA generation takes ~100 ms)
+// is made on the thread pool, so a first start does other work meanwhile.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../util/errors.js';
@@ -49,17 +50,19 @@ function loadPrivateKey(path: string): KeyObject {
   return key;
 }
 
-function newPrivateKey(pki: string): KeyObject {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+async function newPrivateKey(pki: string): Promise<KeyObject> {
+  const privateKey = await new Promise<KeyObject>((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) => (err ? reject(err) : resolve(priv))),
+  );
   writePkiFile(pki, serviceAccountKeyFile, privateKey.export({ type: 'pkcs1', format: 'pem' }) as string);
   return privateKey;
 }
 
 /** The pair in `pki`, made (with the directory, 0700) if sa.key does not exist. */
-export function ensureServiceAccountKeys(pki: string): ServiceAccountKeys {
+export async function ensureServiceAccountKeys(pki: string): Promise<ServiceAccountKeys> {
   const keyPath = join(pki, serviceAccountKeyFile);
   const pubPath = join(pki, serviceAccountPublicKeyFile);
-  const privateKey = existsSync(keyPath) ? loadPrivateKey(keyPath) : newPrivateKey(pki);
+  const privateKey = existsSync(keyPath) ? loadPrivateKey(keyPath) : await newPrivateKey(pki);
   const publicKey = createPublicKey(privateKey);
   if (!existsSync(pubPath)) writePkiFile(pki, serviceAccountPublicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }) as string);
   else if (!readKey(pubPath, createPublicKey).equals(publicKey)) throw new Error(`${pubPath} is not the public key of ${keyPath}`);
