@@ -57,7 +57,7 @@ const ROOTS = [
     `io.k8s.api.core.v1.${k}List`,
   ]),
   'io.k8s.api.core.v1.Binding',
-  ...['Deployment', 'ReplicaSet', 'DaemonSet'].flatMap((k) => [`io.k8s.api.apps.v1.${k}`, `io.k8s.api.apps.v1.${k}List`]),
+  ...['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'ControllerRevision'].flatMap((k) => [`io.k8s.api.apps.v1.${k}`, `io.k8s.api.apps.v1.${k}List`]),
   'io.k8s.api.autoscaling.v1.Scale',
   'io.k8s.api.discovery.v1.EndpointSlice',
   'io.k8s.api.discovery.v1.EndpointSliceList',
@@ -320,6 +320,8 @@ const FORMATS: Record<string, 'int64' | 'double' | 'byte'> = expand({
   'apps.v1.DaemonSetStatus.observedGeneration': 'int64',
   'apps.v1.DeploymentStatus.observedGeneration': 'int64',
   'apps.v1.ReplicaSetStatus.observedGeneration': 'int64',
+  'apps.v1.StatefulSetStatus.observedGeneration': 'int64',
+  'apps.v1.ControllerRevision.revision': 'int64',
   'authentication.v1.TokenRequestSpec.expirationSeconds': 'int64',
   'core.v1.ConfigMap.binaryData': 'byte',
   'core.v1.ContainerImage.sizeBytes': 'int64',
@@ -377,6 +379,14 @@ const ENUM_VALUES: Record<string, string[]> = expand({
     " - `\"Recreate\"` Kill all existing pods before creating new ones.",
     " - `\"RollingUpdate\"` Replace the old ReplicaSets by new one using rolling update i.e gradually scale down the old ReplicaSets and scale up the new one."
   ],
+  "apps.v1.StatefulSetSpec.podManagementPolicy": [
+    " - `\"OrderedReady\"` will create pods in strictly increasing order on scale up and strictly decreasing order on scale down, progressing only when the previous pod is ready or terminated. At most one pod will be changed at any time.",
+    " - `\"Parallel\"` will create and delete pods as soon as the stateful set replica count is changed, and will not wait for pods to be ready or complete termination."
+  ],
+  "apps.v1.StatefulSetUpdateStrategy.type": [
+    " - `\"OnDelete\"` triggers the legacy behavior. Version tracking and ordered rolling restarts are disabled. Pods are recreated from the StatefulSetSpec when they are manually deleted. When a scale operation is performed with this strategy,specification version indicated by the StatefulSet's currentRevision.",
+    " - `\"RollingUpdate\"` indicates that update will be applied to all Pods in the StatefulSet with respect to the StatefulSet ordering constraints. When a scale operation is performed with this strategy, new Pods will be created from the specification version indicated by the StatefulSet's updateRevision."
+  ],
   "core.v1.AppArmorProfile.type": [
     " - `\"Localhost\"` indicates that a profile pre-loaded on the node should be used.",
     " - `\"RuntimeDefault\"` indicates that the container runtime's default AppArmor profile should be used.",
@@ -428,6 +438,11 @@ const ENUM_VALUES: Record<string, string[]> = expand({
     " - `\"Pending\"` means the node has been created/added by the system, but not configured.",
     " - `\"Running\"` means the node has been configured and has Kubernetes components running.",
     " - `\"Terminated\"` means the node has been removed from the cluster."
+  ],
+  "core.v1.PersistentVolumeClaimStatus.phase": [
+    " - `\"Bound\"` used for PersistentVolumeClaims that are bound",
+    " - `\"Lost\"` used for PersistentVolumeClaims that lost their underlying PersistentVolume. The claim was bound to a PersistentVolume and this volume does not exist any longer and all data on it was lost.",
+    " - `\"Pending\"` used for PersistentVolumeClaims that are not yet bound"
   ],
   "core.v1.PersistentVolumeClaimSpec.volumeMode": [
     " - `\"Block\"` means the volume will not be formatted with a filesystem and will remain a raw block device.",
@@ -561,6 +576,8 @@ const PATCH_META: Record<string, { strategy: string; mergeKey?: string }> = expa
   'apps.v1.DeploymentStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'apps.v1.ReplicaSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'apps.v1.DaemonSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
+  'apps.v1.StatefulSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
+  'core.v1.PersistentVolumeClaimStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
 });
 
 main();

@@ -16,6 +16,8 @@ import { table as configMaps } from '../src/registry/configmaps/table.js';
 import { table as deployments } from '../src/registry/deployments/table.js';
 import { table as replicaSets } from '../src/registry/replicasets/table.js';
 import { table as daemonSets } from '../src/registry/daemonsets/table.js';
+import { table as statefulSets } from '../src/registry/statefulsets/table.js';
+import { table as controllerRevisions } from '../src/registry/controllerrevisions/table.js';
 
 const now = new Date('2026-11-23T19:05:20Z');
 const s = 1000;
@@ -530,6 +532,28 @@ describe('workloads', () => {
     assert.deepEqual(row(daemonSets, ds), ['agent', 3, 3, 2, 3, 2, 'disk=ssd,kubernetes.io/os=linux', '5d', 'web,log', 'nginx:1.27,busybox', 'app=web,tier in (fe)']);
     const bare = obj({ spec: { selector: { matchLabels: { app: 'a' } }, template: { spec: { containers: [{ name: 'a', image: 'a' }] } } } });
     assert.deepEqual(row(daemonSets, bare).slice(1, 7), [0, 0, 0, 0, 0, '<none>']);
+  });
+
+  it('statefulsets', () => {
+    assert.deepEqual(headers(statefulSets), ['Name', 'Ready', 'Age', 'Containers(w)', 'Images(w)']);
+    assert.equal(statefulSets.columns[1]!.description, 'Number of the pod with ready state');
+    const sts = obj({ spec: { replicas: 3, selector, serviceName: 'web', template }, status: { replicas: 3, readyReplicas: 2 } }, 'web');
+    assert.deepEqual(row(statefulSets, sts), ['web', '2/3', '5d', 'web,log', 'nginx:1.27,busybox']);
+    assert.deepEqual(row(statefulSets, obj({ spec: { selector, template } }, 'new')).slice(1, 2), ['0/1']);
+  });
+
+  it('controllerrevisions', () => {
+    assert.deepEqual(headers(controllerRevisions), ['Name', 'Controller', 'Revision', 'Age']);
+    assert.deepEqual(controllerRevisions.columns.map((c) => c.type), ['string', 'string', 'string', 'string']);
+    assert.equal(controllerRevisions.columns[2]!.description, 'Revision indicates the revision of the state represented by Data.');
+    const owned = (apiVersion: string, kind: string) => {
+      const rev = obj({ revision: 2, data: {} }, 'web-7b9c5d8f4');
+      rev.metadata.ownerReferences = [{ apiVersion, kind, name: 'web', uid: 'u', controller: true }];
+      return rev;
+    };
+    assert.deepEqual(row(controllerRevisions, owned('apps/v1', 'StatefulSet')), ['web-7b9c5d8f4', 'statefulset.apps/web', 2, '5d']);
+    assert.deepEqual(row(controllerRevisions, owned('v1', 'Pod')).slice(1, 2), ['pod/web']);
+    assert.deepEqual(row(controllerRevisions, obj({ revision: 1, data: {} }, 'orphan')), ['orphan', '<none>', 1, '5d']);
   });
 
   it('integer columns say so; the rest are strings', () => {

@@ -14,7 +14,8 @@ import { namespacesResource } from '../registry/namespaces/resource.js';
 import { eventsResource } from '../registry/events/resource.js';
 import { configMapsResource } from '../registry/configmaps/resource.js';
 import { secretsResource } from '../registry/secrets/resource.js';
-import { daemonSetsResource, deploymentsResource, replicaSetsResource } from '../registry/workloads/resources.js';
+import { daemonSetsResource, deploymentsResource, replicaSetsResource, statefulSetsResource } from '../registry/workloads/resources.js';
+import { controllerRevisionsResource } from '../registry/controllerrevisions/resource.js';
 import { logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -98,6 +99,8 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     deploymentsResource,
     replicaSetsResource,
     daemonSetsResource,
+    statefulSetsResource,
+    controllerRevisionsResource,
     endpointSlicesResource,
   );
   return defs;

@@ -29,6 +29,8 @@ export const resourceTypes = {
   deployments: apps('deployments', 'Deployment'),
   replicasets: apps('replicasets', 'ReplicaSet'),
   daemonsets: apps('daemonsets', 'DaemonSet'),
+  statefulsets: apps('statefulsets', 'StatefulSet'),
+  controllerrevisions: apps('controllerrevisions', 'ControllerRevision'),
 };
 
 /** A failed API call, carrying the server's Status. */

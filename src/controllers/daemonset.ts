@@ -4,10 +4,14 @@
 // replaced with backoff, surplus and misplaced pods deleted, RollingUpdate
 // within maxUnavailable / maxSurge, and the status counts.
 //
+// Revisions as upstream's (update.go constructHistory / snapshot /
+// cleanupHistory): each template is a ControllerRevision named
+// `<ds>-<template hash>`, whose hash label the pods carry; an older revision
+// that matches the template again (kubectl rollout undo) is renumbered to be
+// the newest, and past revisions beyond revisionHistoryLimit are deleted
+// unless a pod still runs them.
+//
 // Differences from upstream, on purpose:
-// - Revisions: upstream hashes a ControllerRevision; ControllerRevisions are
-//   not served here, so the controller-revision-hash label is the hash of the
-//   template (and collisionCount) and there is no revision history.
 // - Placement: pods carry upstream's node affinity (matchFields metadata.name)
 //   and are also created with spec.nodeName set, so they run without waiting
 //   for the scheduler.
@@ -16,7 +20,14 @@ import { fromLabelSelector } from '../api/selectors.js';
 import { isAlreadyExists, isConflict, isNotFound, resourceTypes } from '../client/client.js';
 import { keyOf, type Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
-import { getControllerOf, resolveControllerRef } from './workloads/controller-ref.js';
+import { getControllerOf, newControllerRef, resolveControllerRef } from './workloads/controller-ref.js';
+import {
+  pastRevisionsToDelete,
+  sameRevisionData,
+  sortControllerRevisions,
+  templatePatch,
+  type ControllerRevisionObject,
+} from './workloads/history.js';
 import {
   calculateDaemonSetStatus,
   daemonPodTemplate,
@@ -31,7 +42,7 @@ import { computeHash } from './workloads/hash.js';
 import { isPodTerminal, podFromTemplate } from './workloads/pods.js';
 import { addWorkloadIndexes, claim, namespaceIndex, selectingOwners, slowStartBatch } from './workloads/shell.js';
 import { errorMessage } from '../util/errors.js';
-import type { DaemonSetObject, NodeObject, PodObject } from './workloads/types.js';
+import { controllerRevisionHashLabel, type DaemonSetObject, type NodeObject, type PodObject } from './workloads/types.js';
 
 const gvk = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
 /** Upstream's BurstReplicas for DaemonSets. */
@@ -45,17 +56,19 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
   const client = ctx.client;
   const dsClient = client.resource<DaemonSetObject>(resourceTypes.daemonsets);
   const podClient = client.resource<PodObject>(resourceTypes.pods);
+  const revisionClient = client.resource<ControllerRevisionObject>(resourceTypes.controllerrevisions);
   const expectations = createExpectations();
   const failedBackoff = new Map<string, { delayMs: number; at: number }>();
   const { queue, log } = queueFor('daemonset', reconcile, workers);
   let dsInformer: Informer<DaemonSetObject>;
   let podInformer: Informer<PodObject>;
   let nodeInformer: Informer<NodeObject>;
+  let revisionInformer: Informer<ControllerRevisionObject>;
 
   const selectorOf = (ds: DaemonSetObject) => fromLabelSelector(ds.spec?.selector);
   const enqueue = (ds: DaemonSetObject) => queue.add(keyOf(ds));
   const enqueueAll = () => dsInformer.list().forEach(enqueue);
-  const ownerOf = (pod: PodObject, ref = getControllerOf(pod)) => resolveControllerRef(ref, 'DaemonSet', pod.metadata.namespace, (k) => dsInformer.get(k));
+  const ownerOf = (obj: PodObject | ControllerRevisionObject, ref = getControllerOf(obj)) => resolveControllerRef(ref, 'DaemonSet', obj.metadata.namespace, (k) => dsInformer.get(k));
 
   // ---- event handlers ----------------------------------------------------
 
@@ -100,6 +113,31 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
     if (refChanged || !deepEqual(old.metadata.labels ?? {}, cur.metadata.labels ?? {})) for (const ds of daemonSetsSelecting(cur)) enqueue(ds);
   }
 
+  // addHistory / updateHistory / deleteHistory: a revision's owner looks again; an orphan may be adopted.
+  function enqueueRevisionOwner(rev: ControllerRevisionObject, ref = getControllerOf(rev)) {
+    const ds = ownerOf(rev, ref);
+    if (ds) enqueue(ds);
+  }
+
+  function enqueueAdopters(rev: ControllerRevisionObject) {
+    for (const ds of selectingOwners(dsInformer.byIndex(namespaceIndex, rev.metadata.namespace ?? ''), rev.metadata.labels, selectorOf)) enqueue(ds);
+  }
+
+  function onRevisionAdded(rev: ControllerRevisionObject) {
+    if (getControllerOf(rev) || rev.metadata.deletionTimestamp) return enqueueRevisionOwner(rev);
+    enqueueAdopters(rev);
+  }
+
+  function onRevisionUpdated(old: ControllerRevisionObject, cur: ControllerRevisionObject) {
+    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
+    const curRef = getControllerOf(cur);
+    const oldRef = getControllerOf(old);
+    const refChanged = !deepEqual(curRef, oldRef);
+    if (refChanged && oldRef) enqueueRevisionOwner(old, oldRef);
+    if (curRef) return enqueueRevisionOwner(cur, curRef);
+    if (refChanged || !deepEqual(old.metadata.labels ?? {}, cur.metadata.labels ?? {})) enqueueAdopters(cur);
+  }
+
   /** Only changes that can change where daemon pods belong (not heartbeats). */
   function nodeChanged(old: NodeObject, cur: NodeObject): boolean {
     const ready = (n: NodeObject) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
@@ -126,6 +164,111 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       list.push(pod);
     }
     return map;
+  }
+
+  // ---- revision history --------------------------------------------------
+
+  /** controlledHistories: the revisions this DaemonSet controls, adopting matching orphans and releasing the rest. */
+  function controlledHistories(ds: DaemonSetObject): Promise<ControllerRevisionObject[]> {
+    const candidates = revisionInformer.byIndex(namespaceIndex, ds.metadata.namespace ?? '');
+    return claim(ds, gvk, selectorOf(ds), candidates, revisionClient, () => dsClient.get(ds.metadata.namespace, ds.metadata.name!));
+  }
+
+  /** Match: a revision is the DaemonSet's template when its patch is the same bytes. */
+  const matches = (ds: DaemonSetObject, rev: ControllerRevisionObject) => sameRevisionData(templatePatch(ds.spec?.template), rev.data);
+
+  /**
+   * snapshot: the template as a revision named by its pod-template hash. A
+   * name taken by another template is a hash collision: collisionCount goes
+   * up (in status) and the next sync names it again.
+   */
+  async function snapshot(ds: DaemonSetObject, revision: number): Promise<ControllerRevisionObject> {
+    const hash = computeHash(ds.spec?.template, ds.status?.collisionCount);
+    const name = `${ds.metadata.name}-${hash}`;
+    const history: ControllerRevisionObject = {
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      metadata: {
+        name,
+        namespace: ds.metadata.namespace,
+        labels: { ...(ds.spec?.template?.metadata?.labels ?? {}), [controllerRevisionHashLabel]: hash },
+        ...(ds.metadata.annotations ? { annotations: { ...ds.metadata.annotations } } : {}),
+        ownerReferences: [newControllerRef(ds, gvk)],
+      },
+      data: templatePatch(ds.spec?.template),
+      revision,
+    };
+    try {
+      return await revisionClient.create(ds.metadata.namespace, history);
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      const existing = await revisionClient.get(ds.metadata.namespace, name);
+      if (matches(ds, existing)) return existing;
+      const fresh = await dsClient.get(ds.metadata.namespace, ds.metadata.name!);
+      if ((fresh.status?.collisionCount ?? null) !== (ds.status?.collisionCount ?? null)) {
+        throw new Error(
+          `found a stale collision count (${ds.status?.collisionCount ?? 'nil'}, expected ${fresh.status?.collisionCount ?? 'nil'}) of DaemonSet "${ds.metadata.name}" while processing; will retry until it is updated`,
+          { cause: e },
+        );
+      }
+      await dsClient.updateStatus({ ...fresh, status: { ...fresh.status!, collisionCount: (fresh.status?.collisionCount ?? 0) + 1 } });
+      log.info('hash collision: bumping collisionCount', { daemonset: keyOf(ds), collisionCount: (fresh.status?.collisionCount ?? 0) + 1 });
+      throw e;
+    }
+  }
+
+  /**
+   * dedupCurHistories: of several revisions matching the template, the newest
+   * stays; pods labelled with a duplicate's hash take the survivor's, then the duplicate goes.
+   */
+  async function dedupCurrent(ds: DaemonSetObject, current: ControllerRevisionObject[]): Promise<ControllerRevisionObject> {
+    const keep = current.reduce((a, b) => ((b.revision ?? 0) >= (a.revision ?? 0) ? b : a));
+    const keepHash = keep.metadata.labels?.[controllerRevisionHashLabel];
+    for (const dup of current) {
+      if (dup.metadata.name === keep.metadata.name) continue;
+      const dupHash = dup.metadata.labels?.[controllerRevisionHashLabel];
+      for (const pods of (await nodesToDaemonPods(ds)).values()) {
+        for (const pod of pods) {
+          if (pod.metadata.labels?.[controllerRevisionHashLabel] !== dupHash) continue;
+          await podClient.patch(pod.metadata.namespace, pod.metadata.name!, { metadata: { labels: { [controllerRevisionHashLabel]: keepHash } } }, 'merge');
+        }
+      }
+      await revisionClient.delete(dup.metadata.namespace, dup.metadata.name!).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+    return keep;
+  }
+
+  /** constructHistory: the current revision (made, deduplicated or renumbered to be the newest) and the past ones. */
+  async function constructHistory(ds: DaemonSetObject): Promise<{ cur: ControllerRevisionObject; old: ControllerRevisionObject[] }> {
+    const current: ControllerRevisionObject[] = [];
+    const old: ControllerRevisionObject[] = [];
+    for (let history of await controlledHistories(ds)) {
+      // Revisions made before the hash label existed get their name as the label, which needs no hashing.
+      if (!history.metadata.labels?.[controllerRevisionHashLabel]) {
+        history = await revisionClient.update({ ...history, metadata: { ...history.metadata, labels: { ...history.metadata.labels, [controllerRevisionHashLabel]: history.metadata.name! } } });
+      }
+      (matches(ds, history) ? current : old).push(history);
+    }
+    const next = old.reduce((max, r) => Math.max(max, r.revision ?? 0), 0) + 1;
+    if (!current.length) return { cur: await snapshot(ds, next), old };
+    let cur = await dedupCurrent(ds, current);
+    if ((cur.revision ?? 0) < next) cur = await revisionClient.update({ ...cur, revision: next });
+    return { cur, old };
+  }
+
+  /** cleanupHistory: past revisions beyond revisionHistoryLimit go, oldest first, unless a pod (even a finished one) still carries their hash. */
+  async function cleanupHistory(ds: DaemonSetObject, old: ControllerRevisionObject[]): Promise<void> {
+    const candidates = podInformer.byIndex(namespaceIndex, ds.metadata.namespace ?? '');
+    const pods = await claim(ds, gvk, selectorOf(ds), candidates, podClient, () => dsClient.get(ds.metadata.namespace, ds.metadata.name!));
+    const liveHashes = new Set(pods.map((p) => p.metadata.labels?.[controllerRevisionHashLabel]).filter(Boolean));
+    const doomed = pastRevisionsToDelete(sortControllerRevisions([...old]), ds.spec?.revisionHistoryLimit ?? 10, (r) => liveHashes.has(r.metadata.labels?.[controllerRevisionHashLabel]));
+    for (const rev of doomed) {
+      await revisionClient.delete(rev.metadata.namespace, rev.metadata.name!).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
   }
 
   // ---- writes ------------------------------------------------------------
@@ -264,9 +407,10 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       ctx.events.event(ds, 'Warning', 'SelectingAll', 'This daemon set is selecting all pods. A non-empty selector is required.');
       return;
     }
-    // Being deleted: the garbage collector removes the pods; nothing to create.
+    // Being deleted: the garbage collector removes the pods and may already have removed the history; nothing to create or report.
     if (ds.metadata.deletionTimestamp) return;
-    const hash = computeHash(ds.spec?.template, ds.status?.collisionCount);
+    const { cur, old } = await constructHistory(ds);
+    const hash = cur.metadata.labels?.[controllerRevisionHashLabel] ?? '';
     if (!expectations.satisfied(key)) {
       // Creations or deletions are in flight: only report, and do not claim to have seen this generation.
       return updateStatus(ds, key, nodes, hash, false);
@@ -277,6 +421,7 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       if (expectations.satisfied(key) && (ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
         await rollingUpdate(ds, key, nodes, hash);
       }
+      await cleanupHistory(ds, old);
     } catch (e) {
       failure = e;
     }
@@ -290,8 +435,10 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       dsInformer = ctx.factory.informer<DaemonSetObject>(resourceTypes.daemonsets);
       podInformer = ctx.factory.informer<PodObject>(resourceTypes.pods);
       nodeInformer = ctx.factory.informer<NodeObject>(resourceTypes.nodes);
+      revisionInformer = ctx.factory.informer<ControllerRevisionObject>(resourceTypes.controllerrevisions);
       addWorkloadIndexes(dsInformer);
       addWorkloadIndexes(podInformer);
+      addWorkloadIndexes(revisionInformer);
       dsInformer.on({
         add: enqueue,
         update: (_old, cur) => enqueue(cur),
@@ -301,6 +448,7 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
         },
       });
       podInformer.on({ add: onPodAdded, update: onPodUpdated, delete: onPodDeleted });
+      revisionInformer.on({ add: onRevisionAdded, update: onRevisionUpdated, delete: (rev) => enqueueRevisionOwner(rev) });
       nodeInformer.on({
         add: enqueueAll,
         update: (old, cur) => {

@@ -28,6 +28,8 @@ const watchedTypes: ResourceType[] = [
   resourceTypes.replicasets,
   resourceTypes.deployments,
   resourceTypes.daemonsets,
+  resourceTypes.statefulsets,
+  resourceTypes.controllerrevisions,
   resourceTypes.services,
   resourceTypes.endpoints,
   resourceTypes.endpointslices,

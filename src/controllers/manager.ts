@@ -16,6 +16,7 @@ import { createReplicaSetController } from './replicaset.js';
 import { createRootCAPublisher } from './root-ca-publisher.js';
 import { createScheduler } from './scheduler.js';
 import { createServiceAccountsController } from './serviceaccounts.js';
+import { createStatefulSetController } from './statefulset/controller.js';
 import { createClusterRoleAggregationController } from './clusterrole-aggregation.js';
 
 export const controllerNames = [
@@ -26,6 +27,7 @@ export const controllerNames = [
   'deployment',
   'replicaset',
   'daemonset',
+  'statefulset',
   'garbage-collector',
   'scheduler',
   'node-lifecycle',
@@ -45,6 +47,7 @@ const eventSources: Record<ControllerName, string> = {
   deployment: 'deployment-controller',
   replicaset: 'replicaset-controller',
   daemonset: 'daemonset-controller',
+  statefulset: 'statefulset-controller',
   'garbage-collector': 'garbage-collector-controller',
   scheduler: 'default-scheduler',
   'node-lifecycle': 'node-controller',
@@ -61,6 +64,7 @@ const constructors: Record<ControllerName, (ctx: ControllerContext) => Controlle
   deployment: createDeploymentController,
   replicaset: createReplicaSetController,
   daemonset: createDaemonSetController,
+  statefulset: createStatefulSetController,
   'garbage-collector': createGarbageCollector,
   scheduler: createScheduler,
   'node-lifecycle': createNodeLifecycleController,
@@ -91,6 +95,7 @@ export const controllerAccounts: Record<ControllerName, string> = {
   deployment: 'deployment-controller',
   replicaset: 'replicaset-controller',
   daemonset: 'daemon-set-controller',
+  statefulset: 'statefulset-controller',
   'garbage-collector': 'generic-garbage-collector',
   scheduler: 'system:kube-scheduler',
   'node-lifecycle': 'node-controller',

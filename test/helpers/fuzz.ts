@@ -77,6 +77,33 @@ export const fuzzKinds: FuzzKind[] = [
   { kind: 'ReplicaSet', collection: '/apis/apps/v1/namespaces/default/replicasets', body: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { labels }, spec: { replicas: 1, selector: { matchLabels: labels }, template } } },
   { kind: 'DaemonSet', collection: '/apis/apps/v1/namespaces/default/daemonsets', body: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { labels }, spec: { selector: { matchLabels: labels }, template, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } } } } },
   {
+    kind: 'StatefulSet',
+    collection: '/apis/apps/v1/namespaces/default/statefulsets',
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { labels },
+      spec: {
+        replicas: 2,
+        serviceName: 'fuzz',
+        selector: { matchLabels: labels },
+        template,
+        podManagementPolicy: 'Parallel',
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' },
+        ordinals: { start: 0 },
+        minReadySeconds: 1,
+        revisionHistoryLimit: 3,
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    },
+  },
+  {
+    kind: 'ControllerRevision',
+    collection: '/apis/apps/v1/namespaces/default/controllerrevisions',
+    body: { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { labels }, data: { spec: { template: { ...template, $patch: 'replace' } } }, revision: 1 },
+  },
+  {
     kind: 'Secret',
     collection: '/api/v1/namespaces/default/secrets',
     body: { apiVersion: 'v1', kind: 'Secret', metadata: { labels }, type: 'kubernetes.io/basic-auth', data: { username: 'YWRtaW4=', password: 'czNjcjN0' }, stringData: { note: 'x' }, immutable: false },

@@ -348,6 +348,18 @@ const controllerRoleRules: Record<string, PolicyRule[]> = {
     eventsRule(),
   ],
   'root-ca-cert-publisher': [rule(['create', 'update'], [core], ['configmaps']), eventsRule()],
+  'statefulset-controller': [
+    rule(['list', 'watch'], [core], ['pods']),
+    rule(read, [apps], ['statefulsets']),
+    rule(['update'], [apps], ['statefulsets/status']),
+    rule(['update'], [apps], ['statefulsets/finalizers']),
+    rule(['get', 'create', 'delete', 'update', 'patch'], [core], ['pods']),
+    rule(['get', 'create', 'delete', 'update', 'patch', 'list', 'watch'], [apps], ['controllerrevisions']),
+    rule(['get', 'create'], [core], ['persistentvolumeclaims']),
+    // StatefulSetAutoDeletePVC (on by default): the claims' owner references follow the retention policy.
+    rule(['update', 'delete'], [core], ['persistentvolumeclaims']),
+    eventsRule(),
+  ],
   'service-account-controller': [rule(['create'], [core], ['serviceaccounts']), eventsRule()],
   'service-controller': [
     rule(read, [core], ['services']),

@@ -41,6 +41,8 @@ export async function claim<T extends KubeObject>(
   candidates: T[],
   client: ResourceClient<T>,
   fetchOwner: () => Promise<KubeObject>,
+  /** Further conditions an object must meet to be the owner's (ClaimPods' filters), beyond the selector. */
+  filter: (obj: T) => boolean = () => true,
 ): Promise<T[]> {
   const claimed: T[] = [];
   const errors: unknown[] = [];
@@ -51,7 +53,7 @@ export async function claim<T extends KubeObject>(
       if (fresh.metadata.deletionTimestamp) throw new Error(`${gvk.kind} ${owner.metadata.namespace}/${owner.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
     }));
   for (const obj of candidates) {
-    const decision = claimDecision(owner, obj, selector.length > 0 && matchesSelector(selector, obj.metadata.labels));
+    const decision = claimDecision(owner, obj, selector.length > 0 && matchesSelector(selector, obj.metadata.labels) && filter(obj));
     try {
       if (decision === 'owned') claimed.push(obj);
       else if (decision === 'adopt') {

@@ -1,13 +1,18 @@
-// apps/v1 deployments, replicasets and daemonsets: defaults, generation
-// tracking, status and scale subresources. Their controllers come separately.
+// apps/v1 deployments, replicasets, daemonsets and statefulsets: defaults,
+// generation tracking, status and scale subresources. Their controllers come
+// separately.
+import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { DaemonSet, Deployment, ReplicaSet } from '../../api/types.js';
 import type { FieldError } from '../../api/field-errors.js';
 import type { KubeObject } from '../../api/object.js';
-import { keepAllButStatus, validateDNS1123SubdomainName } from '../common.js';
+import { keepAllButStatus, validateDNS1123LabelName, validateDNS1123SubdomainName } from '../common.js';
 import { table as daemonSetTable } from '../daemonsets/table.js';
 import { table as deploymentTable } from '../deployments/table.js';
 import { setPodSpecDefaults } from '../pods/defaults.js';
 import { table as replicaSetTable } from '../replicasets/table.js';
+import { dropDisabledStatefulSetFields, setStatefulSetDefaults } from '../statefulsets/defaults.js';
+import { table as statefulSetTable } from '../statefulsets/table.js';
+import { validateStatefulSet, validateStatefulSetStatusUpdate, validateStatefulSetUpdate } from '../statefulsets/validation.js';
 import { scaleSubresource, standardVerbs, statusSubresource, type ResourceDef } from '../resource.js';
 import type { TableConvertor } from '../table.js';
 import {
@@ -69,6 +74,7 @@ function workload(
   validate: (o: KubeObject) => FieldError[],
   validateUpdate: (o: KubeObject, old: KubeObject) => FieldError[],
   scalable: boolean,
+  validateName = validateDNS1123SubdomainName,
 ): ResourceDef {
   const ident = { group: 'apps', version: 'v1', kind };
   return {
@@ -81,7 +87,7 @@ function workload(
     verbs: standardVerbs,
     subresources: scalable ? [statusSubresource(ident), scaleSubresource()] : [statusSubresource(ident)],
     table,
-    validateName: validateDNS1123SubdomainName,
+    validateName,
     strategy: {
       tracksGeneration: true,
       prepareForCreate(obj) {
@@ -126,3 +132,33 @@ export const daemonSetsResource = workload(
   (o, old) => validateDaemonSetUpdate(o as unknown as DaemonSet, old as unknown as DaemonSet),
   false,
 );
+
+// A StatefulSet's name is the stem of its pods' names and hostnames, hence a DNS label (ValidateStatefulSetName).
+const statefulSets = workload(
+  'StatefulSet',
+  'statefulsets',
+  ['sts'],
+  statefulSetTable,
+  setStatefulSetDefaults,
+  (o) => validateStatefulSet(o as unknown as StatefulSet),
+  (o, old) => validateStatefulSetUpdate(o as unknown as StatefulSet, old as unknown as StatefulSet),
+  true,
+  validateDNS1123LabelName,
+);
+export const statefulSetsResource: ResourceDef = {
+  ...statefulSets,
+  strategy: {
+    ...statefulSets.strategy,
+    prepareForCreate(obj, ctx) {
+      statefulSets.strategy.prepareForCreate!(obj, ctx);
+      dropDisabledStatefulSetFields(obj);
+      // StatefulSetStatus has two counts without omitempty: Go writes them even for a new set.
+      obj.status = { replicas: 0, availableReplicas: 0 };
+    },
+    prepareForUpdate(obj, old, ctx) {
+      statefulSets.strategy.prepareForUpdate!(obj, old, ctx);
+      dropDisabledStatefulSetFields(obj, old);
+    },
+    validateStatusUpdate: (o, old) => validateStatefulSetStatusUpdate(o as unknown as StatefulSet, old as unknown as StatefulSet),
+  },
+};

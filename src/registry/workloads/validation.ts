@@ -65,7 +65,7 @@ const maxDNSSearchListChars = 2048;
  * callers that pass sets.List get sorted output, the rest (restartPolicy,
  * dnsPolicy, ...) print in declaration order.
  */
-function notSupportedInOrder(path: string, value: unknown, supported: string[]): FieldError {
+export function notSupportedInOrder(path: string, value: unknown, supported: string[]): FieldError {
   return { ...fieldErrors.notSupported(path, value, []), detail: `supported values: ${supported.map((v) => JSON.stringify(v)).join(', ')}` };
 }
 
@@ -139,12 +139,12 @@ export function labelSelectorMatches(sel: LabelSelector | undefined, labels: Rec
   return true;
 }
 
-function isEmptySelector(sel: LabelSelector): boolean {
+export function isEmptySelector(sel: LabelSelector): boolean {
   return Object.keys(sel.matchLabels ?? {}).length + (sel.matchExpressions ?? []).length === 0;
 }
 
 /** apiequality.Semantic.DeepEqual for selectors: nil and empty collections are equal. */
-function sameSelector(a: LabelSelector | undefined, b: LabelSelector | undefined): boolean {
+export function sameSelector(a: LabelSelector | undefined, b: LabelSelector | undefined): boolean {
   if (a == null || b == null) return a == null && b == null;
   const norm = (s: LabelSelector) =>
     JSON.stringify({
@@ -467,7 +467,7 @@ export function validatePod(pod: Pod): FieldError[] {
 // ---------------------------------------------------------------- apps
 
 /** Go %#v of an intstr.IntOrString value. */
-function intOrStringLiteral(v: number | string): GoLiteral {
+export function intOrStringLiteral(v: number | string): GoLiteral {
   return typeof v === 'number'
     ? new GoLiteral(`intstr.IntOrString{Type:0, IntVal:${v}, StrVal:""}`)
     : new GoLiteral(`intstr.IntOrString{Type:1, IntVal:0, StrVal:${JSON.stringify(v)}}`);
@@ -479,7 +479,7 @@ function percentValue(v: number | string | undefined): number | undefined {
 }
 
 /** getIntOrPercentValue: an invalid string counts as 0 (intstr.IntValue of a non-number). */
-function intOrPercentValue(v: number | string | undefined): number {
+export function intOrPercentValue(v: number | string | undefined): number {
   const pct = percentValue(v);
   if (pct !== undefined) return pct;
   if (typeof v === 'number') return v;
@@ -487,12 +487,12 @@ function intOrPercentValue(v: number | string | undefined): number {
   return Number.isNaN(n) ? 0 : n;
 }
 
-function validatePositiveIntOrPercent(v: number | string | undefined, path: string): FieldError[] {
+export function validatePositiveIntOrPercent(v: number | string | undefined, path: string): FieldError[] {
   if (typeof v === 'string') return isValidPercent(v).map((msg) => fieldErrors.invalid(path, intOrStringLiteral(v), msg));
   return validateNonnegativeField(v ?? 0, path);
 }
 
-function isNotMoreThan100Percent(v: number | string | undefined, path: string): FieldError[] {
+export function isNotMoreThan100Percent(v: number | string | undefined, path: string): FieldError[] {
   const pct = percentValue(v);
   return pct !== undefined && pct > 100 ? [fieldErrors.invalid(path, intOrStringLiteral(v!), 'must not be greater than 100%')] : [];
 }
