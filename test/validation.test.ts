@@ -725,6 +725,22 @@ describe('workloads', () => {
     ]);
   });
 
+  test('pods: security contexts (ids, fsGroupChangePolicy, shareProcessNamespace with hostPID, privilege escalation)', () => {
+    const pod = (spec: object) => render(validatePod({ metadata: { name: 'p' }, spec: spec as never }));
+    assert.deepEqual(pod({ ...podSpec, securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000], fsGroupChangePolicy: 'OnRootMismatch' } }), []);
+    assert.deepEqual(pod({ ...podSpec, securityContext: { fsGroup: -1, supplementalGroups: [5, 3000000000], fsGroupChangePolicy: 'Sometimes' } }), [
+      'spec.securityContext.fsGroup: Invalid value: -1: must be between 0 and 2147483647, inclusive',
+      'spec.securityContext.supplementalGroups[1]: Invalid value: 3000000000: must be between 0 and 2147483647, inclusive',
+      'spec.securityContext.fsGroupChangePolicy: Unsupported value: "Sometimes": supported values: "OnRootMismatch", "Always"',
+    ]);
+    assert.deepEqual(pod({ ...podSpec, hostPID: true, shareProcessNamespace: true }), ['spec.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled']);
+    assert.deepEqual(pod({ containers: [{ name: 'a', image: 'x', securityContext: { runAsUser: -5 } }] }), [
+      'spec.containers[0].securityContext.runAsUser: Invalid value: -5: must be between 0 and 2147483647, inclusive',
+    ]);
+    const [escalation] = pod({ containers: [{ name: 'a', image: 'x', securityContext: { privileged: true, allowPrivilegeEscalation: false } }] });
+    assert.match(escalation ?? '', /^spec\.containers\[0\]\.securityContext: Invalid value: .*: cannot set `allowPrivilegeEscalation` to false and `privileged` to true$/);
+  });
+
   const deployment = (spec: object): Deployment => ({ metadata: { name: 'd', namespace: 'default' }, spec: spec as never });
   const template = { metadata: { labels: { app: 'x' } }, spec: podSpec };
 

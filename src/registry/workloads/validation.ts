@@ -434,6 +434,47 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldE
     (a.hostnames ?? []).forEach((h, j) => errs.push(...dns1123Subdomain(h, `${path}.hostAliases[${i}].hostnames[${j}]`)));
   });
   if (s.priorityClassName) errs.push(...dns1123Subdomain(s.priorityClassName, `${path}.priorityClassName`));
+  errs.push(...validatePodSecurityContext(s, path));
+  return errs;
+}
+
+const MAX_ID = 2147483647;
+
+/** IsValidUserID / IsValidGroupID: an id must fit the kernel's non-negative int32. */
+function idErrors(value: unknown, path: string): FieldError[] {
+  return typeof value === 'number' && (value < 0 || value > MAX_ID) ? [fieldErrors.invalid(path, value, inclusiveRangeError(0, MAX_ID))] : [];
+}
+
+/** validatePodSpecSecurityContext and the container securityContexts' ids. */
+function validatePodSecurityContext(s: PodSpec, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const sc = s.securityContext;
+  const scPath = `${path}.securityContext`;
+  if (sc) {
+    errs.push(...idErrors(sc.fsGroup, `${scPath}.fsGroup`), ...idErrors(sc.runAsUser, `${scPath}.runAsUser`), ...idErrors(sc.runAsGroup, `${scPath}.runAsGroup`));
+    (sc.supplementalGroups ?? []).forEach((g, i) => errs.push(...idErrors(g, `${scPath}.supplementalGroups[${i}]`)));
+    if (sc.fsGroupChangePolicy != null && !['OnRootMismatch', 'Always'].includes(sc.fsGroupChangePolicy)) {
+      errs.push(notSupportedInOrder(`${scPath}.fsGroupChangePolicy`, sc.fsGroupChangePolicy, ['OnRootMismatch', 'Always']));
+    }
+  }
+  if (s.shareProcessNamespace && s.hostPID) {
+    errs.push(fieldErrors.invalid(`${path}.shareProcessNamespace`, true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
+  }
+  const containers: [string, Container[] | undefined][] = [['initContainers', s.initContainers], ['containers', s.containers]];
+  for (const [kind, list] of containers) {
+    (list ?? []).forEach((c, i) => {
+      const csc = c.securityContext;
+      if (!csc) return;
+      const at = `${path}.${kind}[${i}].securityContext`;
+      errs.push(...idErrors(csc.runAsUser, `${at}.runAsUser`), ...idErrors(csc.runAsGroup, `${at}.runAsGroup`));
+      if (csc.allowPrivilegeEscalation === false && csc.privileged) {
+        errs.push(fieldErrors.invalid(at, csc, 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true'));
+      }
+      if (csc.allowPrivilegeEscalation === false && (csc.capabilities?.add ?? []).includes('CAP_SYS_ADMIN')) {
+        errs.push(fieldErrors.invalid(at, csc, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN'));
+      }
+    });
+  }
   return errs;
 }
 
