@@ -91,6 +91,12 @@ export interface ContainerLauncher {
    * when the container's description cannot be run.
    */
   prepare?(spec: LaunchSpec): Promise<void>;
+  /**
+   * The pod is about to get its sandbox: what the launcher keeps per pod
+   * (namespaces besides the network's) may be made meanwhile. `podDir` is
+   * the pod's directory, the parent of its containers' state dirs.
+   */
+  preparePod?(pod: Pod, podDir: string, hostname: string): void;
   /** Undoes prepare for a run that will not start. */
   abandon?(spec: LaunchSpec): Promise<void>;
   /** The pod's sandbox is gone: what the launcher holds for the pod (namespaces, cgroups) goes. */

@@ -46,6 +46,7 @@ import { containerSpec, podNamespaceModes, type NamespaceRef } from './oci/spec.
 import type { OciMount } from './oci/types.js';
 import { resolveUser } from './oci/user.js';
 import { builtinHostView, type BuiltinHostView } from './builtin-view.js';
+import type { Pod } from '../api/types.js';
 import { podQOSClass } from './pod-status.js';
 
 export interface OciLauncherOptions {
@@ -185,13 +186,13 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
   const pods = new Map<string, PodState>();
   const hostView = o.hostView ?? builtinHostView({ hide: [] });
 
-  function podState(spec: LaunchSpec): PodState {
-    const uid = spec.pod.metadata?.uid ?? '';
+  function podState(pod: Pod, podDir: string, hostname: string): PodState {
+    const uid = pod.metadata?.uid ?? '';
     let state = pods.get(uid);
     if (!state) {
-      const dir = join(dirname(spec.stateDir), 'oci-sandbox');
-      const namespaces = createPodNamespaces({ dir, hostname: spec.hostname, hostIPC: podNamespaceModes(spec.pod.spec).ipc === 'node' });
-      state = { dir, cgroup: containerCgroupsPath({ parent: o.cgroupParent, qosClass: podQOSClass(spec.pod), podUID: uid }), namespaces };
+      const dir = join(podDir, 'oci-sandbox');
+      const namespaces = createPodNamespaces({ dir, hostname, hostIPC: podNamespaceModes(pod.spec).ipc === 'node' });
+      state = { dir, cgroup: containerCgroupsPath({ parent: o.cgroupParent, qosClass: podQOSClass(pod), podUID: uid }), namespaces };
       pods.set(uid, state);
       // A failure is the run's; the next run tries again.
       namespaces.catch(() => pods.get(uid) === state && pods.delete(uid));
@@ -237,7 +238,7 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
 
   async function prepare(spec: LaunchSpec): Promise<void> {
     const rt = await openOnce();
-    const pod = podState(spec);
+    const pod = podState(spec.pod, dirname(spec.stateDir), spec.hostname);
     const namespaces = await pod.namespaces;
     const pidMode = podNamespaceModes(spec.pod.spec).pid;
     const pid: NamespaceRef = pidMode === 'node' ? 'host' : pidMode === 'pod' ? await pausePidNamespace(pod, spec, rt, namespaces) : undefined;
@@ -252,7 +253,7 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
       if (spec.layers) {
         await mountImageRootfs({ rootfs: p.rootfs, lowers: spec.layers, upper: join(dir, 'upper'), work: join(dir, 'work') });
       } else {
-        const view = await prepareHostView({ dir, expose: hostView.expose, hide: hostView.hide, readonly: sc.readOnlyRootFilesystem === true });
+        const view = await prepareHostView({ dir, expose: hostView.expose, hide: hostView.hide, readonly: sc.readOnlyRootFilesystem === true, whiteout: join(dirname(o.root), 'whiteout') });
         rootMounts = view.mounts;
       }
       const user = resolveUser({
@@ -337,6 +338,10 @@ export function createOciLauncher(o: OciLauncherOptions): ContainerLauncher {
   }
 
   return {
+    preparePod(pod, podDir, hostname) {
+      // Begun while the pod's network is made: the first container's prepare then finds them ready or underway.
+      void podState(pod, podDir, hostname).namespaces.catch(() => undefined);
+    },
     prepare,
     async abandon(spec) {
       const p = prepared.get(spec.id);

@@ -662,6 +662,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       }
       rec.pod = pod;
       if (rec.terminating || rec.finished || stoppedAll) return;
+      if (!rec.netns) launcher.preparePod?.(pod, rec.dir, containerHostname(pod, opts));
       await ensureSandbox(rec);
       ensurePodFiles(rec);
       if (!(await syncVolumes(rec))) return;

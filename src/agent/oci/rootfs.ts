@@ -16,8 +16,11 @@
 // hashes) are whiteouts in the writable layer: absent in the container,
 // privileged or not. The root itself could not be one overlay of "/": a
 // hiding layer would have to live on the host's file system, inside "/",
-// and overlayfs refuses a lower layer nested in another (ELOOP).
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+// and overlayfs refuses a lower layer nested in another (ELOOP). A whiteout
+// is a hard link to one shared whiteout inode when the caller names one (as
+// overlayfs itself shares one in its work directory): no process per run;
+// else each is made with mknod.
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { run } from '../../net/ip.js';
 import { mountOverlay, unmount } from './mount.js';
@@ -66,6 +69,8 @@ export interface HostViewOptions {
   hide?: readonly string[];
   /** readOnlyRootFilesystem: the overlays are mounted read-only too. */
   readonly?: boolean;
+  /** Where the shared whiteout inode lives (made once; on the file system of `dir` for links to work). */
+  whiteout?: string;
 }
 
 export interface HostView {
@@ -143,6 +148,30 @@ export async function prepareHostView(o: HostViewOptions): Promise<HostView> {
     for (const p of parents) mkdirLike(join(uppers.get(owner)!, p), join(owner, p));
     whiteouts.push(join(uppers.get(owner)!, rel));
   }
-  if (whiteouts.length) await run(['sh', '-c', 'for p; do [ -e "$p" ] || mknod "$p" c 0 0 || exit 1; done', 'sh', ...whiteouts]);
+  await makeWhiteouts(whiteouts, o.whiteout);
   return { rootfs, mounts };
+}
+
+const mknodAll = (paths: readonly string[]) => run(['sh', '-c', 'for p; do [ -e "$p" ] || mknod "$p" c 0 0 || exit 1; done', 'sh', ...paths]);
+
+/** Whiteouts (character devices 0/0) at `paths`: links to the `shared` one where possible. */
+async function makeWhiteouts(paths: readonly string[], shared: string | undefined): Promise<void> {
+  if (!paths.length) return;
+  if (!shared) return void (await mknodAll(paths));
+  if (!existsSync(shared)) {
+    mkdirSync(dirname(shared), { recursive: true });
+    await mknodAll([shared]);
+  }
+  const left: string[] = [];
+  for (const p of paths) {
+    try {
+      linkSync(shared, p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      // Another file system (EXDEV), or links refused: made one by one.
+      left.push(p);
+    }
+  }
+  if (left.length) await mknodAll(left);
 }

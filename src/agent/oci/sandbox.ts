@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { run } from '../../net/ip.js';
 import type { OciRuntime, RunningContainer } from './crun.js';
 import type { HostFeatures } from './host.js';
-import { mountTmpfs, unmountAllUnder } from './mount.js';
+import { unmountAllUnder } from './mount.js';
 import { prepareHostView } from './rootfs.js';
 import { pauseSpec, type PodNamespaces } from './spec.js';
 
@@ -60,8 +60,10 @@ export async function createPodNamespaces(o: { dir: string; hostname: string; sh
     writeFileSync(files.ipc, '');
   }
   try {
-    await run(['unshare', ...(o.hostIPC ? [] : [`--ipc=${files.ipc}`]), `--uts=${files.uts}`, '--', 'sh', '-c', 'printf %s "$1" > /proc/sys/kernel/hostname', 'sh', o.hostname]);
-    if (!o.hostIPC) await mountTmpfs(files.shm, ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${o.shmSize ?? DEFAULT_SHM_SIZE}`]);
+    // One process: the hostname set in the new UTS namespace, and the /dev/shm tmpfs mounted (in the host's mount namespace, which it keeps).
+    const shmOptions = ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${o.shmSize ?? DEFAULT_SHM_SIZE}`].join(',');
+    const script = `printf %s "$1" > /proc/sys/kernel/hostname${o.hostIPC ? '' : ' && exec mount -t tmpfs -o "$3" tmpfs "$2"'}`;
+    await run(['unshare', ...(o.hostIPC ? [] : [`--ipc=${files.ipc}`]), `--uts=${files.uts}`, '--', 'sh', '-c', script, 'sh', o.hostname, files.shm, shmOptions]);
   } catch (e) {
     await removePodNamespaces(o.dir);
     throw e;

@@ -5,7 +5,7 @@
 import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMountpoint } from '../../../src/agent/oci/mount.js';
 import { mountImageRootfs, prepareHostView, unmountRootfs } from '../../../src/agent/oci/rootfs.js';
@@ -67,14 +67,18 @@ describeRuntimes((kind) => `root file systems under ${kind}`, (ctx) => {
 
   test('the data dir is out of sight, privileged or not; so are the host’s password hashes', async () => {
     const script = `ls -A ${env.repo}; cat ${env.dataDir}/secret; ls ${env.dataDir}; cat /etc/shadow; echo end`;
-    for (const privileged of [false, true]) {
+    // Whiteouts made one by one, or as links to one shared whiteout inode (the agent's way).
+    const shared = join(env.dataDir, 'whiteout');
+    for (const [privileged, whiteout] of [[false, undefined], [true, undefined], [false, shared], [true, shared]] as const) {
       const r = await env.runToEnd('hidden', ['/bin/sh', '-c', script], {
-        hostView: { expose: ['/usr', '/etc', env.repo], hide: [env.dataDir] },
+        hostView: { expose: ['/usr', '/etc', env.repo], hide: [env.dataDir], whiteout },
         securityContext: { privileged },
       });
-      assert.equal(r.stdout, 'README.md\nend\n', `privileged: ${privileged}: ${r.stderr}`);
+      assert.equal(r.stdout, 'README.md\nend\n', `privileged: ${privileged}, whiteout: ${whiteout}: ${r.stderr}`);
       assert.equal(r.stderr.match(/No such file or directory/g)?.length, 3, r.stderr);
     }
+    const st = statSync(shared);
+    assert.ok(st.isCharacterDevice() && st.rdev === 0, 'the shared whiteout is a 0/0 character device');
   });
 
   test('a pod with one PID namespace: the pause process is PID 1 and reaps', async () => {
