@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { processTree, pssMb } from './proc.js';
 import { printTable, type Row } from './report.js';
 
@@ -88,7 +89,8 @@ async function once(nodes: number): Promise<Row[]> {
     const [servedMs, resolvedMs] = await Promise.all([served, resolved]);
     const idle = clusterPss(up.pid!);
     // 1,000 more Services (no endpoints), then memory again once the proxy and DNS have taken them in.
-    const client = createClient(createTransport({ server: 'http://localhost', socketPath: join(dataDir, 'apiserver.sock') }), 'bench');
+    // As the admin, over the API's TCP port (HTTPS, the kubeconfig's client certificate).
+    const client = createClient(createTransport(loadKubeconfig(kubeconfig)), 'bench');
     const services = client.resource(resourceTypes.services);
     for (let i = 0; i < 1000; i += 50) {
       await Promise.all(

@@ -108,16 +108,25 @@ const clusterRoleBindings: ResourceType = { ...clusterRoles, resource: 'clusterr
 const systemAccount = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'kube-system' } });
 
 /** The RBAC objects kubeadm adds for its add-ons (system:coredns, kubeadm:node-proxier), unless they exist. */
+/** kubeadm's add-on roles and bindings, each made unless it exists (side by side: they do not depend on each other). */
 async function ensureAddonPolicy(client: Client): Promise<void> {
-  for (const role of kubeadmPolicy.clusterRoles) await createIfMissing(client, clusterRoles, role as KubeObject);
-  for (const binding of kubeadmPolicy.clusterRoleBindings) await createIfMissing(client, clusterRoleBindings, binding as KubeObject);
+  await Promise.all([
+    ...kubeadmPolicy.clusterRoles.map((role) => createIfMissing(client, clusterRoles, role as KubeObject)),
+    ...kubeadmPolicy.clusterRoleBindings.map((binding) => createIfMissing(client, clusterRoleBindings, binding as KubeObject)),
+  ]);
 }
 
-/** Creates the cluster DNS objects unless they exist (and moves an older kubesvc's coredns off the data dir socket). */
+/**
+ * Creates the cluster DNS objects unless they exist (and moves an older
+ * kubesvc's coredns off the data dir socket). The account before the
+ * Deployment: its pods are refused until their ServiceAccount exists.
+ */
 export async function ensureClusterDns(client: Client): Promise<void> {
-  await ensureAddonPolicy(client);
-  await createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('coredns'));
-  await createIfMissing(client, resourceTypes.services, kubeDnsService());
+  await Promise.all([
+    ensureAddonPolicy(client),
+    createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('coredns')),
+    createIfMissing(client, resourceTypes.services, kubeDnsService()),
+  ]);
   await createOrMigrate(client, resourceTypes.deployments, coreDnsDeployment());
 }
 
@@ -219,20 +228,22 @@ export function kubeProxyDaemonSet(): DaemonSet & KubeObject {
  * address kube-proxy reaches from its node.
  */
 export async function ensureKubeProxy(client: Client, configText: string, replaceConfig: boolean, server: string): Promise<void> {
-  await ensureAddonPolicy(client);
-  await createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('kube-proxy'));
-  const cm = kubeProxyConfigMap(configText, server);
-  const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
-  try {
-    const current = await configMaps.get('kube-system', 'kube-proxy');
-    const data = { ...current.data };
-    if (replaceConfig) data['config.conf'] = configText;
-    data['kubeconfig.conf'] ??= cm.data!['kubeconfig.conf']!;
-    if (replaceConfig || !current.data?.['kubeconfig.conf']) await configMaps.update({ ...current, data });
-  } catch (e) {
-    if (!(e instanceof ApiError && e.code === 404)) throw e;
-    await createIfMissing(client, resourceTypes.configmaps, cm);
-  }
+  const ensureConfigMap = async () => {
+    const cm = kubeProxyConfigMap(configText, server);
+    const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
+    try {
+      const current = await configMaps.get('kube-system', 'kube-proxy');
+      const data = { ...current.data };
+      if (replaceConfig) data['config.conf'] = configText;
+      data['kubeconfig.conf'] ??= cm.data!['kubeconfig.conf']!;
+      if (replaceConfig || !current.data?.['kubeconfig.conf']) await configMaps.update({ ...current, data });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) throw e;
+      await createIfMissing(client, resourceTypes.configmaps, cm);
+    }
+  };
+  // What the DaemonSet's pods need (account, policy, their ConfigMap) first, side by side.
+  await Promise.all([ensureAddonPolicy(client), createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('kube-proxy')), ensureConfigMap()]);
   await createOrMigrate(client, resourceTypes.daemonsets, kubeProxyDaemonSet());
 }
 

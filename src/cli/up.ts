@@ -143,8 +143,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     })();
     const systemComponents = (async () => {
       const since = performance.now();
-      await ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`);
-      await ensureClusterDns(client);
+      await Promise.all([ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`), ensureClusterDns(client)]);
       progress('system components (kube-proxy, coredns)', since);
     })();
     const nodesStarting = (async () => {
@@ -153,19 +152,23 @@ export async function upCommand(argv: string[]): Promise<void> {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
       networkCreated = true;
-      // The API in the cluster first: kube-proxy's first request goes there.
-      inCluster = await serveApiInCluster(server, client, clusterId);
-      progress(`API in the cluster (https://${inCluster.address})`, since);
+      // The API in the cluster and the nodes side by side (both make the cluster network first, once): no pod
+      // reaches the API before its node ran it, and kube-proxy, the first to, retries as any client does.
+      const apiInCluster = serveApiInCluster(server, client, clusterId).then((api) => {
+        inCluster = api;
+        progress(`API in the cluster (https://${api.address})`, since);
+      });
       // Nodes start side by side; each is listed as it comes up.
-      const nodeStarts = await Promise.allSettled(
-        Array.from({ length: nodeCount }, (_, i) => {
+      const nodeStarts = await Promise.allSettled([
+        apiInCluster,
+        ...Array.from({ length: nodeCount }, (_, i) => {
           const nodeSince = performance.now();
           return startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images: settings }).then((node) => {
             nodes.push(node);
             progress(node.name, nodeSince);
           });
         }),
-      );
+      ]);
       const failed = nodeStarts.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
