@@ -28,9 +28,13 @@ const PACKAGES: Record<string, string> = {
   'apps/v1.d.ts': 'io.k8s.api.apps.v1',
   'discovery/v1.d.ts': 'io.k8s.api.discovery.v1',
   'autoscaling/v1.d.ts': 'io.k8s.api.autoscaling.v1',
+  'batch/v1.d.ts': 'io.k8s.api.batch.v1',
+  'policy/v1.d.ts': 'io.k8s.api.policy.v1',
+  'coordination/v1.d.ts': 'io.k8s.api.coordination.v1',
   'rbac/v1.d.ts': 'io.k8s.api.rbac.v1',
   'authorization/v1.d.ts': 'io.k8s.api.authorization.v1',
   'authentication/v1.d.ts': 'io.k8s.api.authentication.v1',
+  'apiextensions/v1.d.ts': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1',
   'meta/v1.d.ts': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'api/resource.d.ts': 'io.k8s.apimachinery.pkg.api.resource',
   'runtime.d.ts': 'io.k8s.apimachinery.pkg.runtime',
@@ -44,10 +48,14 @@ const SERVED_GROUP_VERSIONS = [
   { group: '', version: 'v1' },
   { group: 'apps', version: 'v1' },
   { group: 'autoscaling', version: 'v1' },
+  { group: 'batch', version: 'v1' },
+  { group: 'policy', version: 'v1' },
+  { group: 'coordination.k8s.io', version: 'v1' },
   { group: 'discovery.k8s.io', version: 'v1' },
   { group: 'rbac.authorization.k8s.io', version: 'v1' },
   { group: 'authorization.k8s.io', version: 'v1' },
   { group: 'authentication.k8s.io', version: 'v1' },
+  { group: 'apiextensions.k8s.io', version: 'v1' },
 ];
 
 /** Served kinds, their lists, and the helper kinds their operations use. */
@@ -59,12 +67,22 @@ const ROOTS = [
   'io.k8s.api.core.v1.Binding',
   ...['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'ControllerRevision'].flatMap((k) => [`io.k8s.api.apps.v1.${k}`, `io.k8s.api.apps.v1.${k}List`]),
   'io.k8s.api.autoscaling.v1.Scale',
+  ...['Job', 'CronJob'].flatMap((k) => [`io.k8s.api.batch.v1.${k}`, `io.k8s.api.batch.v1.${k}List`]),
+  'io.k8s.api.policy.v1.PodDisruptionBudget',
+  'io.k8s.api.policy.v1.PodDisruptionBudgetList',
+  'io.k8s.api.policy.v1.Eviction',
+  'io.k8s.api.coordination.v1.Lease',
+  'io.k8s.api.coordination.v1.LeaseList',
   'io.k8s.api.discovery.v1.EndpointSlice',
   'io.k8s.api.discovery.v1.EndpointSliceList',
   ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].flatMap((k) => [`io.k8s.api.rbac.v1.${k}`, `io.k8s.api.rbac.v1.${k}List`]),
   // Create-only reviews: their schemas, no lists.
   ...['SubjectAccessReview', 'SelfSubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map((k) => `io.k8s.api.authorization.v1.${k}`),
   ...['TokenReview', 'SelfSubjectReview', 'TokenRequest'].map((k) => `io.k8s.api.authentication.v1.${k}`),
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList',
+  // Referenced only from JSONSchemaProps' x-kubernetes-validations, which kubernetes-types leaves out.
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule',
   `${META}.Status`,
   `${META}.DeleteOptions`,
   `${META}.Patch`,
@@ -79,11 +97,71 @@ const EXTRA_GVKS: Record<string, { group: string; version: string; kind: string 
   [`${META}.DeleteOptions`]: SERVED_GROUP_VERSIONS.map((gv) => ({ ...gv, kind: 'DeleteOptions' })),
 };
 
+const APIEXTENSIONS = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1';
+
+/**
+ * Properties kubernetes-types leaves out: the x-kubernetes-* fields of
+ * JSONSchemaProps (their names are not identifiers), with upstream's
+ * descriptions.
+ */
+const EXTRA_PROPERTIES: Record<string, Record<string, Schema>> = {
+  [`${APIEXTENSIONS}.JSONSchemaProps`]: {
+    'x-kubernetes-embedded-resource': {
+      description:
+        'x-kubernetes-embedded-resource defines that the value is an embedded Kubernetes runtime.Object, with TypeMeta and ObjectMeta. The type must be object. It is allowed to further restrict the embedded object. kind, apiVersion and metadata are validated automatically. x-kubernetes-preserve-unknown-fields is allowed to be true, but does not have to be if the object is fully specified (up to kind, apiVersion, metadata).',
+      type: 'boolean',
+    },
+    'x-kubernetes-int-or-string': {
+      description:
+        'x-kubernetes-int-or-string specifies that this value is either an integer or a string. If this is true, an empty type is allowed and type as child of anyOf is permitted if following one of the following patterns:\n\n1) anyOf:\n   - type: integer\n   - type: string\n2) allOf:\n   - anyOf:\n     - type: integer\n     - type: string\n   - ... zero or more',
+      type: 'boolean',
+    },
+    'x-kubernetes-list-map-keys': {
+      description:
+        'x-kubernetes-list-map-keys annotates an array with the x-kubernetes-list-type `map` by specifying the keys used as the index of the map.\n\nThis tag MUST only be used on lists that have the "x-kubernetes-list-type" extension set to "map". Also, the values specified for this attribute must be a scalar typed field of the child structure (no nesting is supported).\n\nThe properties specified must either be required or have a default value, to ensure those properties are present for all list items.',
+      items: { default: '', type: 'string' },
+      type: 'array',
+      'x-kubernetes-list-type': 'atomic',
+    },
+    'x-kubernetes-list-type': {
+      description:
+        'x-kubernetes-list-type annotates an array to further describe its topology. This extension must only be used on lists and may have 3 possible values:\n\n1) `atomic`: the list is treated as a single entity, like a scalar.\n     Atomic lists will be entirely replaced when updated. This extension\n     may be used on any type of list (struct, scalar, ...).\n2) `set`:\n     Sets are lists that must not have multiple items with the same value. Each\n     value must be a scalar, an object with x-kubernetes-map-type `atomic` or an\n     array with x-kubernetes-list-type `atomic`.\n3) `map`:\n     These lists are like maps in that their elements have a non-index key\n     used to identify them. Order is preserved upon merge. The map tag\n     must only be used on a list with elements of type object.\nDefaults to atomic for arrays.',
+      type: 'string',
+    },
+    'x-kubernetes-map-type': {
+      description:
+        'x-kubernetes-map-type annotates an object to further describe its topology. This extension must only be used when type is object and may have 2 possible values:\n\n1) `granular`:\n     These maps are actual maps (key-value pairs) and each fields are independent\n     from each other (they can each be manipulated by separate actors). This is\n     the default behaviour for all maps.\n2) `atomic`: the list is treated as a single entity, like a scalar.\n     Atomic maps will be entirely replaced when updated.',
+      type: 'string',
+    },
+    'x-kubernetes-preserve-unknown-fields': {
+      description:
+        'x-kubernetes-preserve-unknown-fields stops the API server decoding step from pruning fields which are not specified in the validation schema. This affects fields recursively, but switches back to normal pruning behaviour if nested properties or additionalProperties are specified in the schema. This can either be true or undefined. False is forbidden.',
+      type: 'boolean',
+    },
+    'x-kubernetes-validations': {
+      description: 'x-kubernetes-validations describes a list of validation rules written in the CEL expression language.',
+      items: { allOf: [{ $ref: `#/components/schemas/${APIEXTENSIONS}.ValidationRule` }], default: {} },
+      type: 'array',
+      'x-kubernetes-list-map-keys': ['rule'],
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-patch-merge-key': 'rule',
+      'x-kubernetes-patch-strategy': 'merge',
+    },
+  },
+};
+
 /** Types whose JSON form is not their Go struct; shapes as upstream's v3. */
 const CUSTOM_SCHEMAS: Record<string, Schema> = {
   'io.k8s.apimachinery.pkg.api.resource.Quantity': { oneOf: [{ type: 'string' }, { type: 'number' }] },
   [`${META}.Time`]: { type: 'string', format: 'date-time' },
   [`${META}.MicroTime`]: { type: 'string', format: 'date-time' },
+  // Any JSON, and the schema-or-something unions of JSONSchemaProps: upstream publishes them with no type.
+  ...Object.fromEntries(
+    ['JSON', 'JSONSchemaPropsOrArray', 'JSONSchemaPropsOrBool', 'JSONSchemaPropsOrStringArray'].map((t) => [
+      `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.${t}`,
+      {},
+    ]),
+  ),
   [INT_OR_STRING]: {
     description:
       'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.',
@@ -176,6 +254,7 @@ class Generator {
       if (prop === 'apiVersion') literalApiVersion = literal;
       if (prop === 'kind') literalKind = literal;
     }
+    Object.assign(properties, EXTRA_PROPERTIES[d.name]);
     if (Object.keys(properties).length) schema.properties = properties;
     if (required.length) schema.required = required;
     const gvks = EXTRA_GVKS[d.name] ?? (literalApiVersion && literalKind ? [gvkOf(literalApiVersion, literalKind)] : undefined);
@@ -322,6 +401,9 @@ const FORMATS: Record<string, 'int64' | 'double' | 'byte'> = expand({
   'apps.v1.ReplicaSetStatus.observedGeneration': 'int64',
   'apps.v1.StatefulSetStatus.observedGeneration': 'int64',
   'apps.v1.ControllerRevision.revision': 'int64',
+  'batch.v1.JobSpec.activeDeadlineSeconds': 'int64',
+  'batch.v1.CronJobSpec.startingDeadlineSeconds': 'int64',
+  'policy.v1.PodDisruptionBudgetStatus.observedGeneration': 'int64',
   'authentication.v1.TokenRequestSpec.expirationSeconds': 'int64',
   'core.v1.ConfigMap.binaryData': 'byte',
   'core.v1.ContainerImage.sizeBytes': 'int64',
@@ -577,6 +659,7 @@ const PATCH_META: Record<string, { strategy: string; mergeKey?: string }> = expa
   'apps.v1.ReplicaSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'apps.v1.DaemonSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'apps.v1.StatefulSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
+  'batch.v1.JobStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'core.v1.PersistentVolumeClaimStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
 });
 

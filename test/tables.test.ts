@@ -562,3 +562,62 @@ describe('workloads', () => {
     assert.deepEqual(pods.columns.filter((c) => c.type !== 'string'), []);
   });
 });
+
+describe('policy and coordination tables', () => {
+  it('poddisruptionbudgets', async () => {
+    const { table: budgets } = await import('../src/registry/poddisruptionbudgets/table.js');
+    assert.deepEqual(headers(budgets), ['Name', 'Min Available', 'Max Unavailable', 'Allowed Disruptions', 'Age']);
+    assert.deepEqual(budgets.columns.map((c) => c.type), ['string', 'string', 'string', 'integer', 'string']);
+    assert.equal(budgets.columns[3]!.description, 'Calculated number of pods that may be disrupted at this time.');
+    assert.deepEqual(row(budgets, obj({ spec: { minAvailable: 1 }, status: { disruptionsAllowed: 2 } }, 'web')), ['web', '1', 'N/A', 2, '5d']);
+    assert.deepEqual(row(budgets, obj({ spec: { maxUnavailable: '25%' } }, 'pct')), ['pct', 'N/A', '25%', 0, '5d']);
+  });
+
+  it('leases', async () => {
+    const { table: leases } = await import('../src/registry/leases/table.js');
+    assert.deepEqual(headers(leases), ['Name', 'Holder', 'Age']);
+    assert.deepEqual(row(leases, obj({ spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40 } }, 'node-1')), ['node-1', 'node-1', '5d']);
+    assert.deepEqual(row(leases, obj({ spec: {} }, 'free')), ['free', '', '5d']);
+  });
+});
+
+// ---- batch/v1 (appended with the Jobs and CronJobs work)
+import { table as jobs } from '../src/registry/jobs/table.js';
+import { table as cronJobs } from '../src/registry/cronjobs/table.js';
+
+describe('batch printers', () => {
+  const jobTemplate = { spec: { containers: [{ name: 'pi', image: 'perl:5.34' }] } };
+
+  it('jobs: status from the conditions, completions, duration', () => {
+    assert.deepEqual(headers(jobs), ['Name', 'Status', 'Completions', 'Duration', 'Age', 'Containers(w)', 'Images(w)', 'Selector(w)']);
+    assert.equal(jobs.columns[1]!.description, 'Status of the job.');
+    assert.equal(jobs.columns[3]!.description, 'Time required to complete the job.');
+    const selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u' } };
+    const start = new Date(now.getTime() - 3 * m).toISOString();
+    const running = obj({ spec: { completions: 3, parallelism: 2, selector, template: jobTemplate }, status: { startTime: start, succeeded: 1 } }, 'pi');
+    assert.deepEqual(row(jobs, running), ['pi', 'Running', '1/3', '3m', '5d', 'pi', 'perl:5.34', 'batch.kubernetes.io/controller-uid=u']);
+    const done = obj({
+      spec: { completions: 1, parallelism: 1, template: jobTemplate },
+      status: { startTime: start, completionTime: new Date(now.getTime() - 3 * m + 42 * s).toISOString(), succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] },
+    });
+    assert.deepEqual(row(jobs, done).slice(1, 4), ['Complete', '1/1', '42s']);
+    const workQueue = obj({ spec: { parallelism: 4, template: jobTemplate }, status: { conditions: [{ type: 'Suspended', status: 'True' }] } });
+    assert.deepEqual(row(jobs, workQueue).slice(1, 4), ['Suspended', '0/1 of 4', '']);
+    assert.deepEqual(row(jobs, obj({ spec: { template: jobTemplate }, status: { conditions: [{ type: 'FailureTarget', status: 'True' }] } })).slice(1, 3), ['FailureTarget', '0/1']);
+    assert.deepEqual(row(jobs, obj({ spec: { template: jobTemplate }, status: { conditions: [{ type: 'Failed', status: 'True' }] } })).slice(1, 2), ['Failed']);
+  });
+
+  it('cronjobs', () => {
+    assert.deepEqual(headers(cronJobs), ['Name', 'Schedule', 'Timezone', 'Suspend', 'Active', 'Last Schedule', 'Age', 'Containers(w)', 'Images(w)', 'Selector(w)']);
+    assert.deepEqual(cronJobs.columns.map((c) => c.type).slice(3, 5), ['boolean', 'integer']);
+    const cj = obj(
+      {
+        spec: { schedule: '*/1 * * * *', timeZone: 'Etc/UTC', suspend: false, jobTemplate: { spec: { template: jobTemplate } } },
+        status: { active: [{ name: 'pi-1' }], lastScheduleTime: new Date(now.getTime() - 30 * s).toISOString() },
+      },
+      'pi',
+    );
+    assert.deepEqual(row(cronJobs, cj), ['pi', '*/1 * * * *', 'Etc/UTC', 'False', 1, '30s', '5d', 'pi', 'perl:5.34', '<none>']);
+    assert.deepEqual(row(cronJobs, obj({ spec: { schedule: '@daily', suspend: true, jobTemplate: { spec: { template: jobTemplate } } } })).slice(2, 6), ['<none>', 'True', 0, '<none>']);
+  });
+});

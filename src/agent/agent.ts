@@ -38,6 +38,7 @@ import { startAgentServer, type AgentServer } from './server.js';
 import { errorMessage } from '../util/errors.js';
 import type { PodObject as Pod, NodeObject as Node, ServiceObject } from '../api/types.js';
 import { apiObjectLookup, apiServiceAccountTokens } from './api-sources.js';
+import { startNodeLease } from './node-lease.js';
 import type { RequestServiceAccountToken } from './token-manager.js';
 
 type NodeStatus = NonNullable<Node['status']>;
@@ -287,6 +288,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   }
 
   await register();
+  // The heartbeat the node controller reads first: the node's Lease, renewed every 10 s.
+  const nodeLease = startNodeLease({ client, nodeName });
   let stopped = false;
   const heartbeat = setInterval(() => {
     if (stopped) return;
@@ -479,6 +482,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       stopping ??= (async () => {
         stopped = true;
         clearInterval(heartbeat);
+        nodeLease.stop();
         clearInterval(housekeeping);
         for (const t of deadlineTimers.values()) clearTimeout(t);
         podInformer.stop();

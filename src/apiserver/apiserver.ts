@@ -24,6 +24,10 @@ import { buildResources } from './resources.js';
 import { startApiServer, type RunningApiServer } from './server.js';
 import { setupAuth, type ServerAuth } from './auth/setup.js';
 import { ensureServiceAccountKeys } from '../auth/serviceaccount/index.js';
+import { loadAuditPolicy } from './audit/policy.js';
+import { createAuditor } from './audit/recorder.js';
+import { logBackend } from './audit/log-backend.js';
+import { bodyRead, objectSent } from './http-io.js';
 import { ensureClusterCA, pkiDir } from './pki/ca.js';
 import { issueClientCertificate, type ClientIdentity } from './pki/client-cert.js';
 import { apiServerNames, ensureServingCert } from './pki/serving-cert.js';
@@ -32,6 +36,7 @@ import { authenticationReviewResources } from './reviews/authentication-reviews.
 import { createRbacResources } from '../registry/rbac/resource.js';
 import { ensureBootstrapPolicy } from '../auth/rbac/bootstrap-reconcile.js';
 import { componentUsers } from '../auth/user.js';
+import { createCustomResourceServing } from '../apiextensions/serving.js';
 import type { TransportOptions } from '../client/transport.js';
 
 const log = logger('apiserver');
@@ -62,6 +67,8 @@ export interface ApiServerConfig {
    * costs; no command line reaches it.
    */
   authorization?: 'RBAC' | 'AlwaysAllow';
+  /** Audit logging (--audit-policy-file, --audit-log-path): every request recorded as the policy says. */
+  audit?: { policyFile: string; logPath: string };
 }
 
 /** Upstream's secure port: where the API answers inside the cluster, and the `kubernetes` Service's targetPort. */
@@ -133,7 +140,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   };
   const rbac = createRbacResources({ ruleResolver: () => serverAuth?.rbac });
   const defs: ResourceDef[] = [
-    ...buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] }, serviceAccountTokens: config.serviceAccountTokens }),
+    ...buildResources({ registry: () => registry, allocation, cluster: { ipFamilies: ['IPv4'] }, serviceAccountTokens: config.serviceAccountTokens, served: () => defs }),
     rbac.clusterRoles,
     rbac.clusterRoleBindings,
     rbac.roles,
@@ -141,6 +148,9 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     ...accessReviewResources({ authorizer: () => authOf().auth.authorizer, extensions: () => authOf().extensions }),
     ...authenticationReviewResources({ extensions: () => authOf().extensions }),
   ];
+  // CRDs, and the custom resources they define, which come and go in `defs` as CRDs are established and deleted.
+  const customResources = createCustomResourceServing(defs);
+  defs.push(customResources.crds);
   const def = (resource: string) => defs.find((d) => d.resource === resource)!;
   const registry: Registry = createRegistry(store, {
     async checkNamespace(namespace, target) {
@@ -181,6 +191,10 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
 
   let ready = false;
   const socketPath = apiServerSocketPath(config.dataDir);
+  const auditLog = config.audit ? logBackend(config.audit.logPath) : undefined;
+  const auditor = config.audit && auditLog
+    ? createAuditor({ policy: loadAuditPolicy(config.audit.policyFile), backend: auditLog, requestBody: bodyRead, responseObject: objectSent })
+    : undefined;
   let http: RunningApiServer;
   try {
     await auth.ready;
@@ -197,14 +211,17 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
       bookmarkIntervalMs: config.bookmarkIntervalMs,
       isReady: () => ready,
       agentSocket: (node) => agentSocketPath(config.dataDir, node),
+      audit: auditor,
     });
   } catch (e) {
     auth.stop();
+    await auditLog?.close();
     throw e;
   }
   address = http.address;
   await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? defaultAdvertisePort);
   await ensureBootstrapPolicy(registry, rbac);
+  await customResources.start(registry);
   ready = true;
   const url = `https://${http.address}`;
   const transportFor = (identity: ClientIdentity, via: 'socket' | 'tcp' = 'socket'): TransportOptions => {
@@ -227,8 +244,10 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     transportFor,
     def,
     async close() {
+      customResources.stop();
       await http.close();
       auth.stop();
+      await auditLog?.close();
       await store.close();
       unlock();
     },

@@ -8,11 +8,33 @@ export function wantsAggregated(accept: string | undefined): boolean {
   return !!accept && /as=APIGroupDiscoveryList/.test(accept) && /g=apidiscovery\.k8s\.io/.test(accept);
 }
 
-/** The group-versions served, core first, as upstream orders them. */
+/** The group-versions served, core first, as upstream orders them; a group's versions by priority (see compareVersions). */
 export function groupVersions(defs: ResourceDef[]): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
   for (const d of defs) seen.set(apiVersionOf(d), { group: d.group, version: d.version });
-  return [...seen.values()];
+  const groups = [...new Set([...seen.values()].map((gv) => gv.group))];
+  return groups.flatMap((g) =>
+    [...seen.values()].filter((gv) => gv.group === g).sort((a, b) => compareVersions(a.version, b.version)),
+  );
+}
+
+/**
+ * Upstream's version priority (version.CompareKubeAwareVersionStrings), as
+ * discovery orders a group's versions (custom resources may serve several):
+ * GA before beta before alpha, higher numbers first, other names last, by name.
+ */
+export function compareVersions(a: string, b: string): number {
+  const rank = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return undefined;
+    return { major: Number(m[1]), stage: m[2] === 'alpha' ? 0 : m[2] === 'beta' ? 1 : 2, minor: Number(m[3] ?? 0) };
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  if (!ra || !rb) return ra ? -1 : rb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  if (ra.stage !== rb.stage) return rb.stage - ra.stage;
+  if (ra.major !== rb.major) return rb.major - ra.major;
+  return rb.minor - ra.minor;
 }
 
 function aggregatedResource(d: ResourceDef) {
@@ -46,7 +68,9 @@ export function aggregatedDiscovery(defs: ResourceDef[], legacy: boolean) {
     metadata: {},
     items: [...groups].map(([group, ds]) => ({
       metadata: { name: group },
-      versions: [{ version: ds[0].version, freshness: 'Current', resources: ds.map(aggregatedResource) }],
+      versions: [...new Set(ds.map((d) => d.version))]
+        .sort(compareVersions)
+        .map((version) => ({ version, freshness: 'Current', resources: ds.filter((d) => d.version === version).map(aggregatedResource) })),
     })),
   };
 }
@@ -55,19 +79,26 @@ export function apiVersions(serverAddress: string) {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
 }
 
-function apiGroup(group: string, version: string) {
-  const gv = { groupVersion: `${group}/${version}`, version };
-  return { name: group, versions: [gv], preferredVersion: gv };
+/** A group with its versions in priority order; the first is the preferred one. */
+function apiGroup(group: string, versions: string[]) {
+  const gvs = versions.map((version) => ({ groupVersion: `${group}/${version}`, version }));
+  return { name: group, versions: gvs, preferredVersion: gvs[0] };
+}
+
+function versionsOf(defs: ResourceDef[], group: string): string[] {
+  return groupVersions(defs)
+    .filter((g) => g.group === group)
+    .map((g) => g.version);
 }
 
 export function apiGroupList(defs: ResourceDef[]) {
-  const groups = groupVersions(defs).filter((g) => g.group);
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(g.group, g.version)) };
+  const groups = [...new Set(groupVersions(defs).map((g) => g.group))].filter((g) => g);
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(g, versionsOf(defs, g))) };
 }
 
 export function apiGroupDoc(defs: ResourceDef[], group: string) {
-  const gv = groupVersions(defs).find((g) => g.group === group);
-  return gv ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(gv.group, gv.version) } : undefined;
+  const versions = versionsOf(defs, group);
+  return versions.length ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, versions) } : undefined;
 }
 
 export function apiResourceList(defs: ResourceDef[], group: string, version: string) {

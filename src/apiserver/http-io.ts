@@ -7,6 +7,15 @@ import { errors, toStatusError, type StatusError } from '../api/status.js';
 /** kube-apiserver's default maximum request body size. */
 export const maxRequestBytes = 3 * 1024 * 1024;
 
+// What a request's handler read and what it answered, kept with the request for its audit event.
+const bodiesRead = new WeakMap<IncomingMessage, Buffer>();
+const objectsSent = new WeakMap<ServerResponse, unknown>();
+
+/** The request's body, once a handler read it. */
+export const bodyRead = (req: IncomingMessage): Buffer | undefined => bodiesRead.get(req);
+/** The object sent as the response (before encoding). */
+export const objectSent = (res: ServerResponse): unknown => objectsSent.get(res);
+
 export async function readBody(req: IncomingMessage, limit = maxRequestBytes): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
@@ -23,7 +32,9 @@ export async function readBody(req: IncomingMessage, limit = maxRequestBytes): P
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  bodiesRead.set(req, body);
+  return body;
 }
 
 export function wantsYaml(req: IncomingMessage): boolean {
@@ -64,6 +75,7 @@ export function addWarnings(res: ServerResponse, warnings: string[]): void {
 
 export function sendObject(req: IncomingMessage, res: ServerResponse, code: number, body: unknown, contentType?: string): void {
   if (res.headersSent) return;
+  objectsSent.set(res, body);
   let text: string;
   if (!contentType && wantsYaml(req)) {
     contentType = 'application/yaml';

@@ -668,6 +668,33 @@ message TokenReview {
 message SelfSubjectReview {
   optional ObjectMeta metadata = 1;
 }
+
+// policy/v1: what kubectl create pdb and kubectl drain send.
+message PodDisruptionBudget {
+  optional ObjectMeta metadata = 1;
+  optional PodDisruptionBudgetSpec spec = 2;
+}
+message PodDisruptionBudgetSpec {
+  optional IntOrString minAvailable = 1 [(ptr) = true];
+  optional LabelSelector selector = 2 [(ptr) = true];
+  optional IntOrString maxUnavailable = 3 [(ptr) = true];
+  optional string unhealthyPodEvictionPolicy = 4 [(ptr) = true];
+}
+message Eviction {
+  optional ObjectMeta metadata = 1;
+  optional DeleteOptions deleteOptions = 2 [(ptr) = true];
+}
+message DeleteOptions {
+  optional int64 gracePeriodSeconds = 1 [(ptr) = true];
+  optional Preconditions preconditions = 2 [(ptr) = true];
+  optional bool orphanDependents = 3 [(ptr) = true];
+  optional string propagationPolicy = 4 [(ptr) = true];
+  repeated string dryRun = 5;
+}
+message Preconditions {
+  optional string uid = 1 [(ptr) = true];
+  optional string resourceVersion = 2 [(ptr) = true];
+}
 `;
 
 /** apiVersion/kind → top-level message. Pod status is left out on purpose: clients never write it as protobuf. */
@@ -692,6 +719,9 @@ const KINDS: ReadonlyMap<string, string> = new Map([
   ['authentication.k8s.io/v1/TokenRequest', 'TokenRequest'],
   ['authentication.k8s.io/v1/TokenReview', 'TokenReview'],
   ['authentication.k8s.io/v1/SelfSubjectReview', 'SelfSubjectReview'],
+  ['policy/v1/PodDisruptionBudget', 'PodDisruptionBudget'],
+  ['policy/v1/Eviction', 'Eviction'],
+  ['policy/v1beta1/Eviction', 'Eviction'],
 ]);
 
 const PACKAGE = 'kubesvc.k8s';

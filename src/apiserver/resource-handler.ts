@@ -14,9 +14,10 @@ import { decodeTyped } from './openapi/typed-decode.js';
 import { addWarnings, readBody, sendObject } from './http-io.js';
 import { applyPatch } from './patch/index.js';
 import { agentSocketFor, proxyPodLog } from './node-proxy.js';
-import { initialManagedFields, serverSideApply } from './apply.js';
+import { applyConfiguration, fieldManagerScope, managerOf, recordUpdate } from './apply.js';
 import type { RequestInfo } from './request-info.js';
 import { scaleHandlers } from './scale.js';
+import { evictionHandler } from './eviction.js';
 import { partialObject, renderingFor, toTable, type IncludeObject } from './tables.js';
 import { serveWatch } from './watch.js';
 import type { HandlerContext } from './handler-context.js';
@@ -81,6 +82,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
 
   if (sub === 'scale') return scaleHandlers(req, res, info, def, ctx, q);
   if (sub === 'binding') return bind(req, res, info, def, ctx, q);
+  if (sub === 'eviction') return evictionHandler(req, res, info, def, ctx, q, user);
   if (sub === 'log' || sub === 'exec' || sub === 'attach' || sub === 'portforward') {
     // The node agent serves these (node-proxy.ts); exec arrives as an upgrade (server.ts), portforward is not served yet.
     const pod = await registry.get(def, ns, info.name!);
@@ -103,17 +105,25 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (def.namespaced && !ns) throw errors.pathNotFound();
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
+      recordUpdate(undefined, decoded.object, managerOf(req, q), fieldManagerScope(def, ''));
       const result = await registry.create(def, ns, decoded.object, { dryRun: isDryRun(q), fieldManager: q.get('fieldManager') ?? undefined, ...writer });
       return respondWrite(req, res, def, result, q, decoded.warnings);
     }
     case 'update': {
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
-      const result = await registry.update(def, ns, info.name!, () => decoded.object, {
-        ...writer,
-        dryRun: isDryRun(q),
-        subresource: sub === 'status' || sub === 'finalize' ? sub : '',
-      });
+      const subresource = sub === 'status' || sub === 'finalize' ? sub : '';
+      const result = await registry.update(
+        def,
+        ns,
+        info.name!,
+        (live) => {
+          const next = structuredClone(decoded.object);
+          recordUpdate(live, next, managerOf(req, q), fieldManagerScope(def, subresource));
+          return next;
+        },
+        { ...writer, dryRun: isDryRun(q), subresource },
+      );
       return respondWrite(req, res, def, result, q, decoded.warnings);
     }
     case 'patch':
@@ -181,16 +191,13 @@ async function patch(
       throw errors.badRequest(`the name of the object (${applied.object.metadata.name}) does not match the name on the URL (${info.name})`);
     }
     applied.object.metadata.name = info.name;
-    const apiVersion = apiVersionOf(def);
-    const result = await ctx.registry.update(def, ns, info.name!, (live) => serverSideApply(live, applied.object, def.kind, fieldManager, apiVersion), {
+    const scope = fieldManagerScope(def, subresource);
+    const force = queryBool(q, 'force');
+    const result = await ctx.registry.update(def, ns, info.name!, (live) => applyConfiguration(live, applied.object, fieldManager, force, scope), {
       ...writer,
       dryRun,
       subresource,
-      forceAllowCreate: () => {
-        const created = { ...applied.object, metadata: { ...applied.object.metadata } };
-        created.metadata.managedFields = initialManagedFields(applied.object, def.kind, fieldManager, apiVersion);
-        return ctx.registry.create(def, ns, created, { dryRun, fieldManager, ...writer });
-      },
+      forceAllowCreate: () => ctx.registry.create(def, ns, applyConfiguration(undefined, applied.object, fieldManager, force, scope), { dryRun, fieldManager, ...writer }),
     });
     return respondWrite(req, res, def, result, q, warnings);
   }
@@ -218,6 +225,7 @@ async function patch(
       }
       const checked = checkObject(patched, def, validation as FieldValidation);
       warnings.splice(0, warnings.length, ...checked.warnings);
+      recordUpdate(live, checked.object, fieldManager ?? managerOf(req, q), fieldManagerScope(def, subresource));
       return checked.object;
     },
     { ...writer, dryRun, subresource },

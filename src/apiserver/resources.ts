@@ -16,6 +16,10 @@ import { configMapsResource } from '../registry/configmaps/resource.js';
 import { secretsResource } from '../registry/secrets/resource.js';
 import { daemonSetsResource, deploymentsResource, replicaSetsResource, statefulSetsResource } from '../registry/workloads/resources.js';
 import { controllerRevisionsResource } from '../registry/controllerrevisions/resource.js';
+import { jobsResource } from '../registry/jobs/resource.js';
+import { cronJobsResource } from '../registry/cronjobs/resource.js';
+import { podDisruptionBudgetsResource } from '../registry/poddisruptionbudgets/resource.js';
+import { leasesResource } from '../registry/leases/resource.js';
 import { logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -28,6 +32,8 @@ export interface ResourceDeps {
   cluster: ServiceClusterConfig;
   /** The ServiceAccount admission of pods: the account must exist; its token volume is mounted. */
   serviceAccountTokens?: boolean;
+  /** Everything served now (custom resources included), for the namespace cleanup; the built-in list when unset. */
+  served?: () => ResourceDef[];
 }
 
 export function buildResources(deps: ResourceDeps): ResourceDef[] {
@@ -36,7 +42,8 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     async terminate(name) {
       const registry = deps.registry();
       try {
-        for (const def of defs.filter((d) => d.namespaced)) {
+        const namespaced = (deps.served?.() ?? defs).filter((d) => d.namespaced);
+        for (const def of namespaced) {
           const { items } = await registry.list(def, name);
           for (const item of items) {
             await registry.delete(def, name, item.metadata.name!).catch((e: { code?: number }) => {
@@ -44,7 +51,7 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
             });
           }
         }
-        const remaining = (await Promise.all(defs.filter((d) => d.namespaced).map((d) => registry.list(d, name)))).reduce(
+        const remaining = (await Promise.all(namespaced.map((d) => registry.list(d, name)))).reduce(
           (n, l) => n + l.items.length,
           0,
         );
@@ -101,6 +108,10 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     daemonSetsResource,
     statefulSetsResource,
     controllerRevisionsResource,
+    jobsResource,
+    cronJobsResource,
+    podDisruptionBudgetsResource,
+    leasesResource,
     endpointSlicesResource,
   );
   return defs;

@@ -11,6 +11,7 @@ import { readBody, sendObject } from './http-io.js';
 import { applyPatch } from './patch/index.js';
 import type { RequestInfo } from './request-info.js';
 import type { HandlerContext } from './handler-context.js';
+import { fieldManagerScope, managerOf, recordUpdate } from './apply.js';
 
 interface Workload extends KubeObject {
   spec?: { replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0] };
@@ -54,8 +55,9 @@ export async function scaleHandlers(req: IncomingMessage, res: ServerResponse, i
       if (typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas)) {
         throw errors.invalid('Scale', 'autoscaling', name, [fieldErrors.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
       }
-      const next = live as Workload;
+      const next = structuredClone(live) as Workload;
       next.spec = { ...(next.spec ?? {}), replicas };
+      recordUpdate(live, next, managerOf(req, q), fieldManagerScope(def, 'scale'));
       return next;
     },
     { dryRun: q.getAll('dryRun').includes('All') },

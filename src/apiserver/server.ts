@@ -12,7 +12,7 @@ import type { Server as NetServer } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { errors, StatusError } from '../api/status.js';
+import { errors, StatusError, type Status } from '../api/status.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/resource.js';
 import { logger } from '../util/log.js';
@@ -29,12 +29,18 @@ import {
 import { sendObject, sendStatusError, sendText } from './http-io.js';
 import { closeUpgrades, handleUpgrade, writeUpgradeError } from './node-proxy.js';
 import { groupVersionDocument, openApiIndex } from './openapi/document.js';
+import { serveOpenApiV2 } from './openapi/v2.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { createRequestMetrics } from './request-metrics.js';
 import type { HandlerContext } from './handler-context.js';
 import { handleResource } from './resource-handler.js';
 import { admitRequest, type RequestAuth } from './auth/filter.js';
+import type { Auditor, RequestAudit } from './audit/recorder.js';
 import { serverVersion } from './version.js';
+import { isCustomResourceDef } from '../apiextensions/custom-resource.js';
+import { documentHash, withCustomSchemas } from '../apiextensions/openapi.js';
+import { serveCustomResourceRequest } from '../apiextensions/request-hooks.js';
+import { withFieldValidation } from '../apiextensions/request-field-validation.js';
 import type { WatchSettings } from './watch.js';
 
 const log = logger('apiserver');
@@ -63,6 +69,8 @@ export interface ApiServerOptions {
   isReady?: () => boolean;
   /** The unix socket of a node's agent, for pods/log and pods/exec. */
   agentSocket?: (nodeName: string) => string | undefined;
+  /** Records every request under the audit policy (--audit-policy-file, --audit-log-path). */
+  audit?: Auditor;
 }
 
 export interface RunningApiServer {
@@ -77,10 +85,19 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
+/** What the server learns of a request on its way, for its metrics and audit event. */
+interface RequestSeen {
+  info?: RequestInfo;
+  audit?: RequestAudit;
+  /** The Status of a failed request. */
+  failure?: Status;
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const watch: WatchSettings = { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, active: new Set() };
   const ctx: HandlerContext = { registry: opts.registry, defs: opts.defs, watch, agentSocket: opts.agentSocket, auth: opts.auth, extensions: opts.extensions };
-  const gvs = groupVersions(opts.defs);
+  // Custom resources come and go with their CRDs: the served group-versions are read per request.
+  const gvs = () => groupVersions(opts.defs);
   const openApiResources = (g: string, v: string) =>
     opts.defs
       .filter((d) => d.group === g && d.version === v)
@@ -93,15 +110,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         subresources: d.subresources.map((s) => ({ name: s.name, kind: s.kind, group: s.group, version: s.version })),
         createOnly: !!d.createOnly,
       }));
+  /** A group-version's OpenAPI document, with the schemas of the custom kinds it serves. */
+  const openApiDocument = (group: string, version: string) =>
+    withCustomSchemas(
+      groupVersionDocument({ group, version }, openApiResources(group, version)),
+      opts.defs.filter(isCustomResourceDef).filter((d) => d.group === group && d.version === version),
+    );
   let address = '';
   const metrics = createRequestMetrics({ store: opts.registry.store, defs: opts.defs });
 
-  async function route(req: IncomingMessage, res: ServerResponse, seen: { info?: RequestInfo }) {
+  async function route(req: IncomingMessage, res: ServerResponse, seen: RequestSeen) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
     seen.info = info;
-    const user = await admitRequest(req, info, url.pathname, opts.auth);
+    const user = await admitRequest(req, info, url.pathname, opts.auth, [], seen.audit?.admission);
+    seen.audit?.admitted(info.verb === 'watch');
     if (info.verb === 'watch') metrics.trackLongRunning(req, res, info);
     switch (path) {
       case '/version':
@@ -119,8 +143,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       case '/apis':
         if (wantsAggregated(req.headers.accept)) return sendObject(req, res, 200, aggregatedDiscovery(opts.defs, false), aggregatedContentType);
         return sendObject(req, res, 200, apiGroupList(opts.defs));
-      case '/openapi/v3':
-        return sendObject(req, res, 200, openApiIndex(gvs, gvs.flatMap((gv) => openApiResources(gv.group, gv.version))));
+      case '/openapi/v2':
+        return serveOpenApiV2(req, res, gvs(), (gv) => openApiDocument(gv.group, gv.version));
+      case '/openapi/v3': {
+        const index = openApiIndex(gvs(), gvs().flatMap((gv) => openApiResources(gv.group, gv.version))) as { paths: Record<string, { serverRelativeURL: string }> };
+        // Custom kinds' documents hash with their schemas, so kubectl refetches when a CRD changes.
+        for (const d of opts.defs.filter(isCustomResourceDef)) {
+          const path = `apis/${d.group}/${d.version}`;
+          index.paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${documentHash(openApiDocument(d.group, d.version))}` };
+        }
+        return sendObject(req, res, 200, index);
+      }
       case '/.well-known/openid-configuration':
         if (opts.issuerDiscovery) return sendObject(req, res, 200, opts.issuerDiscovery.openIdConfiguration());
         break;
@@ -133,7 +166,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const [group, version] = rest[0] === 'api' ? ['', rest[1]] : [rest[1], rest[2]];
       const resources = openApiResources(group, version);
       if (!resources.length) throw errors.pathNotFound();
-      return sendObject(req, res, 200, groupVersionDocument({ group, version }, resources));
+      return sendObject(req, res, 200, openApiDocument(group, version));
     }
     if (!info.isResourceRequest) {
       if (info.parts[0] === 'api' && info.parts.length === 2) {
@@ -148,16 +181,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       }
       throw errors.pathNotFound();
     }
-    return handleResource(req, res, info, url, ctx, user);
+    if (await serveCustomResourceRequest(req, res, info, url.searchParams, opts.defs, opts.registry)) return;
+    // Custom resources find their unknown fields when pruning, in the strategy: it reads the request's fieldValidation.
+    return withFieldValidation(url.searchParams.get('fieldValidation'), () => handleResource(req, res, info, url, ctx, user));
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const seen: { info?: RequestInfo } = {};
+    const seen: RequestSeen = { audit: opts.audit?.begin(req, res) };
     const started = performance.now();
     // 'close', not 'finish': a watch the client ends never finishes its response, and still counts.
-    res.once('close', () => metrics.observe(req, seen.info, res.statusCode, (performance.now() - started) / 1000));
+    res.once('close', () => {
+      metrics.observe(req, seen.info, res.statusCode, (performance.now() - started) / 1000);
+      seen.audit?.finish(res.statusCode, seen.failure);
+    });
     route(req, res, seen).catch((err) => {
       const e = sendStatusError(req, res, err);
+      seen.failure = e.status;
       // Statuses we chose (e.g. 503 agent unreachable) are answers; anything else that became a 500 is a bug worth its stack.
       if (e.code >= 500 && !(err instanceof StatusError)) {
         log.error('request failed', { method: req.method, url: req.url, code: e.code, error: err instanceof Error ? err.stack : String(err) });

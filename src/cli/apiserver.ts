@@ -2,10 +2,13 @@
 import { resolve } from 'node:path';
 import { defaultApiServerConfig, runApiServer, type ApiServer, type ApiServerConfig } from '../apiserver/apiserver.js';
 import { untilSignal } from '../util/signals.js';
-import { intFlag, parseFlags } from './args.js';
+import { intFlag, parseFlags, UsageError } from './args.js';
+import { loadAuditPolicy } from '../apiserver/audit/policy.js';
+import { errorMessage } from '../util/errors.js';
 
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
                          [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
+                         [--audit-policy-file policy.yaml --audit-log-path audit.log]
 
 Serves the Kubernetes API over HTTPS (loopback by default) and on DIR/apiserver.sock
 (TLS too, mode 0600), with the cluster CA, serving certificate and service
@@ -13,7 +16,10 @@ account keys in DIR/pki (kubeadm's layout, made on the first start); every
 request is authenticated (client certificates, ServiceAccount tokens, else
 system:anonymous) and authorized (Node, RBAC). Stores objects in DIR/state.db
 (SQLite; Secrets encrypted with DIR/pki/encryption-config.yaml) and writes the
-admin's kubeconfig to DIR/kubeconfig.`;
+admin's kubeconfig to DIR/kubeconfig. With --audit-policy-file (an
+audit.k8s.io/v1 Policy) and --audit-log-path (a file, or - for standard
+output), every request is recorded as an audit.k8s.io/v1 Event per line,
+as kube-apiserver's log backend writes them.`;
 
 export const apiserverFlags = {
   'data-dir': { type: 'string' },
@@ -21,8 +27,25 @@ export const apiserverFlags = {
   bind: { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   'service-node-port-range': { type: 'string' },
+  'audit-policy-file': { type: 'string' },
+  'audit-log-path': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** --audit-policy-file and --audit-log-path go together: a policy with nowhere to write, or a log with no policy, records nothing. */
+function auditFlags(values: Record<string, string | boolean | undefined>): ApiServerConfig['audit'] {
+  const policyFile = values['audit-policy-file'] as string | undefined;
+  const logPath = values['audit-log-path'] as string | undefined;
+  if (!policyFile && !logPath) return undefined;
+  if (!policyFile) throw new UsageError('--audit-log-path needs --audit-policy-file: the policy says what to record');
+  if (!logPath) throw new UsageError('--audit-policy-file needs --audit-log-path: where to write the events ("-" for standard output)');
+  try {
+    loadAuditPolicy(policyFile);
+  } catch (e) {
+    throw new UsageError(errorMessage(e));
+  }
+  return { policyFile: resolve(policyFile), logPath: logPath === '-' ? '-' : resolve(logPath) };
+}
 
 export async function startApiServerFromFlags(
   values: Record<string, string | boolean | undefined>,
@@ -37,6 +60,7 @@ export async function startApiServerFromFlags(
     bind: (values.bind as string | undefined) ?? defaultApiServerConfig.bind,
     serviceClusterIPRange: (values['service-cluster-ip-range'] as string | undefined) ?? defaultApiServerConfig.serviceClusterIPRange,
     serviceNodePortRange: (values['service-node-port-range'] as string | undefined) ?? defaultApiServerConfig.serviceNodePortRange,
+    audit: auditFlags(values),
     ...extra,
   });
 }

@@ -27,6 +27,7 @@ import { applyImageFlags, describeImageSettings, parseImagesFlag, parseRegistryM
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
                   [--sync-frequency 1m] [--images builtin|registry] [--registry-mirror NAME=URL]...
+                  [--audit-policy-file policy.yaml --audit-log-path audit.log]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.

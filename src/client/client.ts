@@ -31,6 +31,10 @@ export const resourceTypes = {
   daemonsets: apps('daemonsets', 'DaemonSet'),
   statefulsets: apps('statefulsets', 'StatefulSet'),
   controllerrevisions: apps('controllerrevisions', 'ControllerRevision'),
+  jobs: { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true } as ResourceType,
+  cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs', kind: 'CronJob', namespaced: true } as ResourceType,
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true } as ResourceType,
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true } as ResourceType,
 };
 
 /** A failed API call, carrying the server's Status. */

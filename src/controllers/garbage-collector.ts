@@ -30,11 +30,15 @@ const watchedTypes: ResourceType[] = [
   resourceTypes.daemonsets,
   resourceTypes.statefulsets,
   resourceTypes.controllerrevisions,
+  resourceTypes.jobs,
+  resourceTypes.cronjobs,
   resourceTypes.services,
   resourceTypes.endpoints,
   resourceTypes.endpointslices,
   resourceTypes.configmaps,
   resourceTypes.nodes,
+  // Node leases are owned by their Node: they go with it.
+  resourceTypes.leases,
 ];
 
 const groupResource = (t: ResourceType) => (t.group ? `${t.resource}.${t.group}` : t.resource);

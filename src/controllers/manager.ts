@@ -17,7 +17,10 @@ import { createRootCAPublisher } from './root-ca-publisher.js';
 import { createScheduler } from './scheduler.js';
 import { createServiceAccountsController } from './serviceaccounts.js';
 import { createStatefulSetController } from './statefulset/controller.js';
+import { createJobController } from './job/controller.js';
+import { createTTLAfterFinishedController } from './job/ttl-after-finished.js';
 import { createClusterRoleAggregationController } from './clusterrole-aggregation.js';
+import { createDisruptionController } from './disruption/controller.js';
 
 export const controllerNames = [
   'serviceaccount',
@@ -28,12 +31,15 @@ export const controllerNames = [
   'replicaset',
   'daemonset',
   'statefulset',
+  'job',
+  'ttl-after-finished',
   'garbage-collector',
   'scheduler',
   'node-lifecycle',
   'loadbalancer',
   'root-ca-cert-publisher',
   'clusterrole-aggregation',
+  'disruption',
 ] as const;
 
 export type ControllerName = (typeof controllerNames)[number];
@@ -48,12 +54,16 @@ const eventSources: Record<ControllerName, string> = {
   replicaset: 'replicaset-controller',
   daemonset: 'daemonset-controller',
   statefulset: 'statefulset-controller',
+  job: 'job-controller',
+  'ttl-after-finished': 'ttl-after-finished-controller',
   'garbage-collector': 'garbage-collector-controller',
   scheduler: 'default-scheduler',
   'node-lifecycle': 'node-controller',
   loadbalancer: 'service-controller',
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
+  // Upstream's disruption controller records as the manager itself.
+  disruption: 'controllermanager',
 };
 
 const constructors: Record<ControllerName, (ctx: ControllerContext) => Controller> = {
@@ -65,12 +75,15 @@ const constructors: Record<ControllerName, (ctx: ControllerContext) => Controlle
   replicaset: createReplicaSetController,
   daemonset: createDaemonSetController,
   statefulset: createStatefulSetController,
+  job: (ctx) => createJobController(ctx),
+  'ttl-after-finished': (ctx) => createTTLAfterFinishedController(ctx),
   'garbage-collector': createGarbageCollector,
   scheduler: createScheduler,
   'node-lifecycle': createNodeLifecycleController,
   loadbalancer: createLoadBalancerController,
   'root-ca-cert-publisher': createRootCAPublisher,
   'clusterrole-aggregation': createClusterRoleAggregationController,
+  disruption: createDisruptionController,
 };
 
 /** The controllers that run with these options: the publisher needs a root CA (--root-ca-file), as upstream's. */
@@ -96,12 +109,15 @@ export const controllerAccounts: Record<ControllerName, string> = {
   replicaset: 'replicaset-controller',
   daemonset: 'daemon-set-controller',
   statefulset: 'statefulset-controller',
+  job: 'job-controller',
+  'ttl-after-finished': 'ttl-after-finished-controller',
   'garbage-collector': 'generic-garbage-collector',
   scheduler: 'system:kube-scheduler',
   'node-lifecycle': 'node-controller',
   loadbalancer: 'service-controller',
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
+  disruption: 'disruption-controller',
 };
 
 export interface StartControllersOptions {

@@ -104,6 +104,26 @@ export const fuzzKinds: FuzzKind[] = [
     body: { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { labels }, data: { spec: { template: { ...template, $patch: 'replace' } } }, revision: 1 },
   },
   {
+    kind: 'Job',
+    collection: '/apis/batch/v1/namespaces/default/jobs',
+    body: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { labels },
+      spec: { completions: 3, parallelism: 2, completionMode: 'Indexed', backoffLimit: 2, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 60, suspend: true, template: { ...template, spec: { ...podSpec, restartPolicy: 'Never' } } },
+    },
+  },
+  {
+    kind: 'CronJob',
+    collection: '/apis/batch/v1/namespaces/default/cronjobs',
+    body: {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { labels },
+      spec: { schedule: '*/5 * * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 30, jobTemplate: { spec: { template: { ...template, spec: { ...podSpec, restartPolicy: 'OnFailure' } } } } },
+    },
+  },
+  {
     kind: 'Secret',
     collection: '/api/v1/namespaces/default/secrets',
     body: { apiVersion: 'v1', kind: 'Secret', metadata: { labels }, type: 'kubernetes.io/basic-auth', data: { username: 'YWRtaW4=', password: 'czNjcjN0' }, stringData: { note: 'x' }, immutable: false },

@@ -1,8 +1,9 @@
 // The Node authorizer (with NodeRestriction's limits folded in): a kubelet,
 // system:node:<name> in system:nodes, may read the secrets, configmaps and
 // service accounts of the pods bound to its node and request their tokens,
-// write only its own Node and the status of its own pods, and otherwise do
-// what the system:node rules allow. Anyone else: no opinion.
+// write only its own Node, the status of its own pods and its own Lease in
+// kube-node-lease, and otherwise do what the system:node rules allow.
+// Anyone else: no opinion.
 import type { Attributes, Authorizer, AuthorizerResult, PolicyRule } from '../attributes.js';
 import { nodeNameOf } from '../user.js';
 import { ruleAllows } from '../rbac/rules.js';
@@ -11,6 +12,9 @@ import type { NodeGraph } from './node-graph.js';
 const noOpinion = (reason = ''): AuthorizerResult => ({ decision: 'no-opinion', reason });
 const allow: AuthorizerResult = { decision: 'allow', reason: '' };
 const readVerbs = new Set(['get', 'list', 'watch']);
+const leaseVerbs = new Set(['get', 'create', 'update', 'patch', 'delete']);
+/** api.NamespaceNodeLease. */
+const nodeLeaseNamespace = 'kube-node-lease';
 
 export function createNodeAuthorizer(graph: NodeGraph, nodeRules: readonly PolicyRule[]): Authorizer {
   const noRelation = (node: string) => noOpinion(`no relationship found between node '${node}' and this object`);
@@ -18,6 +22,7 @@ export function createNodeAuthorizer(graph: NodeGraph, nodeRules: readonly Polic
     authorize(attrs: Attributes): AuthorizerResult {
       const node = nodeNameOf(attrs.user);
       if (!node) return noOpinion();
+      if (attrs.resourceRequest && attrs.apiGroup === 'coordination.k8s.io' && attrs.resource === 'leases') return authorizeLease(node, attrs);
       if (!attrs.resourceRequest || attrs.apiGroup !== '') return rules(attrs);
       const { resource, subresource, namespace = '', name = '', verb } = attrs;
       switch (resource) {
@@ -42,6 +47,18 @@ export function createNodeAuthorizer(graph: NodeGraph, nodeRules: readonly Polic
       }
     },
   };
+
+  /**
+   * authorizeLease: a node keeps its own heartbeat Lease in kube-node-lease
+   * and touches no other. A create carries no name here; the lease
+   * registry's admission checks it (NodeRestriction).
+   */
+  function authorizeLease(node: string, attrs: Attributes): AuthorizerResult {
+    if (!leaseVerbs.has(attrs.verb)) return noOpinion('can only get, create, update, patch, or delete a node lease');
+    if (attrs.namespace !== nodeLeaseNamespace) return noOpinion(`can only access leases in the "${nodeLeaseNamespace}" system namespace`);
+    if (attrs.verb !== 'create' && attrs.name !== node) return noOpinion('can only access node lease with the same name as the requesting node');
+    return allow;
+  }
 
   function rules(attrs: Attributes): AuthorizerResult {
     return nodeRules.some((r) => ruleAllows(attrs, r)) ? allow : noOpinion();

@@ -297,6 +297,17 @@ const controllerRoleRules: Record<string, PolicyRule[]> = {
     rule(['get', 'list', 'watch', 'create', 'delete', 'update', 'patch'], [apps], ['controllerrevisions']),
     eventsRule(),
   ],
+  'disruption-controller': [
+    rule(read, [extensions, apps], ['deployments']),
+    rule(read, [apps, extensions], ['replicasets']),
+    rule(read, [core], ['replicationcontrollers']),
+    rule(read, [policy], ['poddisruptionbudgets']),
+    rule(read, [apps], ['statefulsets']),
+    rule(['update'], [policy], ['poddisruptionbudgets/status']),
+    rule(['patch', 'update'], [core], ['pods/status']),
+    rule(['get'], [ruleWildcard], ['*/scale']),
+    eventsRule(),
+  ],
   'deployment-controller': [
     rule(['get', 'list', 'watch', 'update'], [extensions, apps], ['deployments']),
     rule(['update'], [extensions, apps], ['deployments/status']),
@@ -347,6 +358,14 @@ const controllerRoleRules: Record<string, PolicyRule[]> = {
     rule(['list', 'watch', 'patch', 'create', 'delete'], [core], ['pods']),
     eventsRule(),
   ],
+  'job-controller': [
+    rule(['get', 'list', 'watch', 'update', 'patch'], [batch], ['jobs']),
+    rule(['update', 'patch'], [batch], ['jobs/status']),
+    rule(['update'], [batch], ['jobs/finalizers']),
+    rule(['list', 'watch', 'create', 'delete', 'patch'], [core], ['pods']),
+    eventsRule(),
+  ],
+  'ttl-after-finished-controller': [rule(['get', 'list', 'watch', 'delete'], [batch], ['jobs']), eventsRule()],
   'root-ca-cert-publisher': [rule(['create', 'update'], [core], ['configmaps']), eventsRule()],
   'statefulset-controller': [
     rule(['list', 'watch'], [core], ['pods']),

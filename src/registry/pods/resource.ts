@@ -36,6 +36,8 @@ export const podsResource = (opts: PodsOptions = {}): ResourceDef => ({
   subresources: [
     statusSubresource({ group: '', version: 'v1', kind: 'Pod' }),
     { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
+    // policy/v1 Evictions (src/apiserver/eviction.ts); kubectl drain looks for this entry in discovery.
+    { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
     { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
     { name: 'exec', group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
   ],
