@@ -105,6 +105,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (def.namespaced && !ns) throw errors.pathNotFound();
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
+      def.convertOnDecode?.(decoded.object);
       recordUpdate(undefined, decoded.object, managerOf(req, q), fieldManagerScope(def, ''));
       const result = await registry.create(def, ns, decoded.object, { dryRun: isDryRun(q), fieldManager: q.get('fieldManager') ?? undefined, ...writer });
       return respondWrite(req, res, def, result, q, decoded.warnings);
@@ -112,6 +113,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'update': {
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
+      def.convertOnDecode?.(decoded.object);
       const subresource = sub === 'status' || sub === 'finalize' ? sub : '';
       const result = await registry.update(
         def,
@@ -224,6 +226,7 @@ async function patch(
         throw e instanceof Error && !('status' in e) ? errors.badRequest(e.message) : e;
       }
       const checked = checkObject(patched, def, validation as FieldValidation);
+      def.convertOnDecode?.(checked.object);
       warnings.splice(0, warnings.length, ...checked.warnings);
       recordUpdate(live, checked.object, fieldManager ?? managerOf(req, q), fieldManagerScope(def, subresource));
       return checked.object;

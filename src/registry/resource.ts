@@ -86,6 +86,13 @@ export interface ResourceDef {
    * reviews): the handler computes the object's status from the request.
    */
   createOnly?: (obj: KubeObject, scope: CreateOnlyScope) => Promise<KubeObject> | KubeObject;
+  /**
+   * What decoding a request's object does before anything sees it
+   * (upstream's conversion to the internal type): a Secret's stringData
+   * merged into data. Field ownership is computed after it, as upstream's
+   * field manager sees converted objects.
+   */
+  convertOnDecode?(obj: KubeObject): void;
   group: string;
   version: string;
   /** Plural resource name, e.g. services. */

@@ -36,6 +36,7 @@ function warn(s: Secret, ctx: RequestContext): void {
 }
 
 export const secretsResource: ResourceDef = {
+  convertOnDecode: (obj) => normalize(secret(obj)),
   group: '',
   version: 'v1',
   kind: 'Secret',
