@@ -169,7 +169,7 @@ const CAPTURES: Capture[] = [
   },
 ];
 
-// `kubectl create job j1 --image=busybox` (batch/v1 is not served by kubesvc).
+// `kubectl create job j1 --image=busybox`.
 const JOB_BODY =
   '6b3873000a0f0a0862617463682f763112034a6f62127a0a120a026a3112001a0022002a00320038004200125a32580a' +
   '100a0012001a0022002a00320038004200124412210a026a31120762757379626f782a0042006a007200800100880100' +
@@ -424,6 +424,16 @@ test('every advertised kind decodes an empty object', () => {
   }
 });
 
+test('kubectl create job: a batch/v1 Job decodes', () => {
+  type Job = { kind: string; apiVersion: string; metadata: { name: string }; spec: { template: { spec: { restartPolicy: string; containers: { name: string; image: string }[] } } } };
+  const decoded = decodeProtobufObject(Buffer.from(JOB_BODY, 'hex')).object as unknown as Job;
+  assert.equal(decoded.kind, 'Job');
+  assert.equal(decoded.apiVersion, 'batch/v1');
+  assert.equal(decoded.metadata.name, 'j1');
+  assert.equal(decoded.spec.template.spec.restartPolicy, 'Never');
+  assert.deepEqual(decoded.spec.template.spec.containers.map((c) => [c.name, c.image]), [['j1', 'busybox']]);
+});
+
 test('malformed or unsupported bodies throw ProtobufDecodeError', () => {
   const ns = Buffer.from(capture('kubectl create namespace foo').protobuf, 'hex');
   const cases: [string, Buffer, RegExp][] = [
@@ -431,7 +441,8 @@ test('malformed or unsupported bodies throw ProtobufDecodeError', () => {
     ['JSON body', Buffer.from('{"kind":"Namespace"}'), /magic/],
     ['truncated envelope', ns.subarray(0, ns.length - 10), /malformed protobuf runtime.Unknown/],
     ['no typeMeta', Buffer.concat([MAGIC, fb(2, Buffer.alloc(0))]), /apiVersion\/kind/],
-    ['unsupported kind', Buffer.from(JOB_BODY, 'hex'), /Job in batch\/v1 is not supported/],
+    // The Job's envelope with its kind renamed: a kind nothing declares.
+    ['unsupported kind', Buffer.from(JOB_BODY.replace('12034a6f62', '12034a6f78'), 'hex'), /Jox in batch\/v1 is not supported/],
     ['kind in the wrong group', envelope('v1', 'Deployment', Buffer.alloc(0)), /Deployment in v1 is not supported/],
     ['compressed raw', envelope('v1', 'Namespace', Buffer.alloc(0), 'gzip'), /contentEncoding "gzip"/],
     ['truncated raw', envelope('v1', 'Namespace', Buffer.from([0x0a, 0x10, 0x0a])), /malformed protobuf v1 Namespace/],

@@ -669,6 +669,46 @@ message SelfSubjectReview {
   optional ObjectMeta metadata = 1;
 }
 
+// batch/v1: what kubectl create job (also --from=cronjob/x) and create cronjob send.
+message Job {
+  optional ObjectMeta metadata = 1;
+  optional JobSpec spec = 2;
+}
+message JobSpec {
+  optional int32 parallelism = 1 [(ptr) = true];
+  optional int32 completions = 2 [(ptr) = true];
+  optional int64 activeDeadlineSeconds = 3 [(ptr) = true];
+  optional LabelSelector selector = 4 [(ptr) = true];
+  optional bool manualSelector = 5 [(ptr) = true];
+  optional PodTemplateSpec template = 6;
+  optional int32 backoffLimit = 7 [(ptr) = true];
+  optional int32 ttlSecondsAfterFinished = 8 [(ptr) = true];
+  optional string completionMode = 9 [(ptr) = true];
+  optional bool suspend = 10 [(ptr) = true];
+  optional int32 backoffLimitPerIndex = 12 [(ptr) = true];
+  optional int32 maxFailedIndexes = 13 [(ptr) = true];
+  optional string podReplacementPolicy = 14 [(ptr) = true];
+  optional string managedBy = 15 [(ptr) = true];
+}
+message JobTemplateSpec {
+  optional ObjectMeta metadata = 1;
+  optional JobSpec spec = 2;
+}
+message CronJob {
+  optional ObjectMeta metadata = 1;
+  optional CronJobSpec spec = 2;
+}
+message CronJobSpec {
+  optional string schedule = 1;
+  optional int64 startingDeadlineSeconds = 2 [(ptr) = true];
+  optional string concurrencyPolicy = 3;
+  optional bool suspend = 4 [(ptr) = true];
+  optional JobTemplateSpec jobTemplate = 5;
+  optional int32 successfulJobsHistoryLimit = 6 [(ptr) = true];
+  optional int32 failedJobsHistoryLimit = 7 [(ptr) = true];
+  optional string timeZone = 8 [(ptr) = true];
+}
+
 // policy/v1: what kubectl create pdb and kubectl drain send.
 message PodDisruptionBudget {
   optional ObjectMeta metadata = 1;
@@ -722,6 +762,8 @@ const KINDS: ReadonlyMap<string, string> = new Map([
   ['policy/v1/PodDisruptionBudget', 'PodDisruptionBudget'],
   ['policy/v1/Eviction', 'Eviction'],
   ['policy/v1beta1/Eviction', 'Eviction'],
+  ['batch/v1/Job', 'Job'],
+  ['batch/v1/CronJob', 'CronJob'],
 ]);
 
 const PACKAGE = 'kubesvc.k8s';

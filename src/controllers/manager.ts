@@ -19,6 +19,7 @@ import { createServiceAccountsController } from './serviceaccounts.js';
 import { createStatefulSetController } from './statefulset/controller.js';
 import { createJobController } from './job/controller.js';
 import { createTTLAfterFinishedController } from './job/ttl-after-finished.js';
+import { createCronJobController } from './cronjob/controller.js';
 import { createClusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { createDisruptionController } from './disruption/controller.js';
 
@@ -33,6 +34,7 @@ export const controllerNames = [
   'statefulset',
   'job',
   'ttl-after-finished',
+  'cronjob',
   'garbage-collector',
   'scheduler',
   'node-lifecycle',
@@ -56,6 +58,7 @@ const eventSources: Record<ControllerName, string> = {
   statefulset: 'statefulset-controller',
   job: 'job-controller',
   'ttl-after-finished': 'ttl-after-finished-controller',
+  cronjob: 'cronjob-controller',
   'garbage-collector': 'garbage-collector-controller',
   scheduler: 'default-scheduler',
   'node-lifecycle': 'node-controller',
@@ -77,6 +80,7 @@ const constructors: Record<ControllerName, (ctx: ControllerContext) => Controlle
   statefulset: createStatefulSetController,
   job: (ctx) => createJobController(ctx),
   'ttl-after-finished': (ctx) => createTTLAfterFinishedController(ctx),
+  cronjob: (ctx) => createCronJobController(ctx),
   'garbage-collector': createGarbageCollector,
   scheduler: createScheduler,
   'node-lifecycle': createNodeLifecycleController,
@@ -111,6 +115,7 @@ export const controllerAccounts: Record<ControllerName, string> = {
   statefulset: 'statefulset-controller',
   job: 'job-controller',
   'ttl-after-finished': 'ttl-after-finished-controller',
+  cronjob: 'cronjob-controller',
   'garbage-collector': 'generic-garbage-collector',
   scheduler: 'system:kube-scheduler',
   'node-lifecycle': 'node-controller',

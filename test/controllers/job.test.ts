@@ -3,9 +3,9 @@
 // real kubectl (apply, get, describe, wait, patch, set image), and the test
 // itself playing the kubelet by writing pod phases.
 //
-// kubectl's generator commands (`create job`, `create cronjob`, `create job
-// --from`) send protobuf, which the server does not decode for batch/v1 yet;
-// the same objects are applied as JSON here.
+// The objects are applied as JSON here; kubectl's generator commands
+// (`create job`, `create cronjob`, `create job --from`), which send
+// protobuf, are tried in ./cronjob-kubectl.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/object.js';

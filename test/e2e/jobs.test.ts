@@ -5,9 +5,9 @@
 // finished Job with its pods. kubectl drives everything (apply, wait, logs,
 // get, describe).
 //
-// `kubectl create job` sends protobuf, which the server does not decode for
-// batch/v1 yet, so the Jobs are applied as manifests. CronJob schedules are
-// not run here: there is no cronjob controller yet.
+// The Jobs are applied as manifests (`kubectl create job`, which sends
+// protobuf, is tried in test/controllers/cronjob-kubectl.test.ts); CronJob
+// schedules run in test/e2e/cronjob.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kubectl } from '../helpers/kubectl.js';

@@ -366,6 +366,14 @@ const controllerRoleRules: Record<string, PolicyRule[]> = {
     eventsRule(),
   ],
   'ttl-after-finished-controller': [rule(['get', 'list', 'watch', 'delete'], [batch], ['jobs']), eventsRule()],
+  'cronjob-controller': [
+    rule(['get', 'list', 'watch', 'update'], [batch], ['cronjobs']),
+    rule(['get', 'list', 'watch', 'create', 'update', 'delete', 'patch'], [batch], ['jobs']),
+    rule(['update'], [batch], ['cronjobs/status']),
+    rule(['update'], [batch], ['cronjobs/finalizers']),
+    rule(['list', 'delete'], [core], ['pods']),
+    eventsRule(),
+  ],
   'root-ca-cert-publisher': [rule(['create', 'update'], [core], ['configmaps']), eventsRule()],
   'statefulset-controller': [
     rule(['list', 'watch'], [core], ['pods']),
