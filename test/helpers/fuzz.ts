@@ -124,6 +124,16 @@ export const fuzzKinds: FuzzKind[] = [
     },
   },
   {
+    kind: 'PodDisruptionBudget',
+    collection: '/apis/policy/v1/namespaces/default/poddisruptionbudgets',
+    body: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { labels }, spec: { minAvailable: 1, selector: { matchLabels: labels }, unhealthyPodEvictionPolicy: 'AlwaysAllow' } },
+  },
+  {
+    kind: 'Lease',
+    collection: '/apis/coordination.k8s.io/v1/namespaces/default/leases',
+    body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { labels }, spec: { holderIdentity: 'fuzz', leaseDurationSeconds: 40, leaseTransitions: 1, renewTime: '2026-12-05T10:00:00.000000Z' } },
+  },
+  {
     kind: 'Secret',
     collection: '/api/v1/namespaces/default/secrets',
     body: { apiVersion: 'v1', kind: 'Secret', metadata: { labels }, type: 'kubernetes.io/basic-auth', data: { username: 'YWRtaW4=', password: 'czNjcjN0' }, stringData: { note: 'x' }, immutable: false },
