@@ -9,10 +9,10 @@ import type { KubeObject } from '../api/object.js';
 import { isConflict, isNotFound, resourceTypes, type Client } from '../client/client.js';
 import { errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
+import { nodeLeaseNamespace } from '../api/node-lease.js';
 
 const log = logger('agent');
 
-export const nodeLeaseNamespace = 'kube-node-lease';
 /** NodeLeaseDurationSeconds, the kubelet's default. */
 export const nodeLeaseDurationSeconds = 40;
 /** The kubelet renews at a quarter of the duration (renewIntervalFraction 0.25). */

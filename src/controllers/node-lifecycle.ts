@@ -14,13 +14,19 @@
 // itself (pods on a dead node stay, Ready=False, until someone deletes them).
 //
 // Heartbeats are judged as upstream does: by the local time at which the
-// controller saw lastHeartbeatTime change, not by the agent's clock.
+// controller saw the node's Ready lastHeartbeatTime or its Lease's renewTime
+// (kube-node-lease, the kubelet's cheap heartbeat) change, not by the
+// agent's clock.
 import { nowTimestamp } from '../api/object.js';
 import { isConflict, isNotFound, resourceTypes } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { queueFor, type Controller, type ControllerContext } from './controller.js';
 import { createEventRecorder } from '../client/events.js';
 import type { PodObject as Pod, NodeObject as Node } from '../api/types.js';
+import { nodeLeaseNamespace } from '../api/node-lease.js';
+import type { KubeObject } from '../api/object.js';
+
+type Lease = KubeObject & { spec?: { renewTime?: string } };
 
 /** The API types with the metadata every stored object has. */
 
@@ -112,6 +118,7 @@ export function createNodeLifecycleController(ctx: ControllerContext): Controlle
   const monitorPeriod = Math.max(100, Math.min(5_000, Math.floor(grace / 5)));
   let nodes: Informer<Node>;
   let pods: Informer<Pod>;
+  let leases: Informer<Lease>;
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   // Per node: the last lastHeartbeatTime seen and the local time it was first seen.
@@ -131,6 +138,21 @@ export function createNodeLifecycleController(ctx: ControllerContext): Controlle
     } else if (seen.heartbeat !== heartbeat) {
       probes.set(name, { heartbeat, at: now });
     }
+  }
+
+  // Per node: the Lease renewTime last seen (upstream's nodeHealth.lease).
+  const renewals = new Map<string, string>();
+
+  /** A node's Lease renewed (or first seen): a heartbeat, as upstream's tryUpdateNodeHealth counts it. */
+  function observeLease(lease: Lease) {
+    const name = lease.metadata.name!;
+    const renewTime = lease.spec?.renewTime;
+    if (lease.metadata.namespace !== nodeLeaseNamespace || !renewTime) return;
+    const seen = renewals.get(name);
+    if (seen !== undefined && Date.parse(renewTime) <= Date.parse(seen)) return;
+    renewals.set(name, renewTime);
+    const probe = probes.get(name);
+    if (probe) probe.at = Date.now();
   }
 
   const isStale = (name: string) => Date.now() - (probes.get(name)?.at ?? Date.now()) > grace;
@@ -217,8 +239,16 @@ export function createNodeLifecycleController(ctx: ControllerContext): Controlle
         },
         delete(node) {
           probes.delete(node.metadata.name!);
+          renewals.delete(node.metadata.name!);
         },
       });
+      leases = ctx.factory.informer<Lease>(resourceTypes.leases);
+      const onLease = (lease: Lease) => {
+        observeLease(lease);
+        // A renewal may bring an Unknown node back: look at it.
+        if (lease.metadata.namespace === nodeLeaseNamespace) enqueueNode(lease.metadata.name);
+      };
+      leases.on({ add: onLease, update: (_old, lease) => onLease(lease) });
       // A pod that becomes Ready on a node that is not is marked again (upstream processPod).
       const onPod = (pod: Pod) => {
         const nodeName = pod.spec?.nodeName;

@@ -381,6 +381,30 @@ describe('node lifecycle', () => {
     assert.equal((await c.nodes.get(undefined, 'lc-1')).spec?.taints, undefined);
   });
 
+  test("a node whose Lease is renewed stays Ready while its status heartbeats pause; without either it goes Unknown", async () => {
+    const leases = cluster.client.resource<KubeObject & { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string } }>(resourceTypes.leases);
+    const micro = () => new Date().toISOString().replace(/Z$/, '000Z');
+    await leases.create('kube-node-lease', { metadata: { name: 'lc-1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'lc-1', leaseDurationSeconds: 40, renewTime: micro() } });
+    let renewals = 0;
+    const renew = setInterval(() => {
+      void leases
+        .get('kube-node-lease', 'lc-1')
+        .then((l) => leases.update({ ...l, spec: { ...l.spec, renewTime: micro() } }))
+        .then(() => renewals++, () => undefined);
+    }, 150);
+    try {
+      stopBeating('lc-1');
+      // Twice the 1 s grace period of renewals alone.
+      await waitFor('20 lease renewals', () => renewals >= 20, 20_000);
+      assert.equal((await c.nodes.get(undefined, 'lc-1')).status?.conditions?.find((x) => x.type === 'Ready')?.status, 'True', 'the Lease kept it healthy');
+    } finally {
+      clearInterval(renew);
+    }
+    await waitFor('lc-1 Unknown without either heartbeat', async () => (await c.nodes.get(undefined, 'lc-1')).status?.conditions?.find((x) => x.type === 'Ready')?.status === 'Unknown');
+    startBeating('lc-1');
+    await waitFor('lc-1 recovers', async () => !(await c.nodes.get(undefined, 'lc-1')).spec?.taints?.length);
+  });
+
   test('a pod on an unready node that reports Ready again is marked not Ready again', async () => {
     stopBeating('lc-2');
     await waitFor('lc-2 Unknown', async () => (await c.nodes.get(undefined, 'lc-2')).status?.conditions?.find((x) => x.type === 'Ready')?.status === 'Unknown');

@@ -8,13 +8,13 @@ import type { Attributes, Authorizer, AuthorizerResult, PolicyRule } from '../at
 import { nodeNameOf } from '../user.js';
 import { ruleAllows } from '../rbac/rules.js';
 import type { NodeGraph } from './node-graph.js';
+import { nodeLeaseNamespace } from '../../api/node-lease.js';
 
 const noOpinion = (reason = ''): AuthorizerResult => ({ decision: 'no-opinion', reason });
 const allow: AuthorizerResult = { decision: 'allow', reason: '' };
 const readVerbs = new Set(['get', 'list', 'watch']);
 const leaseVerbs = new Set(['get', 'create', 'update', 'patch', 'delete']);
 /** api.NamespaceNodeLease. */
-const nodeLeaseNamespace = 'kube-node-lease';
 
 export function createNodeAuthorizer(graph: NodeGraph, nodeRules: readonly PolicyRule[]): Authorizer {
   const noRelation = (node: string) => noOpinion(`no relationship found between node '${node}' and this object`);

@@ -10,9 +10,7 @@ import { validateDNS1123SubdomainName } from '../common.js';
 import { standardVerbs, type ResourceDef } from '../resource.js';
 import { table } from './table.js';
 import { validateLease } from './validation.js';
-
-/** The namespace of the node heartbeats (api.NamespaceNodeLease). */
-export const nodeLeaseNamespace = 'kube-node-lease';
+import { nodeLeaseNamespace } from '../../api/node-lease.js';
 
 const lease = (o: KubeObject) => o as unknown as Lease;
 
