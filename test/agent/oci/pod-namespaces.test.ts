@@ -4,21 +4,13 @@
 // and mounts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALL_CAPABILITIES } from '../../../src/agent/oci/capabilities.js';
 import { HOST_SHM } from '../../../src/agent/oci/sandbox.js';
-import { containerSpec, pauseSpec, podNamespaceModes, type ContainerSpecInput } from '../../../src/agent/oci/spec.js';
+import { pauseSpec, podNamespaceModes } from '../../../src/agent/oci/spec.js';
 import { ContainerSpecError } from '../../../src/agent/oci/spec-error.js';
+import { baseSpecInput, specWith } from './spec-input.js';
 
-const base: ContainerSpecInput = {
-  args: ['/bin/sh', '-c', 'true'],
-  rootfs: 'rootfs',
-  hostname: 'web-0',
-  user: { uid: 0, gid: 0, additionalGids: [0] },
-  namespaces: { network: '/var/run/netns/pod', ipc: '/pods/p/ipc', uts: '/pods/p/uts' },
-  cgroupsPath: '/kubesvc/kubepods/podu/c1',
-  host: { allCapabilities: ALL_CAPABILITIES, swapLimit: true, nofileHard: 1048576 },
-};
-const spec = (o: Partial<ContainerSpecInput> = {}) => containerSpec({ ...base, ...o });
+const base = baseSpecInput;
+const spec = specWith;
 
 describe('podNamespaceModes', () => {
   test('a pod of its own: a PID namespace per container, one IPC namespace for the pod', () => {

@@ -11,21 +11,14 @@ import { containerCgroupsPath } from '../../../src/agent/oci/cgroups.js';
 import { containerResources, milliCPUToQuota, milliCPUToShares, oomScoreAdj } from '../../../src/agent/oci/resources.js';
 import { runtimeDefaultProfile } from '../../../src/agent/oci/seccomp.js';
 import { effectiveSecurityContext } from '../../../src/agent/oci/security.js';
-import { containerSpec, pauseSpec, type ContainerSpecInput } from '../../../src/agent/oci/spec.js';
+import { pauseSpec } from '../../../src/agent/oci/spec.js';
 import { ContainerSpecError } from '../../../src/agent/oci/spec-error.js';
 import { normalizeSysctlName } from '../../../src/agent/oci/sysctls.js';
 import { resolveUser, runAsNonRootError } from '../../../src/agent/oci/user.js';
+import { baseSpecInput, specWith } from './spec-input.js';
 
-const base: ContainerSpecInput = {
-  args: ['/bin/sh', '-c', 'true'],
-  rootfs: 'rootfs',
-  hostname: 'web-0',
-  user: { uid: 0, gid: 0, additionalGids: [0] },
-  namespaces: { network: '/var/run/netns/pod', ipc: '/pods/p/ipc', uts: '/pods/p/uts' },
-  cgroupsPath: '/kubesvc/kubepods/podu/c1',
-  host: { allCapabilities: ALL_CAPABILITIES, swapLimit: true, nofileHard: 1048576 },
-};
-const spec = (o: Partial<ContainerSpecInput> = {}) => containerSpec({ ...base, ...o });
+const base = baseSpecInput;
+const spec = specWith;
 
 describe('containerSpec', () => {
   test('defaults: containerd default capabilities, no new privileges, masked /proc, RuntimeDefault seccomp', () => {
