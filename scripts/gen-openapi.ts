@@ -7,7 +7,7 @@
 // API): every interface there carries upstream's descriptions as JSDoc and
 // marks optional fields. What those files lost on the way from upstream's
 // OpenAPI (integer formats, "Possible enum values", strategic-merge-patch
-// metadata) is restored from the tables at the end of this file.
+// metadata, list/map topology for server-side apply) is restored from the tables at the end of this file.
 //
 // Run: npx tsx scripts/gen-openapi.ts   (or npm run gen:openapi)
 import { writeFileSync } from 'node:fs';
@@ -259,6 +259,7 @@ class Generator {
     if (required.length) schema.required = required;
     const gvks = EXTRA_GVKS[d.name] ?? (literalApiVersion && literalKind ? [gvkOf(literalApiVersion, literalKind)] : undefined);
     if (gvks) schema['x-kubernetes-group-version-kind'] = gvks;
+    if (ATOMIC_STRUCTS.includes(d.name)) schema['x-kubernetes-map-type'] = 'atomic';
     return schema;
   }
 
@@ -277,6 +278,10 @@ class Generator {
       schema['x-kubernetes-patch-strategy'] = patch.strategy;
       if (patch.mergeKey) schema['x-kubernetes-patch-merge-key'] = patch.mergeKey;
     }
+    const smd = LIST_MAP_META[key];
+    if (smd?.listType) schema['x-kubernetes-list-type'] = smd.listType;
+    if (smd?.listMapKeys) schema['x-kubernetes-list-map-keys'] = smd.listMapKeys;
+    if (smd?.mapType) schema['x-kubernetes-map-type'] = smd.mapType;
     return schema;
   }
 
@@ -364,7 +369,10 @@ function checkTablesUsed(schemas: Record<string, Schema>): void {
   const keys = new Set(
     Object.entries(schemas).flatMap(([name, s]) => Object.keys((s.properties as object | undefined) ?? {}).map((p) => `${name}.${p}`)),
   );
-  const stale = [FORMATS, ENUM_VALUES, PATCH_META].flatMap((t) => Object.keys(t)).filter((k) => !keys.has(k));
+  const stale = [
+    ...[FORMATS, ENUM_VALUES, PATCH_META, LIST_MAP_META].flatMap((t) => Object.keys(t)).filter((k) => !keys.has(k)),
+    ...ATOMIC_STRUCTS.filter((name) => !schemas[name]),
+  ];
   if (stale.length) throw new Error(`table keys naming no property: ${stale.join(', ')}`);
 }
 
@@ -390,7 +398,10 @@ function main(): void {
 /** Short key → full schema-property key. */
 function expand<T>(table: Record<string, T>): Record<string, T> {
   return Object.fromEntries(
-    Object.entries(table).map(([k, v]) => [k.startsWith('meta.v1.') ? `${META}.${k.slice(8)}` : `io.k8s.api.${k}`, v]),
+    Object.entries(table).map(([k, v]) => [
+      k.startsWith('io.k8s.') ? k : k.startsWith('meta.v1.') ? `${META}.${k.slice(8)}` : `io.k8s.api.${k}`,
+      v,
+    ]),
   );
 }
 
@@ -661,6 +672,211 @@ const PATCH_META: Record<string, { strategy: string; mergeKey?: string }> = expa
   'apps.v1.StatefulSetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'batch.v1.JobStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
   'core.v1.PersistentVolumeClaimStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
+  'core.v1.ContainerStatus.volumeMounts': { strategy: 'merge', mergeKey: 'mountPath' },
+  'policy.v1.PodDisruptionBudgetSpec.selector': { strategy: 'replace' },
+  'policy.v1.PodDisruptionBudgetStatus.conditions': { strategy: 'merge', mergeKey: 'type' },
 });
+
+/**
+ * Structured-merge metadata kube-openapi publishes from the +listType,
+ * +listMapKey and +mapType / +structType markers of upstream's Go types
+ * (x-kubernetes-list-type, -list-map-keys, -map-type); each group names the
+ * file (at the Kubernetes 1.32 tag v0.32.9 of the staging repository) whose
+ * field comments carry it. Fields of inline-embedded structs are listed under
+ * the kind that embeds them, as kube-openapi flattens them.
+ */
+const LIST_MAP_META: Record<string, { listType?: 'atomic' | 'set' | 'map'; listMapKeys?: string[]; mapType?: 'atomic' | 'granular' }> = expand({
+  // k8s.io/api v0.32.9 core/v1/types.go
+  'core.v1.PersistentVolumeClaimSpec.accessModes': { listType: 'atomic' },
+  'core.v1.PersistentVolumeClaimStatus.accessModes': { listType: 'atomic' },
+  'core.v1.PersistentVolumeClaimStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'core.v1.PersistentVolumeClaimStatus.allocatedResourceStatuses': { mapType: 'granular' },
+  'core.v1.RBDVolumeSource.monitors': { listType: 'atomic' },
+  'core.v1.CephFSVolumeSource.monitors': { listType: 'atomic' },
+  'core.v1.SecretVolumeSource.items': { listType: 'atomic' },
+  'core.v1.SecretProjection.items': { listType: 'atomic' },
+  'core.v1.ISCSIVolumeSource.portals': { listType: 'atomic' },
+  'core.v1.FCVolumeSource.targetWWNs': { listType: 'atomic' },
+  'core.v1.FCVolumeSource.wwids': { listType: 'atomic' },
+  'core.v1.ConfigMapVolumeSource.items': { listType: 'atomic' },
+  'core.v1.ConfigMapProjection.items': { listType: 'atomic' },
+  'core.v1.ProjectedVolumeSource.sources': { listType: 'atomic' },
+  'core.v1.HTTPGetAction.httpHeaders': { listType: 'atomic' },
+  'core.v1.ExecAction.command': { listType: 'atomic' },
+  'core.v1.Capabilities.add': { listType: 'atomic' },
+  'core.v1.Capabilities.drop': { listType: 'atomic' },
+  'core.v1.ResourceRequirements.claims': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.Container.command': { listType: 'atomic' },
+  'core.v1.Container.args': { listType: 'atomic' },
+  'core.v1.Container.ports': { listType: 'map', listMapKeys: ['containerPort', 'protocol'] },
+  'core.v1.Container.envFrom': { listType: 'atomic' },
+  'core.v1.Container.env': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.Container.resizePolicy': { listType: 'atomic' },
+  'core.v1.Container.volumeMounts': { listType: 'map', listMapKeys: ['mountPath'] },
+  'core.v1.Container.volumeDevices': { listType: 'map', listMapKeys: ['devicePath'] },
+  'core.v1.ContainerStatus.volumeMounts': { listType: 'map', listMapKeys: ['mountPath'] },
+  'core.v1.NodeSelector.nodeSelectorTerms': { listType: 'atomic' },
+  'core.v1.NodeSelectorTerm.matchExpressions': { listType: 'atomic' },
+  'core.v1.NodeSelectorTerm.matchFields': { listType: 'atomic' },
+  'core.v1.NodeSelectorRequirement.values': { listType: 'atomic' },
+  'core.v1.PodAffinity.requiredDuringSchedulingIgnoredDuringExecution': { listType: 'atomic' },
+  'core.v1.PodAffinity.preferredDuringSchedulingIgnoredDuringExecution': { listType: 'atomic' },
+  'core.v1.PodAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution': { listType: 'atomic' },
+  'core.v1.PodAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution': { listType: 'atomic' },
+  'core.v1.PodAffinityTerm.namespaces': { listType: 'atomic' },
+  'core.v1.PodAffinityTerm.matchLabelKeys': { listType: 'atomic' },
+  'core.v1.PodAffinityTerm.mismatchLabelKeys': { listType: 'atomic' },
+  'core.v1.NodeAffinity.preferredDuringSchedulingIgnoredDuringExecution': { listType: 'atomic' },
+  'core.v1.PodSpec.volumes': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.PodSpec.initContainers': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.PodSpec.containers': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.PodSpec.ephemeralContainers': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.PodSpec.nodeSelector': { mapType: 'atomic' },
+  'core.v1.PodSpec.imagePullSecrets': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.PodSpec.tolerations': { listType: 'atomic' },
+  'core.v1.PodSpec.hostAliases': { listType: 'map', listMapKeys: ['ip'] },
+  'core.v1.PodSpec.readinessGates': { listType: 'atomic' },
+  'core.v1.PodSpec.topologySpreadConstraints': { listType: 'map', listMapKeys: ['topologyKey', 'whenUnsatisfiable'] },
+  'core.v1.PodSpec.schedulingGates': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.PodSpec.resourceClaims': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.TopologySpreadConstraint.matchLabelKeys': { listType: 'atomic' },
+  'core.v1.HostAlias.hostnames': { listType: 'atomic' },
+  'core.v1.PodSecurityContext.supplementalGroups': { listType: 'atomic' },
+  'core.v1.PodSecurityContext.sysctls': { listType: 'atomic' },
+  'core.v1.PodDNSConfig.nameservers': { listType: 'atomic' },
+  'core.v1.PodDNSConfig.searches': { listType: 'atomic' },
+  'core.v1.PodDNSConfig.options': { listType: 'atomic' },
+  'core.v1.PodStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'core.v1.PodStatus.hostIPs': { listType: 'atomic' },
+  'core.v1.PodStatus.podIPs': { listType: 'map', listMapKeys: ['ip'] },
+  'core.v1.PodStatus.initContainerStatuses': { listType: 'atomic' },
+  'core.v1.PodStatus.containerStatuses': { listType: 'atomic' },
+  'core.v1.PodStatus.ephemeralContainerStatuses': { listType: 'atomic' },
+  'core.v1.PodStatus.resourceClaimStatuses': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.ServiceStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'core.v1.LoadBalancerStatus.ingress': { listType: 'atomic' },
+  'core.v1.LoadBalancerIngress.ports': { listType: 'atomic' },
+  'core.v1.ServiceSpec.ports': { listType: 'map', listMapKeys: ['port', 'protocol'] },
+  'core.v1.ServiceSpec.selector': { mapType: 'atomic' },
+  'core.v1.ServiceSpec.clusterIPs': { listType: 'atomic' },
+  'core.v1.ServiceSpec.externalIPs': { listType: 'atomic' },
+  'core.v1.ServiceSpec.loadBalancerSourceRanges': { listType: 'atomic' },
+  'core.v1.ServiceSpec.ipFamilies': { listType: 'atomic' },
+  'core.v1.ServiceAccount.secrets': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.ServiceAccount.imagePullSecrets': { listType: 'atomic' },
+  'core.v1.Endpoints.subsets': { listType: 'atomic' },
+  'core.v1.EndpointSubset.addresses': { listType: 'atomic' },
+  'core.v1.EndpointSubset.notReadyAddresses': { listType: 'atomic' },
+  'core.v1.EndpointSubset.ports': { listType: 'atomic' },
+  'core.v1.NodeSpec.podCIDRs': { listType: 'set' },
+  'core.v1.NodeSpec.taints': { listType: 'atomic' },
+  'core.v1.NodeStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'core.v1.NodeStatus.addresses': { listType: 'map', listMapKeys: ['type'] },
+  'core.v1.NodeStatus.images': { listType: 'atomic' },
+  'core.v1.NodeStatus.volumesInUse': { listType: 'atomic' },
+  'core.v1.NodeStatus.volumesAttached': { listType: 'atomic' },
+  'core.v1.NodeStatus.runtimeHandlers': { listType: 'atomic' },
+  'core.v1.ContainerImage.names': { listType: 'atomic' },
+  'core.v1.NamespaceSpec.finalizers': { listType: 'atomic' },
+  'core.v1.NamespaceStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'core.v1.DownwardAPIVolumeSource.items': { listType: 'atomic' },
+  'core.v1.DownwardAPIProjection.items': { listType: 'atomic' },
+  // k8s.io/api v0.32.9 apps/v1/types.go
+  'apps.v1.StatefulSetSpec.volumeClaimTemplates': { listType: 'atomic' },
+  'apps.v1.StatefulSetStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'apps.v1.DeploymentStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'apps.v1.DaemonSetStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  'apps.v1.ReplicaSetStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  // k8s.io/api v0.32.9 batch/v1/types.go
+  'batch.v1.PodFailurePolicyOnExitCodesRequirement.values': { listType: 'set' },
+  'batch.v1.PodFailurePolicyRule.onPodConditions': { listType: 'atomic' },
+  'batch.v1.PodFailurePolicy.rules': { listType: 'atomic' },
+  'batch.v1.SuccessPolicy.rules': { listType: 'atomic' },
+  'batch.v1.JobStatus.conditions': { listType: 'atomic' },
+  'batch.v1.UncountedTerminatedPods.succeeded': { listType: 'set' },
+  'batch.v1.UncountedTerminatedPods.failed': { listType: 'set' },
+  'batch.v1.CronJobStatus.active': { listType: 'atomic' },
+  // k8s.io/api v0.32.9 policy/v1/types.go
+  'policy.v1.PodDisruptionBudgetStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
+  // k8s.io/api v0.32.9 discovery/v1/types.go
+  'discovery.v1.EndpointSlice.endpoints': { listType: 'atomic' },
+  'discovery.v1.EndpointSlice.ports': { listType: 'atomic' },
+  'discovery.v1.Endpoint.addresses': { listType: 'set' },
+  'discovery.v1.EndpointHints.forZones': { listType: 'atomic' },
+  // k8s.io/api v0.32.9 rbac/v1/types.go
+  'rbac.v1.PolicyRule.verbs': { listType: 'atomic' },
+  'rbac.v1.PolicyRule.apiGroups': { listType: 'atomic' },
+  'rbac.v1.PolicyRule.resources': { listType: 'atomic' },
+  'rbac.v1.PolicyRule.resourceNames': { listType: 'atomic' },
+  'rbac.v1.PolicyRule.nonResourceURLs': { listType: 'atomic' },
+  'rbac.v1.Role.rules': { listType: 'atomic' },
+  'rbac.v1.RoleBinding.subjects': { listType: 'atomic' },
+  'rbac.v1.ClusterRole.rules': { listType: 'atomic' },
+  'rbac.v1.AggregationRule.clusterRoleSelectors': { listType: 'atomic' },
+  'rbac.v1.ClusterRoleBinding.subjects': { listType: 'atomic' },
+  // k8s.io/api v0.32.9 authorization/v1/types.go
+  'authorization.v1.SubjectAccessReviewSpec.groups': { listType: 'atomic' },
+  'authorization.v1.SubjectRulesReviewStatus.resourceRules': { listType: 'atomic' },
+  'authorization.v1.SubjectRulesReviewStatus.nonResourceRules': { listType: 'atomic' },
+  'authorization.v1.ResourceRule.apiGroups': { listType: 'atomic' },
+  'authorization.v1.ResourceRule.resourceNames': { listType: 'atomic' },
+  'authorization.v1.NonResourceRule.verbs': { listType: 'atomic' },
+  'authorization.v1.NonResourceRule.nonResourceURLs': { listType: 'atomic' },
+  // k8s.io/api v0.32.9 authentication/v1/types.go
+  'authentication.v1.TokenReviewSpec.audiences': { listType: 'atomic' },
+  'authentication.v1.TokenReviewStatus.audiences': { listType: 'atomic' },
+  'authentication.v1.UserInfo.groups': { listType: 'atomic' },
+  'authentication.v1.TokenRequestSpec.audiences': { listType: 'atomic' },
+  // k8s.io/apiextensions-apiserver v0.32.9 pkg/apis/apiextensions/v1/types.go
+  [`${APIEXTENSIONS}.CustomResourceDefinitionSpec.versions`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.WebhookConversion.conversionReviewVersions`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.CustomResourceDefinitionVersion.additionalPrinterColumns`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.CustomResourceDefinitionVersion.selectableFields`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.CustomResourceDefinitionNames.shortNames`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.CustomResourceDefinitionNames.categories`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.CustomResourceDefinitionStatus.conditions`]: { listType: 'map', listMapKeys: ['type'] },
+  [`${APIEXTENSIONS}.CustomResourceDefinitionStatus.storedVersions`]: { listType: 'atomic' },
+  // k8s.io/apiextensions-apiserver v0.32.9 pkg/apis/apiextensions/v1/types_jsonschema.go
+  [`${APIEXTENSIONS}.JSONSchemaProps.enum`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.JSONSchemaProps.required`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.JSONSchemaProps.allOf`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.JSONSchemaProps.oneOf`]: { listType: 'atomic' },
+  [`${APIEXTENSIONS}.JSONSchemaProps.anyOf`]: { listType: 'atomic' },
+  // k8s.io/apimachinery v0.32.9 pkg/apis/meta/v1/types.go
+  'meta.v1.ObjectMeta.ownerReferences': { listType: 'map', listMapKeys: ['uid'] },
+  'meta.v1.ObjectMeta.finalizers': { listType: 'set' },
+  'meta.v1.ObjectMeta.managedFields': { listType: 'atomic' },
+  'meta.v1.DeleteOptions.dryRun': { listType: 'atomic' },
+  'meta.v1.Status.details': { listType: 'atomic' },
+  'meta.v1.StatusDetails.causes': { listType: 'atomic' },
+  'meta.v1.LabelSelector.matchExpressions': { listType: 'atomic' },
+  'meta.v1.LabelSelectorRequirement.values': { listType: 'atomic' },
+  // k8s.io/api v0.32.9 core/v1/types.go (EphemeralContainerCommon, inline)
+  'core.v1.EphemeralContainer.command': { listType: 'atomic' },
+  'core.v1.EphemeralContainer.args': { listType: 'atomic' },
+  'core.v1.EphemeralContainer.ports': { listType: 'map', listMapKeys: ['containerPort', 'protocol'] },
+  'core.v1.EphemeralContainer.envFrom': { listType: 'atomic' },
+  'core.v1.EphemeralContainer.env': { listType: 'map', listMapKeys: ['name'] },
+  'core.v1.EphemeralContainer.resizePolicy': { listType: 'atomic' },
+  'core.v1.EphemeralContainer.volumeMounts': { listType: 'map', listMapKeys: ['mountPath'] },
+  'core.v1.EphemeralContainer.volumeDevices': { listType: 'map', listMapKeys: ['devicePath'] },
+});
+
+/**
+ * Types whose +structType=atomic marker kube-openapi publishes as
+ * x-kubernetes-map-type: atomic on the type's schema.
+ */
+const ATOMIC_STRUCTS: string[] = [
+  // k8s.io/api v0.32.9 core/v1/types.go
+  ...['ObjectFieldSelector', 'ResourceFieldSelector', 'ConfigMapKeySelector', 'SecretKeySelector', 'NodeSelector', 'NodeSelectorTerm', 'EndpointAddress', 'EndpointPort', 'ObjectReference', 'LocalObjectReference', 'TypedLocalObjectReference'].map((t) => `io.k8s.api.core.v1.${t}`),
+  // k8s.io/api v0.32.9 discovery/v1/types.go
+  'io.k8s.api.discovery.v1.EndpointPort',
+  // k8s.io/api v0.32.9 rbac/v1/types.go
+  'io.k8s.api.rbac.v1.Subject',
+  'io.k8s.api.rbac.v1.RoleRef',
+  // k8s.io/apimachinery v0.32.9 pkg/apis/meta/v1/types.go
+  `${META}.OwnerReference`,
+  `${META}.LabelSelector`,
+];
 
 main();

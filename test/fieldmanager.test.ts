@@ -85,7 +85,8 @@ describe('typed field sets', () => {
       'f:metadata': { 'f:labels': { 'f:app': {} }, 'f:name': {} },
       'f:spec': {
         'f:replicas': {},
-        'f:selector': { 'f:matchLabels': { 'f:app': {} } },
+        // LabelSelector is +structType=atomic upstream: owned as a whole.
+        'f:selector': {},
         'f:template': {
           'f:metadata': { 'f:labels': { 'f:app': {} } },
           'f:spec': {
@@ -100,6 +101,52 @@ describe('typed field sets', () => {
   it('finalizers are a set of values, atomic lists are leaves', () => {
     const svc = toFieldSet({ metadata: { finalizers: ['a'] }, spec: { externalIPs: ['1.2.3.4'] } }, typeOfKind('Service'));
     assert.deepEqual(svc.toFieldsV1(), { 'f:metadata': { 'f:finalizers': { 'v:"a"': {} } }, 'f:spec': { 'f:externalIPs': {} } });
+  });
+  it('keys lists and treats maps as upstream\'s +listType/+listMapKey/+mapType markers say', () => {
+    const svc = toFieldSet(
+      {
+        metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: 'u1' }] },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }, { port: 80, protocol: 'UDP' }] },
+      },
+      typeOfKind('Service'),
+    );
+    assert.deepEqual(svc.toFieldsV1(), {
+      'f:metadata': { 'f:ownerReferences': { 'k:{"uid":"u1"}': {} } },
+      'f:spec': {
+        'f:ports': {
+          'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:port': {}, 'f:protocol': {}, 'f:targetPort': {} },
+          'k:{"port":80,"protocol":"UDP"}': { '.': {}, 'f:port': {}, 'f:protocol': {} },
+        },
+        'f:selector': {},
+      },
+    });
+    const pod = toFieldSet(
+      {
+        spec: {
+          nodeSelector: { disk: 'ssd' },
+          containers: [{ name: 'web', ports: [{ containerPort: 80, protocol: 'TCP' }], env: [{ name: 'A', value: '1' }], command: ['sh'] }],
+          tolerations: [{ key: 'k', operator: 'Exists' }],
+          topologySpreadConstraints: [{ topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', maxSkew: 1 }],
+        },
+      },
+      typeOfKind('Pod'),
+    );
+    assert.deepEqual(pod.toFieldsV1(), {
+      'f:spec': {
+        'f:containers': {
+          'k:{"name":"web"}': {
+            '.': {},
+            'f:command': {},
+            'f:env': { 'k:{"name":"A"}': { '.': {}, 'f:name': {}, 'f:value': {} } },
+            'f:name': {},
+            'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
+          },
+        },
+        'f:nodeSelector': {},
+        'f:tolerations': {},
+        'f:topologySpreadConstraints': { 'k:{"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}': { '.': {}, 'f:maxSkew': {}, 'f:topologyKey': {}, 'f:whenUnsatisfiable': {} } },
+      },
+    });
   });
   it('compares: added, modified and removed paths', () => {
     const next = structuredClone(obj) as any;

@@ -176,6 +176,33 @@ describe('server-side apply with kubectl', () => {
     assert.deepEqual(entries.map((e) => [e.manager, e.operation]).sort(), [['before-first-apply', 'Update'], ['late', 'Apply']]);
   });
 
+  test('list keys and atomic maps follow upstream\'s markers: ports by port and protocol, selectors atomic', async () => {
+    // Service ports are +listMapKey=port,+listMapKey=protocol; ServiceSpec.selector is +mapType=atomic.
+    await t.kubectl.ok(['create', 'service', 'clusterip', 'keyed', '--tcp=80:8080']);
+    const svc = JSON.parse(await t.kubectl.ok(['get', 'svc', 'keyed', '--show-managed-fields', '-o', 'json'])).metadata.managedFields as Entry[];
+    const created = svc.find((e) => e.manager === 'kubectl-create');
+    assert.equal(created?.operation, 'Update');
+    const spec = created?.fieldsV1['f:spec'];
+    assert.deepEqual(Object.keys(spec['f:ports']).filter((k) => k !== '.'), ['k:{"port":80,"protocol":"TCP"}']);
+    assert.deepEqual(spec['f:ports']['k:{"port":80,"protocol":"TCP"}'], { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {}, 'f:targetPort': {} });
+    assert.deepEqual(spec['f:selector'], {});
+
+    // LabelSelector is +structType=atomic; containers are keyed by name, their ports by containerPort and protocol.
+    await t.kubectl.ok(['apply', '--server-side', '-f', '-'], {
+      input: deployment('keyed', 1).replace('      - name: nginx\n', '      - name: web\n') + '        ports:\n        - {containerPort: 80, protocol: TCP}\n',
+    });
+    const applied = (await managedFields('keyed')).find((e) => e.manager === 'kubectl');
+    assert.deepEqual(applied?.fieldsV1['f:spec']['f:selector'], {});
+    assert.deepEqual(applied?.fieldsV1['f:spec']['f:template']['f:spec']['f:containers'], {
+      'k:{"name":"web"}': {
+        '.': {},
+        'f:image': {},
+        'f:name': {},
+        'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
+      },
+    });
+  });
+
   test('apply with managedFields set is a 400', async () => {
     const r = await t.request(
       'PATCH',
