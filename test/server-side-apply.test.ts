@@ -213,4 +213,36 @@ describe('server-side apply with kubectl', () => {
     assert.equal(r.status, 400);
     assert.equal(r.json.message, 'metadata.managedFields must be nil');
   });
+
+  test('write options as upstream validates them: fieldManager required for apply and at most 128 printable bytes, force only for apply, dryRun only All', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    const expectInvalid = async (r: { status: number; json: any }, message: string) => {
+      assert.equal(r.status, 422);
+      assert.equal(r.json.reason, 'Invalid');
+      assert.equal(r.json.message, message);
+    };
+    const applyType = { 'Content-Type': 'application/apply-patch+yaml' };
+    await expectInvalid(
+      await t.request('PATCH', `${path}/opts`, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"opts"}}', applyType),
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
+    await expectInvalid(
+      await t.request('PATCH', `${path}/opts?force=true`, '{"data":{"a":"1"}}', { 'Content-Type': 'application/merge-patch+json' }),
+      'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+    );
+    await expectInvalid(
+      await t.request('POST', `${path}?fieldManager=${'m'.repeat(129)}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts' } }),
+      'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: must have at most 128 bytes',
+    );
+    await expectInvalid(
+      await t.request('POST', `${path}?fieldManager=bell%07`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts' } }),
+      'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "bell\\a": invalid character U+0007 (at position 4)',
+    );
+    await expectInvalid(
+      await t.request('POST', `${path}?dryRun=Some`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts' } }),
+      'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Some"}: supported values: "All"',
+    );
+    // Nothing was written.
+    assert.equal((await t.request('GET', `${path}/opts`)).status, 404);
+  });
 });

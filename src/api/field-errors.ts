@@ -1,5 +1,6 @@
 // Field errors as apimachinery's util/validation/field renders them:
 // "<path>: <Type string>[: <value>][: <detail>]".
+import { goQuote } from './json.js';
 
 export type FieldErrorType =
   | 'FieldValueNotFound'
@@ -36,7 +37,7 @@ const typeStrings: Record<FieldErrorType, string> = {
 /** A Go-flavoured value rendering: ints and bools bare, strings quoted, nil as null, arrays as []string{...}. */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return goQuote(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) {
     const elem = value.every((v) => typeof v === 'string') ? 'string' : value.every((v) => typeof v === 'number') ? 'int' : 'interface {}';

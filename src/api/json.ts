@@ -225,13 +225,24 @@ function hex4(text: string, at: number): number {
 
 const goShortEscapes: Record<string, string> = { '\x07': 'a', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v', '\\': '\\' };
 
+/** One character as strconv.Quote escapes it (without quotes): '\n', '\x01', '\u0081', or itself. */
+function escapeGo(c: string): string {
+  if (goShortEscapes[c]) return `\\${goShortEscapes[c]}`;
+  const code = c.codePointAt(0)!;
+  if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
+  // What Go's unicode.IsPrint refuses: controls, format characters and spaces other than ' '.
+  if (c !== ' ' && /^[\p{C}\p{Z}]$/u.test(c)) return code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  return c;
+}
+
 /** A character as Go's scanner quotes it in errors: strconv.Quote's escapes between single quotes ('x', '\n', '\x01', '\u0081'). */
 function quoteChar(c: string): string {
-  if (c === "'") return "'\\''";
-  if (goShortEscapes[c]) return `'\\${goShortEscapes[c]}'`;
-  const code = c.codePointAt(0)!;
-  if (code < 0x20 || code === 0x7f) return `'\\x${code.toString(16).padStart(2, '0')}'`;
-  // What Go's unicode.IsPrint refuses: controls, format characters and spaces other than ' '.
-  if (c !== ' ' && /^[\p{C}\p{Z}]$/u.test(c)) return `'\\u${code.toString(16).padStart(4, '0')}'`;
-  return `'${c}'`;
+  return c === "'" ? "'\\''" : `'${escapeGo(c)}'`;
+}
+
+/** A string as Go's strconv.Quote (and %q) writes it: "bell\a", "tab\t", "\x7f". */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const c of s) out += c === '"' ? '\\"' : escapeGo(c);
+  return `${out}"`;
 }

@@ -23,6 +23,7 @@ import { serveWatch } from './watch.js';
 import type { HandlerContext } from './handler-context.js';
 import { chunkRequest, listChunk } from './list-chunking.js';
 import { queryBool, queryInt64 } from './query-params.js';
+import { validateWriteOptions } from './write-options.js';
 
 const gr = (def: ResourceDef) => ({ group: def.group, resource: def.resource });
 
@@ -103,6 +104,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'create': {
       if (info.name) throw errors.methodNotSupported(gr(def), 'create');
       if (def.namespaced && !ns) throw errors.pathNotFound();
+      validateWriteOptions('CreateOptions', q);
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
       def.convertOnDecode?.(decoded.object);
@@ -111,6 +113,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return respondWrite(req, res, def, result, q, decoded.warnings);
     }
     case 'update': {
+      validateWriteOptions('UpdateOptions', q);
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
       def.convertOnDecode?.(decoded.object);
@@ -178,15 +181,16 @@ async function patch(
   writer: Pick<WriteOptions, 'user' | 'authorizer'>,
 ) {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  validateWriteOptions('PatchOptions', q, contentType === 'application/apply-patch+yaml');
   const body = await readBody(req);
   const validation = parseFieldValidation(q.get('fieldValidation'));
   const dryRun = isDryRun(q);
-  const fieldManager = q.get('fieldManager') ?? undefined;
+  // Apply's fieldManager is there (validateWriteOptions).
+  const fieldManager = q.get('fieldManager') || undefined;
   const warnings: string[] = [];
   const subresource = info.subresource === 'status' ? 'status' : '';
 
   if (contentType === 'application/apply-patch+yaml') {
-    if (!fieldManager) throw errors.badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
     const applied = checkObject(parseStructured(body, 'application/yaml'), def, validation);
     warnings.push(...applied.warnings);
     if (applied.object.metadata.name && applied.object.metadata.name !== info.name) {
@@ -195,11 +199,12 @@ async function patch(
     applied.object.metadata.name = info.name;
     const scope = fieldManagerScope(def, subresource);
     const force = queryBool(q, 'force');
-    const result = await ctx.registry.update(def, ns, info.name!, (live) => applyConfiguration(live, applied.object, fieldManager, force, scope), {
+    const applier = fieldManager!;
+    const result = await ctx.registry.update(def, ns, info.name!, (live) => applyConfiguration(live, applied.object, applier, force, scope), {
       ...writer,
       dryRun,
       subresource,
-      forceAllowCreate: () => ctx.registry.create(def, ns, applyConfiguration(undefined, applied.object, fieldManager, force, scope), { dryRun, fieldManager, ...writer }),
+      forceAllowCreate: () => ctx.registry.create(def, ns, applyConfiguration(undefined, applied.object, applier, force, scope), { dryRun, fieldManager: applier, ...writer }),
     });
     return respondWrite(req, res, def, result, q, warnings);
   }
