@@ -282,6 +282,7 @@ class Generator {
     if (smd?.listType) schema['x-kubernetes-list-type'] = smd.listType;
     if (smd?.listMapKeys) schema['x-kubernetes-list-map-keys'] = smd.listMapKeys;
     if (smd?.mapType) schema['x-kubernetes-map-type'] = smd.mapType;
+    if (Object.hasOwn(KEY_DEFAULTS, key)) schema.default = KEY_DEFAULTS[key];
     return schema;
   }
 
@@ -370,7 +371,7 @@ function checkTablesUsed(schemas: Record<string, Schema>): void {
     Object.entries(schemas).flatMap(([name, s]) => Object.keys((s.properties as object | undefined) ?? {}).map((p) => `${name}.${p}`)),
   );
   const stale = [
-    ...[FORMATS, ENUM_VALUES, PATCH_META, LIST_MAP_META].flatMap((t) => Object.keys(t)).filter((k) => !keys.has(k)),
+    ...[FORMATS, ENUM_VALUES, PATCH_META, LIST_MAP_META, KEY_DEFAULTS].flatMap((t) => Object.keys(t)).filter((k) => !keys.has(k)),
     ...ATOMIC_STRUCTS.filter((name) => !schemas[name]),
   ];
   if (stale.length) throw new Error(`table keys naming no property: ${stale.join(', ')}`);
@@ -860,6 +861,20 @@ const LIST_MAP_META: Record<string, { listType?: 'atomic' | 'set' | 'map'; listM
   'core.v1.EphemeralContainer.resizePolicy': { listType: 'atomic' },
   'core.v1.EphemeralContainer.volumeMounts': { listType: 'map', listMapKeys: ['mountPath'] },
   'core.v1.EphemeralContainer.volumeDevices': { listType: 'map', listMapKeys: ['devicePath'] },
+});
+
+/**
+ * Upstream's +default= markers on fields that are x-kubernetes-list-map-keys
+ * (kube-openapi publishes them as the property's `default`; structured-merge-diff
+ * fills a missing key field from it). The other key fields have no marker.
+ */
+const KEY_DEFAULTS: Record<string, string> = expand({
+  // k8s.io/api v0.32.9 core/v1/types.go:2248 (ContainerPort.Protocol, +default="TCP")
+  'core.v1.ContainerPort.protocol': 'TCP',
+  // k8s.io/api v0.32.9 core/v1/types.go:5716 (ServicePort.Protocol, +default="TCP")
+  'core.v1.ServicePort.protocol': 'TCP',
+  // k8s.io/api v0.32.9 core/v1/types.go:6960 (LocalObjectReference.Name, +default=""), PodSpec.imagePullSecrets' key
+  'core.v1.LocalObjectReference.name': '',
 });
 
 /**

@@ -91,7 +91,7 @@ describe('typed field sets', () => {
           'f:metadata': { 'f:labels': { 'f:app': {} } },
           'f:spec': {
             'f:containers': {
-              'k:{"name":"nginx"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80}': { '.': {}, 'f:containerPort': {} } }, 'f:resources': {} },
+              'k:{"name":"nginx"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } }, 'f:resources': {} },
             },
           },
         },
@@ -147,6 +147,32 @@ describe('typed field sets', () => {
         'f:topologySpreadConstraints': { 'k:{"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}': { '.': {}, 'f:maxSkew': {}, 'f:topologyKey': {}, 'f:whenUnsatisfiable': {} } },
       },
     });
+  });
+  it('fills a key field an item leaves out from the schema\'s default, as structured-merge-diff does', () => {
+    // +default="TCP" on ServicePort.Protocol and ContainerPort.Protocol, +default="" on LocalObjectReference.Name (k8s.io/api core/v1/types.go).
+    const svc = toFieldSet({ spec: { ports: [{ port: 80, targetPort: 8080 }] } }, typeOfKind('Service'));
+    assert.deepEqual(svc.toFieldsV1(), { 'f:spec': { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:port': {}, 'f:targetPort': {} } } } });
+    const pod = toFieldSet({ spec: { imagePullSecrets: [{}], ephemeralContainers: [{ name: 'dbg', ports: [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 53 }] }] } }, typeOfKind('Pod'));
+    assert.deepEqual(pod.toFieldsV1(), {
+      'f:spec': {
+        'f:ephemeralContainers': {
+          'k:{"name":"dbg"}': {
+            '.': {},
+            'f:name': {},
+            'f:ports': {
+              'k:{"containerPort":53,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} },
+              'k:{"containerPort":53,"protocol":"UDP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} },
+            },
+          },
+        },
+        'f:imagePullSecrets': { 'k:{"name":""}': {} },
+      },
+    });
+    // A live item with the defaulted field is the same item as the applied one without it.
+    const live = { spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } };
+    const c = compare(live, { spec: { ports: [{ port: 80, targetPort: 8080 }] } }, typeOfKind('Service'));
+    assert.deepEqual(c.removed.toFieldsV1(), { 'f:spec': { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { 'f:protocol': {} } } } });
+    assert.ok(c.added.empty());
   });
   it('compares: added, modified and removed paths', () => {
     const next = structuredClone(obj) as any;

@@ -201,6 +201,15 @@ describe('server-side apply with kubectl', () => {
         'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
       },
     });
+
+    // A port without its protocol is keyed by the schema's default (ContainerPort.Protocol is +default="TCP"), as upstream keys it.
+    await t.kubectl.ok(['apply', '--server-side', '-f', '-'], {
+      input: deployment('keyed-default', 1) + '        ports:\n        - containerPort: 80\n',
+    });
+    const defaulted = (await managedFields('keyed-default')).find((e) => e.manager === 'kubectl');
+    assert.deepEqual(defaulted?.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"nginx"}']['f:ports'], {
+      'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} },
+    });
   });
 
   test('apply with managedFields set is a 400', async () => {

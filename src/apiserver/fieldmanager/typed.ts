@@ -79,10 +79,24 @@ function isMapLike(t: TypeRef): t is Extract<TypeRef, { kind: 'struct' | 'map' }
   return t.kind === 'struct' || t.kind === 'map';
 }
 
-/** A list item's element: its key fields, or the item itself in a set. */
+/**
+ * The schema default of an item's key field (getAssociativeKeyDefault):
+ * structured-merge-diff fills a key field the item leaves out from it.
+ */
+function keyDefault(elem: TypeRef, field: string): unknown {
+  if (elem.kind !== 'struct') return undefined;
+  return (schemas[elem.name].properties as Record<string, Schema>)[field]?.default;
+}
+
+/** A list item's element: its key fields (missing ones from the schema's defaults), or the item itself in a set. */
 export function itemElement(t: Extract<TypeRef, { kind: 'list' }>, item: unknown): PathElement {
   if (t.keys.length === 0 || !isPlainObject(item)) return { value: item };
-  return { key: [...t.keys].sort().flatMap((k) => (item[k] === undefined ? [] : [[k, item[k]] as const])) };
+  return {
+    key: [...t.keys].sort().flatMap((k) => {
+      const v = item[k] === undefined ? keyDefault(t.elem, k) : item[k];
+      return v === undefined ? [] : [[k, v] as const];
+    }),
+  };
 }
 
 /** Items of an associative list by element, in list order (the first of duplicates). */
