@@ -1,12 +1,16 @@
 // bench/dns: the cluster DNS server under dnsperf. 10,000 ClusterIP Services
-// in a real API server, a standalone `kubesvc dns` listing them, and dnsmasq
-// serving the same 10,000 names from a hosts file as the peer — both on
-// loopback, both single-threaded, both queried with the same shuffled names
-// and the same dnsperf settings in the same run: saturated throughput (with
+// in a real API server; a standalone `kubesvc dns` listing them, on one core
+// (--concurrency 1) and on every core (--concurrency = CPUs); as peers,
+// dnsmasq (single-threaded) serving the same names from a hosts file and
+// unbound (one thread per core) serving them as local data — all on
+// loopback, queried with the same shuffled names and the same dnsperf
+// settings in the same run, one server at a time: saturated throughput (with
 // its average latency and the server's CPU per query), then latency
-// percentiles at a fixed rate both sustain, then resident memory.
+// percentiles at half of each server's own saturated rate, then resident
+// memory (all of a server's processes).
 // Run: npm run build && npx tsx bench/dns.ts [--services N] [--seconds S]
-//   (Debian packages dnsperf and dnsmasq-base; BENCH_NODE_FLAGS="--cpu-prof" profiles kubesvc dns)
+//   (Debian packages dnsperf, dnsmasq-base and unbound; a peer not installed is skipped with a line saying so;
+//   BENCH_NODE_FLAGS="--cpu-prof" profiles kubesvc dns)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +20,9 @@ import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
 import { NODE_FLAGS } from '../src/agent/image-resolve.js';
+import { kubeadmPolicy } from '../src/auth/rbac/bootstrap-policy.js';
+import { componentUsers } from '../src/auth/user.js';
+import { dataDirTransport } from '../src/cli/client-flags.js';
 import { RRClass, RRType } from '../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../src/dns/wire.js';
 import { percentile, printTable, type Row } from './report.js';
@@ -148,13 +155,14 @@ interface PerfResult {
   sysUs: number;
 }
 
-function dnsperf(bin: string, port: number, queryFile: string, pid: number, opts: { seconds: number; qps?: number; verbose?: boolean }): PerfResult {
+function dnsperf(bin: string, port: number, queryFile: string, pids: number[], opts: { seconds: number; qps?: number; verbose?: boolean }): PerfResult {
   const argv = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(opts.seconds), '-c', String(dnsperfClients), '-q', String(outstanding), '-t', '2', '-O', 'suppress=timeouts,congestion,sendfailed,sockready,unexpected'];
   if (opts.qps) argv.push('-Q', String(opts.qps));
   if (opts.verbose) argv.push('-v');
-  const cpu0 = cpuSeconds(pid);
+  const cpu = () => pids.map(cpuSeconds).reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys }), { user: 0, sys: 0 });
+  const cpu0 = cpu();
   const r = spawnSync(bin, argv, { encoding: 'utf8', maxBuffer: 512 << 20, timeout: (opts.seconds + 30) * 1000 });
-  const cpu1 = cpuSeconds(pid);
+  const cpu1 = cpu();
   if (r.status !== 0) throw new Error(`dnsperf ${argv.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout.slice(-2000)}`);
   const out = r.stdout;
   const num = (re: RegExp) => {
@@ -206,6 +214,21 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A server under test: where it listens, the processes whose CPU and memory it uses, and how to stop it. */
+interface Server {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+/** The process and its children (kubesvc dns --concurrency N forks its workers). */
+function treeOf(pid: number): number[] {
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  return [pid, ...children.flatMap(treeOf)];
+}
+
+const treeRssMb = (pid: number) => treeOf(pid).reduce((sum, p) => sum + rssMb(p), 0);
+
 async function main(): Promise<void> {
   const dnsperfBin = which('dnsperf');
   if (!dnsperfBin) {
@@ -213,16 +236,21 @@ async function main(): Promise<void> {
     return;
   }
   const dnsmasqBin = which('dnsmasq');
-  const loadBefore = loadavg()[0];
+  const unboundBin = which('unbound');
+  const cores = cpus().length;
+  const loadBefore = loadavg();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-dns-'));
   let apiserver: ChildProcess | undefined;
-  let dns: ChildProcess | undefined;
-  let dnsmasq: ChildProcess | undefined;
+  const servers: Server[] = [];
   let client: ReturnType<typeof createClient> | undefined;
   try {
     apiserver = (await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver info ready/)).child;
-    client = createClient(createTransport({ server: 'http://localhost', socketPath: join(dataDir, 'apiserver.sock') }), 'bench');
+    client = createClient(createTransport(dataDirTransport(dataDir, componentUsers.admin)), 'bench');
+    // kubeadm's system:coredns role and binding (`kubesvc up` makes them with the coredns add-on): kubesvc dns lists as coredns.
+    const clusterRoles = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false };
+    for (const role of kubeadmPolicy.clusterRoles) await client.resource(clusterRoles).create(undefined, role as never);
+    for (const binding of kubeadmPolicy.clusterRoleBindings) await client.resource({ ...clusterRoles, resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' }).create(undefined, binding as never);
     const services = client.resource(resourceTypes.services);
     let next = 0;
     const createStarted = performance.now();
@@ -241,20 +269,28 @@ async function main(): Promise<void> {
     );
     const createSeconds = (performance.now() - createStarted) / 1000;
 
-    // kubesvc dns: listed from the API; ready once the last Service answers.
-    // The coredns pod's flags unless BENCH_NODE_FLAGS says otherwise.
+    // kubesvc dns on one core and on every core: listed from the API; ready once the last Service answers.
+    // The coredns pod's node flags unless BENCH_NODE_FLAGS says otherwise.
     const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
-    const dnsStarted = performance.now();
-    const started = await startKubesvc(
-      ['dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--health', '', '--ready', '', '--metrics', ''],
-      /listen=127\.0\.0\.1:(\d+)/,
-      nodeFlags,
-    );
-    dns = started.child;
-    const dnsPort = Number(started.match[1]);
-    await until('kubesvc dns answering the last Service', async () => (await queryA(dnsPort, fqdn(total - 1)))?.[0] === ipOf(total - 1));
-    const syncSeconds = (performance.now() - dnsStarted) / 1000;
-    const dnsRssSynced = rssMb(dns.pid!);
+    const syncSeconds: number[] = [];
+    const syncedRss: number[] = [];
+    for (const concurrency of [1, cores]) {
+      const dnsStarted = performance.now();
+      const started = await startKubesvc(
+        ['dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--health', '', '--ready', '', '--metrics', '', '--concurrency', String(concurrency)],
+        /listen=127\.0\.0\.1:(\d+)/,
+        nodeFlags,
+      );
+      const server = { name: `kubesvc dns ×${concurrency}`, port: Number(started.match[1]), child: started.child };
+      servers.push(server);
+      // Every worker has its own index: each must answer the last name (UDP spreads queries over them, so ask a few times).
+      await until(`${server.name} answering the last Service`, async () => {
+        for (let k = 0; k < 4 * concurrency; k++) if ((await queryA(server.port, fqdn(total - 1)))?.[0] !== ipOf(total - 1)) return false;
+        return true;
+      });
+      syncSeconds.push((performance.now() - dnsStarted) / 1000);
+      syncedRss.push(treeRssMb(server.child.pid!));
+    }
 
     // The same names, shuffled (a fixed seed: every run asks in the same order).
     let seed = 0x2545f491;
@@ -266,92 +302,137 @@ async function main(): Promise<void> {
     }
     const queryFile = join(dataDir, 'queries.txt');
     writeFileSync(queryFile, order.map((i) => `${fqdn(i)} A\n`).join(''));
-    const hostsFile = join(dataDir, 'hosts');
-    writeFileSync(hostsFile, order.map((i) => `${ipOf(i)} ${fqdn(i)}\n`).join(''));
 
-    let peerPort = 0;
-    if (dnsmasqBin) {
-      peerPort = await freePort();
-      dnsmasq = spawn(
-        dnsmasqBin,
-        [
-          '--conf-file=/dev/null',
-          '--keep-in-foreground',
-          '--no-resolv',
-          '--no-hosts',
-          `--addn-hosts=${hostsFile}`,
-          `--port=${peerPort}`,
-          '--listen-address=127.0.0.1',
-          '--bind-interfaces',
-          `--local=/${zone}/`,
-          '--local-ttl=5',
-          '--cache-size=10000',
-          '--pid-file=',
-          '--log-facility=-',
-          ...(process.getuid?.() === 0 ? ['--user=root'] : []),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
+    const skipped: string[] = [];
+    /** Starts a peer and waits until it answers the last name; a peer that dies first is reported and left out. */
+    const startPeer = async (peerName: string, port: number, bin: string, argv: string[]): Promise<void> => {
+      const child = spawn(bin, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
-      dnsmasq.stderr!.on('data', (d) => (err += d));
-      const exited = new Promise<never>((_, reject) => dnsmasq!.once('exit', (code) => reject(new Error(`dnsmasq exited ${code}: ${err}`))));
+      child.stderr!.on('data', (d) => (err += d));
+      const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${peerName} exited ${code}: ${err}`))));
       exited.catch(() => undefined);
-      await Promise.race([until('dnsmasq answering the last name', async () => (await queryA(peerPort, fqdn(total - 1)))?.[0] === ipOf(total - 1), 10_000), exited]);
-    }
+      try {
+        await Promise.race([until(`${peerName} answering the last name`, async () => (await queryA(port, fqdn(total - 1)))?.[0] === ipOf(total - 1), 20_000), exited]);
+        servers.push({ name: peerName, port, child });
+      } catch (e) {
+        skipped.push(`${peerName} did not start (${(e as Error).message.split('\n')[0]}): left out`);
+        await stop(child);
+      }
+    };
+    if (dnsmasqBin) {
+      const port = await freePort();
+      const hostsFile = join(dataDir, 'hosts');
+      writeFileSync(hostsFile, order.map((i) => `${ipOf(i)} ${fqdn(i)}\n`).join(''));
+      await startPeer('dnsmasq', port, dnsmasqBin, [
+        '--conf-file=/dev/null',
+        '--keep-in-foreground',
+        '--no-resolv',
+        '--no-hosts',
+        `--addn-hosts=${hostsFile}`,
+        `--port=${port}`,
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        `--local=/${zone}/`,
+        '--local-ttl=5',
+        '--cache-size=10000',
+        '--pid-file=',
+        '--log-facility=-',
+        ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+      ]);
+    } else skipped.push('dnsmasq not installed (Debian package dnsmasq-base): skipped');
+    if (unboundBin) {
+      // Authoritative local data only (a static local zone): nothing is ever resolved beyond loopback.
+      const port = await freePort();
+      const conf = join(dataDir, 'unbound.conf');
+      writeFileSync(
+        conf,
+        [
+          'server:',
+          `  interface: 127.0.0.1@${port}`,
+          `  port: ${port}`,
+          `  num-threads: ${cores}`,
+          '  so-reuseport: yes',
+          '  do-daemonize: no',
+          '  chroot: ""',
+          '  username: ""',
+          `  directory: "${dataDir}"`,
+          '  pidfile: ""',
+          '  use-syslog: no',
+          '  logfile: ""',
+          '  verbosity: 0',
+          '  do-ip6: no',
+          '  access-control: 127.0.0.0/8 allow',
+          `  local-zone: "${zone}." static`,
+          ...order.map((i) => `  local-data: "${fqdn(i)}. 5 IN A ${ipOf(i)}"`),
+          '',
+        ].join('\n'),
+      );
+      await startPeer(`unbound ×${cores}`, port, unboundBin, ['-d', '-c', conf]);
+    } else skipped.push('unbound not installed (Debian package unbound): skipped');
 
-    // Saturated: dnsperf sends as fast as answers come back, `outstanding` in flight.
+    // Saturated: dnsperf sends as fast as answers come back, `outstanding` in flight; one server at a time.
     const check = (who: string, r: PerfResult) => {
       if (!r.completed || r.noerror < r.completed * 0.99) throw new Error(`${who}: only ${r.noerror} of ${r.completed} answers (${r.sent} queries) were NOERROR`);
     };
-    const kube = dnsperf(dnsperfBin, dnsPort, queryFile, dns.pid!, { seconds });
-    check('kubesvc dns', kube);
-    const peer = dnsmasq ? dnsperf(dnsperfBin, peerPort, queryFile, dnsmasq.pid!, { seconds }) : undefined;
-    if (peer) check('dnsmasq', peer);
-
-    // Latency at a fixed rate both servers sustain with room to spare (a quarter of the slower one's saturated rate, at most 2,000/s).
-    const rate = Math.max(100, Math.min(2_000, Math.floor(Math.min(kube.qps, peer?.qps ?? Infinity) / 4 / 100) * 100));
-    const kubeFixed = dnsperf(dnsperfBin, dnsPort, queryFile, dns.pid!, { seconds: latencySeconds, qps: rate, verbose: true });
-    const peerFixed = dnsmasq ? dnsperf(dnsperfBin, peerPort, queryFile, dnsmasq.pid!, { seconds: latencySeconds, qps: rate, verbose: true }) : undefined;
-
-    const dnsRss = rssMb(dns.pid!);
-    const peerRss = dnsmasq ? rssMb(dnsmasq.pid!) : NaN;
+    const saturated = new Map<string, PerfResult>();
+    for (const s of servers) {
+      const r = dnsperf(dnsperfBin, s.port, queryFile, treeOf(s.child.pid!), { seconds });
+      check(s.name, r);
+      saturated.set(s.name, r);
+    }
+    // Latency at half of each server's own saturated rate.
+    const half = new Map<string, { rate: number; r: PerfResult }>();
+    for (const s of servers) {
+      const rate = Math.max(100, Math.floor(saturated.get(s.name)!.qps / 2 / 100) * 100);
+      half.set(s.name, { rate, r: dnsperf(dnsperfBin, s.port, queryFile, treeOf(s.child.pid!), { seconds: latencySeconds, qps: rate, verbose: true }) });
+    }
+    const rss = new Map(servers.map((s) => [s.name, treeRssMb(s.child.pid!)]));
     const floorRss = await nodeFloorMb(nodeFlags);
+    const loadAfter = loadavg();
 
-    const vs = (figure: string, value: number, unit: string, peerValue: number | undefined, lowerIsBetter = true): Row =>
-      peerValue === undefined || Number.isNaN(peerValue) ? { figure, value, unit, lowerIsBetter } : { figure, value, unit, peer: peerValue, peerName: 'dnsmasq', lowerIsBetter };
-    const rows: Row[] = [
-      vs('QPS, saturated', kube.qps, 'q/s', peer?.qps, false),
-      { figure: 'QPS, saturated (target)', value: kube.qps, unit: 'q/s', peer: 25_000, peerName: 'target', lowerIsBetter: false },
-      vs('latency avg, saturated', kube.avgMs, 'ms', peer?.avgMs),
-      vs('latency stddev, saturated', kube.stddevMs, 'ms', peer?.stddevMs),
-      vs('server CPU per query', kube.cpuUs, 'µs', peer?.cpuUs),
-      vs(`latency avg at ${rate} q/s`, kubeFixed.avgMs, 'ms', peerFixed?.avgMs),
-      vs(`latency p50 at ${rate} q/s`, percentile(kubeFixed.latencies, 50), 'ms', peerFixed && percentile(peerFixed.latencies, 50)),
-      vs(`latency p99 at ${rate} q/s`, percentile(kubeFixed.latencies, 99), 'ms', peerFixed && percentile(peerFixed.latencies, 99)),
-      vs(`latency p99.9 at ${rate} q/s`, percentile(kubeFixed.latencies, 99.9), 'ms', peerFixed && percentile(peerFixed.latencies, 99.9)),
-      vs(`RSS with ${total} Services, after load`, dnsRss, 'MB', peerRss),
-      { figure: 'RSS (target: objects/1000 + 30 MB)', value: dnsRss, unit: 'MB', peer: total / 1000 + 30, peerName: 'target' },
-      { figure: 'RSS once synced, before load', value: dnsRssSynced, unit: 'MB' },
-      { figure: `RSS of an idle node ${nodeFlags.join(' ')} (floor)`, value: floorRss, unit: 'MB' },
-    ];
+    const one = 'kubesvc dns ×1';
+    const all = `kubesvc dns ×${cores}`;
+    const peers = servers.filter((s) => !s.name.startsWith('kubesvc'));
+    const rows: Row[] = [];
+    const against = (figure: string, who: string, pick: (n: string) => number, unit: string, lowerIsBetter: boolean, goal?: { value: number; name: string }) => {
+      const value = pick(who);
+      if (goal) rows.push({ figure: `${figure}, ${who}`, value, unit, peer: goal.value, peerName: goal.name, lowerIsBetter });
+      for (const p of peers) rows.push({ figure: `${figure}, ${who}`, value, unit, peer: pick(p.name), peerName: p.name, lowerIsBetter });
+    };
+    const qps = (n: string) => saturated.get(n)!.qps;
+    const dnsmasqQps = saturated.get('dnsmasq')?.qps;
+    against('QPS, saturated', one, qps, 'q/s', false, dnsmasqQps ? { value: dnsmasqQps / 2, name: 'goal ½ dnsmasq' } : undefined);
+    against('QPS, saturated', all, qps, 'q/s', false, dnsmasqQps ? { value: dnsmasqQps, name: 'goal 1× dnsmasq' } : undefined);
+    for (const s of [one, all]) against('server CPU per query', s, (n) => saturated.get(n)!.cpuUs, 'µs', true);
+    for (const s of [one, all]) against('latency avg, saturated', s, (n) => saturated.get(n)!.avgMs, 'ms', true);
+    for (const s of [one, all]) {
+      const p99 = (n: string) => percentile(half.get(n)!.r.latencies, 99);
+      against('latency p99 at ½ saturation', s, p99, 'ms', true, { value: 1, name: 'goal' });
+    }
+    for (const s of [one, all]) against(`RSS with ${total} Services, after load`, s, (n) => rss.get(n)!, 'MB', true, { value: 64, name: 'goal' });
+    rows.push({ figure: 'RSS once synced, before load, ×1', value: syncedRss[0], unit: 'MB' });
+    rows.push({ figure: `RSS once synced, before load, ×${cores} (all processes)`, value: syncedRss[1], unit: 'MB' });
+    rows.push({ figure: `RSS of an idle node ${nodeFlags.join(' ')} (floor)`, value: floorRss, unit: 'MB' });
     printTable(
-      `bench/dns: kubesvc dns (built, node ${nodeFlags.join(' ')}) with ${total} ClusterIP Services${dnsmasq ? ' vs dnsmasq with the same names in a hosts file' : ''}; UDP on loopback; ` +
-        `dnsperf -c ${dnsperfClients} -q ${outstanding}, ${seconds} s saturated, then ${latencySeconds} s at ${rate} q/s`,
+      `bench/dns: kubesvc dns (built, node ${nodeFlags.join(' ')}) with ${total} ClusterIP Services on 1 and ${cores} cores (--concurrency)` +
+        `${peers.length ? `, vs ${peers.map((p) => p.name).join(' and ')} serving the same names` : ''}; UDP on loopback; ` +
+        `dnsperf -c ${dnsperfClients} -q ${outstanding}, ${seconds} s saturated per server, then ${latencySeconds} s at half its saturated rate`,
       rows,
     );
-    const lost = (who: string, r: PerfResult | undefined) => (r && r.lost ? `${who} ${r.lost} of ${r.sent} (${((r.lost / r.sent) * 100).toFixed(2)}%)` : undefined);
-    const losses = [lost('kubesvc saturated', kube), lost('dnsmasq saturated', peer), lost('kubesvc fixed-rate', kubeFixed), lost('dnsmasq fixed-rate', peerFixed)].filter(Boolean);
-    console.log(`setup: ${total} Services created in ${createSeconds.toFixed(1)} s (${createConcurrency} in flight); kubesvc dns answering the last one ${syncSeconds.toFixed(1)} s after start`);
+    console.log(`setup: ${total} Services created in ${createSeconds.toFixed(1)} s (${createConcurrency} in flight); kubesvc dns answering the last one ${syncSeconds.map((s) => s.toFixed(1)).join(' s (×1) and ')} s (×${cores}) after start`);
     const split = (r: PerfResult) => `${r.cpuUs.toFixed(1)} µs (${(r.cpuUs - r.sysUs).toFixed(1)} user + ${r.sysUs.toFixed(1)} kernel)`;
-    console.log(`server CPU per query, saturated: kubesvc dns ${split(kube)}${peer ? `; dnsmasq ${split(peer)}` : ''}`);
-    if (losses.length) console.log(`lost queries (timed out or dropped, counted out of QPS): ${losses.join('; ')}`);
-    if (loadBefore > cpus().length / 2) {
-      console.log(`warning: 1-minute load average ${loadBefore.toFixed(1)} on ${cpus().length} CPUs before the start (other work running): figures, latency tails most, are noisy`);
-    }
-    if (!dnsmasqBin) console.log('dnsmasq not installed (Debian package dnsmasq-base): peer skipped');
+    console.log(`server CPU per query, saturated: ${servers.map((s) => `${s.name} ${split(saturated.get(s.name)!)}`).join('; ')}`);
+    console.log(`half-saturation rates: ${servers.map((s) => `${s.name} ${half.get(s.name)!.rate} q/s`).join('; ')}`);
+    const lost = [...servers.flatMap((s) => [[`${s.name} saturated`, saturated.get(s.name)!], [`${s.name} at ½`, half.get(s.name)!.r]] as const)]
+      .filter(([, r]) => r.lost)
+      .map(([who, r]) => `${who} ${r.lost} of ${r.sent} (${((r.lost / r.sent) * 100).toFixed(2)}%)`);
+    if (lost.length) console.log(`lost queries (timed out or dropped, counted out of QPS): ${lost.join('; ')}`);
+    console.log(`load average (1, 5, 15 min): ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after, on ${cores} CPUs`);
+    if (loadBefore[0] > cores / 2) console.log('warning: other work was running before the start: figures, latency tails most, are noisy');
+    for (const s of skipped) console.log(s);
   } finally {
     client?.close();
-    await Promise.all([stop(dns), stop(dnsmasq)]);
+    await Promise.all(servers.map((s) => stop(s.child)));
     await stop(apiserver);
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -7,8 +7,9 @@ import type { KubeObject } from '../api/object.js';
 import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { logger } from '../util/log.js';
+import type { Registry } from '../util/metrics.js';
 import { answerQuery } from './answer.js';
-import { createForwarder, type Upstream } from './forwarder.js';
+import { createForwarder, type Forwarder, type Upstream } from './forwarder.js';
 import { startDnsHttp } from './http.js';
 import { createDnsMetrics } from './metrics.js';
 import { createDnsIndex } from './records.js';
@@ -29,11 +30,17 @@ export interface ClusterDnsOptions {
   health: string;
   ready: string;
   metrics: string;
+  /** Forwarding done elsewhere (a worker's, through its primary: workers.ts) instead of to `upstreams` from here. */
+  forwarder?: Forwarder;
 }
 
 export interface ClusterDns {
   port: number;
   httpPorts: { health?: number; ready?: number; metrics?: number };
+  /** Whether the API has been listed (every worker's, with several). */
+  isSynced(): boolean;
+  /** This process's metrics (not with several workers: the primary sums theirs per scrape). */
+  registry?: Registry;
   stop(): Promise<void>;
 }
 
@@ -65,9 +72,11 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   const synced = () => informers.every((i) => i.hasSynced());
 
   const metrics = createDnsMetrics();
-  const forwarder = opts.upstreams.length
-    ? createForwarder({ upstreams: opts.upstreams, onForward: (to, outcome, s) => metrics.forwarded(to, outcome === 'error' ? 'error' : String(outcome), s) })
-    : undefined;
+  const forwarder =
+    opts.forwarder ??
+    (opts.upstreams.length
+      ? createForwarder({ upstreams: opts.upstreams, onForward: (to, outcome, s) => metrics.forwarded(to, outcome === 'error' ? 'error' : String(outcome), s) })
+      : undefined);
   const server = await startDnsServer({
     host: opts.host,
     port: opts.port,
@@ -78,6 +87,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     recursionFrom: opts.recursionFrom,
     podNamespace: opts.autopath ? (ip) => podNamespaces.get(ip) : undefined,
     metrics,
+    generation: () => index.generation(),
   });
   let http: Awaited<ReturnType<typeof startDnsHttp>>;
   try {
@@ -92,6 +102,8 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   return {
     port: server.port,
     httpPorts: http.ports,
+    isSynced: synced,
+    registry: metrics.registry,
     async stop() {
       for (const i of informers) i.stop();
       await Promise.all([server.close(), http.close()]);

@@ -12,7 +12,8 @@ export interface DnsHttpOptions {
   ready: string;
   metrics: string;
   isReady(): boolean;
-  registry: Registry;
+  /** What /metrics serves: a registry, or the workers' figures summed (workers.ts). */
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
 }
 
 function hostPort(addr: string): { host?: string; port: number } {

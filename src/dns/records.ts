@@ -57,6 +57,8 @@ export interface DnsIndex {
   lookupPtr(ip: string): string[];
   /** SOA serial: unix seconds of the last change, as CoreDNS (the API's last modification time). */
   serial(): number;
+  /** Counts every change (serial() moves once a second at most): caches of answers compare it to know they are stale. */
+  generation(): number;
 }
 
 /** One reference-counted piece of what an object puts in the zone. */
@@ -141,6 +143,7 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
   const slices = new Map<string, SliceState>();
   const slicesByService = new Map<string, Set<string>>();
   let modifiedAt = Math.floor(now() / 1000);
+  let generation = 0;
 
   /** The name and its ancestors up to the zone apex: a name existing makes its parents exist (empty non-terminals). */
   function* selfAndAncestors(name: string): Generator<string> {
@@ -187,6 +190,7 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     if (next.length > 0) sources.set(sourceKey, next);
     else sources.delete(sourceKey);
     modifiedAt = Math.floor(now() / 1000);
+    generation++;
   }
 
   const serviceFqdn = (namespace: string, name: string) => `${name}.${namespace}.svc.${zone}`.toLowerCase();
@@ -369,5 +373,6 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
       return [...((node?.services ?? node?.endpoints)?.keys() ?? [])];
     },
     serial: () => modifiedAt,
+    generation: () => generation,
   };
 }

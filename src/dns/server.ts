@@ -11,10 +11,11 @@ import { BlockList, createServer as createTcpServer, isIPv6, type Server as TcpS
 import { logger } from '../util/log.js';
 import { routeOf, zoneTransferRefusal, type AnswerResult, type ZoneResponse } from './answer.js';
 import type { Forwarder } from './forwarder.js';
-import type { DnsMetrics } from './metrics.js';
+import type { DnsMetrics, QueryLabels } from './metrics.js';
 import { rcodeName, typeName } from './metrics.js';
 import { Rcode, RRClass, RRType, type Message, type Question, type ResourceRecord } from './types.js';
 import { normalizeName, parseMessage, serializeMessage, WireError } from './wire.js';
+import { createWireCache, type WireCacheEntry } from './wire-cache.js';
 import { errorMessage } from '../util/errors.js';
 
 const log = logger('dns');
@@ -45,6 +46,11 @@ export interface DnsServerOptions {
   metrics?: DnsMetrics;
   /** TCP connections idle longer than this are closed (CoreDNS: 10 s read timeout). */
   tcpIdleMs?: number;
+  /**
+   * The record index's generation (DnsIndex.generation): given, the zone's
+   * answers are kept as finished bytes until it moves (wire-cache.ts).
+   */
+  generation?: () => number;
 }
 
 export interface DnsServer {
@@ -167,27 +173,42 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return answered;
   }
 
-  function finish(req: Message, r: Result, client: { address: string; proto: 'udp' | 'tcp' }, started: number): Buffer {
+  const wireCache = opts.generation ? createWireCache(opts.generation) : undefined;
+  const familyOf = (address: string): '1' | '2' => (address.includes(':') && !address.startsWith('::ffff:') ? '2' : '1');
+
+  function finish(req: Message, r: Result, client: { address: string; proto: 'udp' | 'tcp' }, started: number): { out: Buffer; labels: Omit<QueryLabels, 'family'>; requestSize: number } {
     const maxSize = client.proto === 'tcp' ? 65535 : req.edns ? Math.max(classicUdpSize, Math.min(req.edns.udpSize, 65535)) : classicUdpSize;
     const out = serializeMessage(r.msg, { maxSize }).buf;
     const q = req.questions[0];
-    opts.metrics?.observe({
+    const labels = {
       server: serverLabel,
       zone: r.zone === '.' ? '.' : `${r.zone}.`,
       proto: client.proto,
-      family: isIPv6(client.address) && !client.address.startsWith('::ffff:') ? '2' : '1',
       type: q ? typeName(q.type) : 'other',
       rcode: rcodeName(r.msg.header.rcode),
       plugin: r.plugin,
-      seconds: (performance.now() - started) / 1000,
-      requestSize: client.proto === 'tcp' ? 65535 : (req.edns?.udpSize ?? classicUdpSize),
-      responseSize: out.length,
-    });
+    };
+    const requestSize = client.proto === 'tcp' ? 65535 : (req.edns?.udpSize ?? classicUdpSize);
+    opts.metrics?.observe({ ...labels, family: familyOf(client.address), seconds: (performance.now() - started) / 1000, requestSize, responseSize: out.length });
+    return { out, labels, requestSize };
+  }
+
+  /** A repeat of a query whose response is kept: its bytes with this query's ID, counted in the metrics without building anything. */
+  function fromCache(buf: Buffer, entry: WireCacheEntry, client: { address: string }, started: number): Buffer {
+    const out = wireCache!.reply(buf, entry);
+    if (opts.metrics) {
+      const family = familyOf(client.address);
+      const i = family === '1' ? 0 : 1;
+      const series = (entry.series[i] ??= opts.metrics.series({ ...entry.labels, family }));
+      series.observe((performance.now() - started) / 1000, entry.requestSize, out.length);
+    }
     return out;
   }
 
   function handle(buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Buffer | undefined | Promise<Buffer | undefined> {
     const started = performance.now();
+    const hit = wireCache && buf.length >= 12 ? wireCache.get(buf, client.proto) : undefined;
+    if (hit) return fromCache(buf, hit, client, started);
     let req: Message;
     try {
       req = parseMessage(buf);
@@ -197,8 +218,16 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return buf.length >= 12 && !(buf[2] & 0x80) ? errorOnly(buf, Rcode.FORMERR) : undefined;
     }
     if (req.header.qr) return undefined;
+    const generation = opts.generation?.();
     const r = respond(req, client.address);
-    return r instanceof Promise ? r.then((x) => finish(req, x, client, started)) : finish(req, r, client, started);
+    if (r instanceof Promise) return r.then((x) => finish(req, x, client, started).out);
+    const done = finish(req, r, client, started);
+    // Kept: answers from the index alone (synchronous, the kubernetes plugin, after the first listing).
+    // Forwarded, autopath and loop answers depend on the client or an upstream, and are never synchronous or the kubernetes plugin's.
+    if (wireCache && generation !== undefined && r.plugin === 'kubernetes' && opts.synced()) {
+      wireCache.set(buf, client.proto, generation, { response: Buffer.from(done.out), series: [undefined, undefined], requestSize: done.requestSize, labels: done.labels });
+    }
+    return done.out;
   }
 
   const failed = (buf: Buffer, client: { address: string }, e: unknown) => {
@@ -283,7 +312,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     handle: async (buf, client) => safeHandle(buf, client),
     async close() {
       for (const c of connections) c.destroy();
-      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+      // A cluster worker's sockets are already closed when its primary disconnects it (workers.ts): then there is nothing to wait for.
+      const udpClosed = new Promise<void>((r) => {
+        try {
+          udp.close(() => r());
+        } catch {
+          r();
+        }
+      });
+      await Promise.all([udpClosed, new Promise<void>((r) => tcp.close(() => r()))]);
     },
   };
 }
