@@ -13,6 +13,7 @@ import { repoRoot, startCli, waitForOutput, type CliProcess } from '../helpers/c
 import { answersFrom, namespaceSkipReason, onNode as execOnNode, run } from '../helpers/root.js';
 import { manifests, udpBackends } from '../helpers/manifests.js';
 import { waitFor } from '../helpers/apiserver.js';
+import { clusterIdFor } from '../../src/agent/cluster-id.js';
 import { fixtures, udpAsk } from '../helpers/fixtures.js';
 
 const skipReason = () => namespaceSkipReason(['iptables-restore']);
@@ -159,8 +160,10 @@ describe('userspace proxy under kubesvc up', { skip: skipReason(), timeout: 180_
   test('a backend that refuses connections is skipped by the retry: no request fails', async () => {
     const victim = podNames[0];
     // The pod may not change its own firewall (no NET_ADMIN): the rule goes into its network namespace from the host.
+    // Only this cluster's namespaces: another test's cluster may give one of its pods the same IP.
     const ip = await kubectl.ok(['get', 'pod', victim, '-o', 'jsonpath={.status.podIP}']);
-    const reject = await run('sh', ['-c', `for ns in $(ip netns list | cut -d' ' -f1); do if ip -n "$ns" -4 -o addr show | grep -q " ${ip}/"; then exec ip netns exec "$ns" iptables -I INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset; fi; done; exit 1`]);
+    const ours = `ksvc-${clusterIdFor(dataDir)}-`;
+    const reject = await run('sh', ['-c', `for ns in $(ip netns list | cut -d' ' -f1 | grep '^${ours}'); do if ip -n "$ns" -4 -o addr show | grep -q " ${ip}/"; then exec ip netns exec "$ns" iptables -I INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset; fi; done; exit 1`]);
     assert.equal(reject.code, 0, reject.stderr);
     // The readiness probe takes ~3 s to drop the endpoint; these requests run inside that window.
     const out = await onNode(['sh', '-c', 'for i in $(seq 15); do curl -s -m 3 http://10.97.1.1/ || echo FAILED; echo; done']);
