@@ -12,12 +12,12 @@ import { isNotFound, resourceTypes } from '../src/client/client.js';
 import { addNode, startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { waitFor } from './helpers/apiserver.js';
 import { startFakeKubelet, type FakeKubelet } from './helpers/fake-kubelet.js';
+import { isPodReady as isReady } from '../src/controllers/workloads/pods.js';
 
 type PodObject = Pod & KubeObject;
 type BudgetObject = PodDisruptionBudget & KubeObject;
 
 const ns = 'default';
-const isReady = (p: PodObject) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 function deployment(name: string, replicas: number) {
   return {

@@ -9,6 +9,7 @@ import { resourceTypes, type WatchEventOf } from '../../src/client/client.js';
 import { addNode, startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { startFakeKubelet, type FakeKubelet } from '../helpers/fake-kubelet.js';
+import { isPodReady as isReady } from '../../src/controllers/workloads/pods.js';
 
 type DeploymentObject = Deployment & KubeObject;
 type ReplicaSetObject = ReplicaSet & KubeObject;
@@ -32,7 +33,6 @@ function deployment(name: string, spec: Record<string, unknown> = {}, image = 'n
   };
 }
 
-const isReady = (p: PodObject) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const live = (p: PodObject) => !p.metadata.deletionTimestamp;
 
 describe('workload controllers', () => {

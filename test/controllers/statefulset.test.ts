@@ -13,11 +13,11 @@ import type { StatefulSetObject } from '../../src/controllers/statefulset/types.
 import { addNode, startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { startFakeKubelet, type FakeKubelet } from '../helpers/fake-kubelet.js';
+import { isPodReady as isReady } from '../../src/controllers/workloads/pods.js';
 
 type PodObject = Pod & KubeObject;
 
 const ns = 'default';
-const isReady = (p: PodObject) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 function statefulSet(name: string, spec: Record<string, unknown> = {}, image = 'nginx:1.25') {
   return {

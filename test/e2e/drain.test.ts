@@ -16,6 +16,7 @@ import type { Kubectl } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { namespaceSkipReason } from '../helpers/root.js';
 import { startUp, type UpCluster } from '../helpers/up.js';
+import { isPodReady as isReady } from '../../src/controllers/workloads/pods.js';
 
 type PodObject = Pod & KubeObject;
 
@@ -51,7 +52,6 @@ spec:
     matchLabels: {app: web}
 `;
 
-const isReady = (p: PodObject) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 describe('kubectl drain honours a PodDisruptionBudget under kubesvc up', { skip: namespaceSkipReason(), timeout: 400_000 }, () => {
   let cluster: UpCluster | undefined;

@@ -15,6 +15,7 @@ import type { Kubectl } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/apiserver.js';
 import { namespaceSkipReason, onNode } from '../helpers/root.js';
 import { startUp, type UpCluster } from '../helpers/up.js';
+import { isPodReady as isReady } from '../../src/controllers/workloads/pods.js';
 
 type PodObject = Pod & KubeObject;
 
@@ -53,7 +54,6 @@ spec:
           periodSeconds: 1
 `;
 
-const isReady = (p: PodObject) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 describe('a StatefulSet behind a headless Service under kubesvc up', { skip: namespaceSkipReason(['dig', 'curl']), timeout: 300_000 }, () => {
   let cluster: UpCluster | undefined;

@@ -8,6 +8,7 @@ import type { Pod } from '../../src/api/types.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { isNotFound, resourceTypes, type Client } from '../../src/client/client.js';
 import { createInformer } from '../../src/client/informer.js';
+import { isPodReady as isReady } from '../../src/controllers/workloads/pods.js';
 
 type PodObject = Pod & KubeObject;
 
@@ -24,7 +25,6 @@ export interface FakeKubeletOptions {
   bindTo?: string[];
 }
 
-const isReady = (p: PodObject) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export async function startFakeKubelet(client: Client, opts: FakeKubeletOptions = {}): Promise<FakeKubelet> {
   const pods = client.resource<PodObject>(resourceTypes.pods);

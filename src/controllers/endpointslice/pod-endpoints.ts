@@ -5,6 +5,7 @@ import type {
   ServicePort,
 } from '../../api/types.js';
 import { labelTopologyZone } from '../../api/labels.js';
+import { isPodReady, isPodTerminal } from '../workloads/pods.js';
 import { familyOfIPBytes, formatIP, ipFamilyOf, parseIPSloppy, type IPFamily } from '../../net/addr.js';
 import type { ServiceObject as Service, PodObject as Pod, NodeObject as Node, EndpointsObject as Endpoints, EndpointSliceObject as EndpointSlice } from '../../api/types.js';
 export type { Service, Pod, Node, Endpoints, EndpointSlice };
@@ -46,14 +47,8 @@ export function isServiceIPSet(svc: Service): boolean {
   return !!ip && ip !== 'None';
 }
 
-export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-}
-
-export function isPodTerminal(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
+// One definition of a pod's readiness and end for every controller.
+export { isPodReady, isPodTerminal };
 
 export function podIPs(pod: Pod): string[] {
   const ips = pod.status?.podIPs?.map((p) => p.ip).filter((ip): ip is string => !!ip) ?? [];
