@@ -63,8 +63,11 @@ describe('an application directory applied with kubectl', { skip: namespaceSkipR
     assert.match(events, /create Pod db-0 in StatefulSet db successful\n(.*\n)*create Pod db-1 in StatefulSet db successful/);
     for (const name of ['db-0', 'db-1']) {
       const answer = await waitFor(`${name}'s DNS name`, async () => {
+        // A busy machine may briefly have no ready DNS pod behind 10.96.0.10 (dig then prints "connection refused" and
+        // exits 9): only an address is an answer.
         const r = await onNode(dataDir, ['dig', '@10.96.0.10', '+short', `${name}.db.shop.svc.cluster.local`]);
-        return r.stdout.trim() || undefined;
+        const answer = r.stdout.trim();
+        return r.code === 0 && /^\d+\.\d+\.\d+\.\d+$/.test(answer) ? answer : undefined;
       }, 20_000);
       assert.equal(answer, byName.get(name)!.status.podIP);
     }
