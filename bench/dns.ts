@@ -1,5 +1,7 @@
-// bench/dns: the cluster DNS server under dnsperf. 10,000 ClusterIP Services
-// in a real API server; a standalone `kubesvc dns` listing them, on one core
+// bench/dns: the cluster DNS server under dnsperf. 10,000 ClusterIP Services,
+// each with an EndpointSlice of one ready endpoint (as the EndpointSlice
+// controller makes them), in a real API server; a standalone `kubesvc dns`
+// listing them, on one core
 // (--concurrency 1) and on every core (--concurrency = CPUs); as peers,
 // dnsmasq (single-threaded) serving the same names from a hosts file and
 // unbound (one thread per core) serving them as local data — all on
@@ -7,11 +9,15 @@
 // settings in the same run, one server at a time: saturated throughput (with
 // its average latency and the server's CPU per query), then latency
 // percentiles at half of each server's own saturated rate, then resident
-// memory (all of a server's processes).
+// memory (all of a server's processes) beside two floors: an idle bare node
+// and `kubesvc dns` synced with an empty cluster (the same modules loaded).
+// dnsperf runs on the same machine: its own CPU per query is printed, since
+// on a 2-core machine it takes a good part of one core.
 // Run: npm run build && npx tsx bench/dns.ts [--services N] [--seconds S]
 //   (Debian packages dnsperf, dnsmasq-base and unbound; a peer not installed is skipped with a line saying so;
 //   BENCH_NODE_FLAGS="--cpu-prof" profiles kubesvc dns)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,6 +29,7 @@ import { NODE_FLAGS } from '../src/agent/image-resolve.js';
 import { kubeadmPolicy } from '../src/auth/rbac/bootstrap-policy.js';
 import { componentUsers } from '../src/auth/user.js';
 import { dataDirTransport } from '../src/cli/client-flags.js';
+import { labelManagedBy, labelServiceName } from '../src/api/labels.js';
 import { RRClass, RRType } from '../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../src/dns/wire.js';
 import { percentile, printTable, type Row } from './report.js';
@@ -48,6 +55,7 @@ if (!existsSync(built)) {
 const name = (i: number) => `svc-${String(i).padStart(5, '0')}`;
 const fqdn = (i: number) => `${name(i)}.default.svc.${zone}`;
 const ipOf = (i: number) => `10.100.${(i >> 8) & 255}.${i & 255}`;
+const podIpOf = (i: number) => `10.244.${(i >> 8) & 255}.${i & 255}`;
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -58,6 +66,12 @@ function rssMb(pid: number): number {
 function cpuSeconds(pid: number): { user: number; sys: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
+}
+
+/** CPU seconds of this process's waited-for children (cutime + cstime): dnsperf's, around a spawnSync. */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 function which(bin: string): string | undefined {
@@ -153,6 +167,9 @@ interface PerfResult {
   /** Server CPU per completed query (µs), and the part of it spent in the kernel. */
   cpuUs: number;
   sysUs: number;
+  /** dnsperf's own CPU per completed query (µs) and in cores (it shares the machine with the server). */
+  dnsperfUs: number;
+  dnsperfCores: number;
 }
 
 function dnsperf(bin: string, port: number, queryFile: string, pids: number[], opts: { seconds: number; qps?: number; verbose?: boolean }): PerfResult {
@@ -161,8 +178,10 @@ function dnsperf(bin: string, port: number, queryFile: string, pids: number[], o
   if (opts.verbose) argv.push('-v');
   const cpu = () => pids.map(cpuSeconds).reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys }), { user: 0, sys: 0 });
   const cpu0 = cpu();
+  const children0 = childrenCpuSeconds();
   const r = spawnSync(bin, argv, { encoding: 'utf8', maxBuffer: 512 << 20, timeout: (opts.seconds + 30) * 1000 });
   const cpu1 = cpu();
+  const dnsperfCpu = childrenCpuSeconds() - children0;
   if (r.status !== 0) throw new Error(`dnsperf ${argv.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout.slice(-2000)}`);
   const out = r.stdout;
   const num = (re: RegExp) => {
@@ -187,6 +206,8 @@ function dnsperf(bin: string, port: number, queryFile: string, pids: number[], o
     latencies,
     cpuUs: ((cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / Math.max(1, completed)) * 1e6,
     sysUs: ((cpu1.sys - cpu0.sys) / Math.max(1, completed)) * 1e6,
+    dnsperfUs: (dnsperfCpu / Math.max(1, completed)) * 1e6,
+    dnsperfCores: dnsperfCpu / opts.seconds,
   };
 }
 
@@ -245,13 +266,29 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   let client: ReturnType<typeof createClient> | undefined;
   try {
-    apiserver = (await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver info ready/)).child;
+    apiserver = (await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver\] "ready"/)).child;
     client = createClient(createTransport(dataDirTransport(dataDir, componentUsers.admin)), 'bench');
     // kubeadm's system:coredns role and binding (`kubesvc up` makes them with the coredns add-on): kubesvc dns lists as coredns.
     const clusterRoles = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false };
     for (const role of kubeadmPolicy.clusterRoles) await client.resource(clusterRoles).create(undefined, role as never);
     for (const binding of kubeadmPolicy.clusterRoleBindings) await client.resource({ ...clusterRoles, resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' }).create(undefined, binding as never);
+    // The coredns pod's node flags unless BENCH_NODE_FLAGS says otherwise.
+    const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
+    const dnsArgs = (concurrency: number) => ['dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--health', '', '--ready', '', '--metrics', '', '--concurrency', String(concurrency)];
+    // The floor of kubesvc dns itself: synced with a cluster of nothing but the kubernetes Service.
+    const empty = await startKubesvc(dnsArgs(1), /listen="127\.0\.0\.1:(\d+)"/, nodeFlags);
+    let emptyRss: number;
+    try {
+      const port = Number(empty.match[1]);
+      await until('kubesvc dns answering on an empty cluster', async () => (await queryA(port, `kubernetes.default.svc.${zone}`))?.length === 1);
+      await new Promise((r) => setTimeout(r, 300));
+      emptyRss = treeRssMb(empty.child.pid!);
+    } finally {
+      await stop(empty.child);
+    }
+
     const services = client.resource(resourceTypes.services);
+    const slices = client.resource(resourceTypes.endpointslices);
     let next = 0;
     const createStarted = performance.now();
     await Promise.all(
@@ -264,23 +301,25 @@ async function main(): Promise<void> {
             metadata: { name: name(i) },
             spec: { type: 'ClusterIP', clusterIP: ipOf(i), ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
           });
+          await slices.create('default', {
+            apiVersion: 'discovery.k8s.io/v1',
+            kind: 'EndpointSlice',
+            metadata: { name: `${name(i)}-x1`, labels: { [labelServiceName]: name(i), [labelManagedBy]: 'endpointslice-controller.k8s.io' } },
+            addressType: 'IPv4',
+            endpoints: [{ addresses: [podIpOf(i)], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-1', targetRef: { kind: 'Pod', namespace: 'default', name: `${name(i)}-pod`, uid: randomUUID() } }],
+            ports: [{ name: 'http', port: 9376, protocol: 'TCP' }],
+          } as never);
         }
       }),
     );
     const createSeconds = (performance.now() - createStarted) / 1000;
 
     // kubesvc dns on one core and on every core: listed from the API; ready once the last Service answers.
-    // The coredns pod's node flags unless BENCH_NODE_FLAGS says otherwise.
-    const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
     const syncSeconds: number[] = [];
     const syncedRss: number[] = [];
     for (const concurrency of [1, cores]) {
       const dnsStarted = performance.now();
-      const started = await startKubesvc(
-        ['dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--health', '', '--ready', '', '--metrics', '', '--concurrency', String(concurrency)],
-        /listen=127\.0\.0\.1:(\d+)/,
-        nodeFlags,
-      );
+      const started = await startKubesvc(dnsArgs(concurrency), /listen="127\.0\.0\.1:(\d+)"/, nodeFlags);
       const server = { name: `kubesvc dns ×${concurrency}`, port: Number(started.match[1]), child: started.child };
       servers.push(server);
       // Every worker has its own index: each must answer the last name (UDP spreads queries over them, so ask a few times).
@@ -412,16 +451,20 @@ async function main(): Promise<void> {
     for (const s of [one, all]) against(`RSS with ${total} Services, after load`, s, (n) => rss.get(n)!, 'MB', true, { value: 64, name: 'goal' });
     rows.push({ figure: 'RSS once synced, before load, ×1', value: syncedRss[0], unit: 'MB' });
     rows.push({ figure: `RSS once synced, before load, ×${cores} (all processes)`, value: syncedRss[1], unit: 'MB' });
-    rows.push({ figure: `RSS of an idle node ${nodeFlags.join(' ')} (floor)`, value: floorRss, unit: 'MB' });
+    rows.push({ figure: 'RSS of kubesvc dns ×1 synced with an empty cluster (its floor)', value: emptyRss, unit: 'MB' });
+    rows.push({ figure: `RSS of an idle bare node ${nodeFlags.join(' ')} (node's floor)`, value: floorRss, unit: 'MB' });
     printTable(
       `bench/dns: kubesvc dns (built, node ${nodeFlags.join(' ')}) with ${total} ClusterIP Services on 1 and ${cores} cores (--concurrency)` +
         `${peers.length ? `, vs ${peers.map((p) => p.name).join(' and ')} serving the same names` : ''}; UDP on loopback; ` +
         `dnsperf -c ${dnsperfClients} -q ${outstanding}, ${seconds} s saturated per server, then ${latencySeconds} s at half its saturated rate`,
       rows,
     );
-    console.log(`setup: ${total} Services created in ${createSeconds.toFixed(1)} s (${createConcurrency} in flight); kubesvc dns answering the last one ${syncSeconds.map((s) => s.toFixed(1)).join(' s (×1) and ')} s (×${cores}) after start`);
+    console.log(`setup: ${total} Services and their EndpointSlices created in ${createSeconds.toFixed(1)} s (${createConcurrency} in flight); kubesvc dns answering the last one ${syncSeconds.map((s) => s.toFixed(1)).join(' s (×1) and ')} s (×${cores}) after start`);
     const split = (r: PerfResult) => `${r.cpuUs.toFixed(1)} µs (${(r.cpuUs - r.sysUs).toFixed(1)} user + ${r.sysUs.toFixed(1)} kernel)`;
     console.log(`server CPU per query, saturated: ${servers.map((s) => `${s.name} ${split(saturated.get(s.name)!)}`).join('; ')}`);
+    console.log(
+      `dnsperf's own CPU per query, saturated (same machine, ${cores} CPUs): ${servers.map((s) => `against ${s.name} ${saturated.get(s.name)!.dnsperfUs.toFixed(1)} µs (${saturated.get(s.name)!.dnsperfCores.toFixed(2)} cores)`).join('; ')}`,
+    );
     console.log(`half-saturation rates: ${servers.map((s) => `${s.name} ${half.get(s.name)!.rate} q/s`).join('; ')}`);
     const lost = [...servers.flatMap((s) => [[`${s.name} saturated`, saturated.get(s.name)!], [`${s.name} at ½`, half.get(s.name)!.r]] as const)]
       .filter(([, r]) => r.lost)

@@ -77,7 +77,8 @@ const patchContentTypes: Record<PatchType, string> = {
 export interface ResourceClient<T extends KubeObject> {
   readonly type: ResourceType;
   get(namespace: string | undefined, name: string): Promise<T>;
-  list(namespace?: string, query?: ListQuery): Promise<{ items: T[]; resourceVersion: string }>;
+  /** With a limit, one page: `continue` (when set) asks for the next. */
+  list(namespace?: string, query?: ListQuery & { limit?: number; continue?: string }): Promise<{ items: T[]; resourceVersion: string; continue?: string }>;
   create(namespace: string | undefined, obj: T): Promise<T>;
   /** POST to a subresource that creates something else (serviceaccounts/token → TokenRequest). */
   createSubresource<R>(namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R>;
@@ -138,12 +139,12 @@ export function createClient(transport: Transport, fieldManager = 'kubesvc'): Cl
       type,
       get: (ns, name) => call<T>('GET', item(ns, name)),
       async list(ns, q = {}) {
-        const list = await call<{ items: T[]; metadata: { resourceVersion: string } }>('GET', basePath(type, ns) + query({ ...q }));
+        const list = await call<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', basePath(type, ns) + query({ ...q }));
         for (const i of list.items) {
           i.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
           i.kind ??= type.kind;
         }
-        return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+        return { items: list.items, resourceVersion: list.metadata.resourceVersion, continue: list.metadata.continue || undefined };
       },
       create: (ns, obj) => call<T>('POST', basePath(type, ns) + query({ fieldManager }), obj),
       createSubresource: <R>(ns: string | undefined, name: string, subresource: string, body: unknown) => call<R>('POST', `${item(ns, name)}/${subresource}`, body),

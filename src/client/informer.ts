@@ -37,12 +37,21 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-export interface InformerOptions extends ListQuery {
+export interface InformerOptions<T = KubeObject> extends ListQuery {
   namespace?: string;
   resyncMs?: number;
+  /**
+   * client-go's TransformFunc: applied to every listed or watched object before
+   * it is stored or handed to handlers, so the cache keeps only what its user
+   * needs (keep metadata.namespace, name and resourceVersion). Default: none.
+   */
+  transform?: (obj: T) => T;
+  /** List in pages of this many objects (limit/continue), as client-go's reflector (500); default: one request. */
+  pageSize?: number;
 }
 
-export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts: InformerOptions = {}): Informer<T> {
+export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts: InformerOptions<T> = {}): Informer<T> {
+  const transform = opts.transform ?? ((o: T) => o);
   const items = new Map<string, T>();
   const indexFns = new Map<string, IndexFunc<T>>();
   const indexes = new Map<string, Map<string, Set<string>>>();
@@ -104,7 +113,14 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
   }
 
   async function relist() {
-    const { items: listed, resourceVersion } = await rc.list(opts.namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
+    const listed: T[] = [];
+    let resourceVersion: string;
+    let next: string | undefined;
+    do {
+      const page = await rc.list(opts.namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.pageSize, continue: next });
+      for (const obj of page.items) listed.push(transform(obj));
+      ({ resourceVersion, continue: next } = page);
+    } while (next);
     const seen = new Set<string>();
     for (const obj of listed) {
       seen.add(keyOf(obj));
@@ -160,8 +176,8 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
           return;
         }
         if (e.object?.metadata?.resourceVersion) lastRV = e.object.metadata.resourceVersion;
-        if (e.type === 'ADDED' || e.type === 'MODIFIED') upsert(e.object);
-        else if (e.type === 'DELETED') remove(e.object);
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') upsert(transform(e.object));
+        else if (e.type === 'DELETED') remove(transform(e.object));
       },
       (err) => {
         if (stopped) return;

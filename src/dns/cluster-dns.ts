@@ -12,10 +12,13 @@ import { answerQuery } from './answer.js';
 import { createForwarder, type Forwarder, type Upstream } from './forwarder.js';
 import { startDnsHttp } from './http.js';
 import { createDnsMetrics } from './metrics.js';
+import { minimalEndpointSlice, minimalPod, minimalService } from './objects.js';
 import { createDnsIndex } from './records.js';
 import { startDnsServer } from './server.js';
 
 const log = logger('dns');
+/** Objects per list request (client-go's reflector pages by 500). */
+const pageSize = 500;
 
 export interface ClusterDnsOptions {
   client: Client;
@@ -47,9 +50,11 @@ export interface ClusterDns {
 
 export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
   const index = createDnsIndex({ zone: opts.zone });
-  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services));
-  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices));
-  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods));
+  // Each informer keeps only what the index reads (objects.ts), listed in pages as client-go's reflector does:
+  // no whole list body or whole objects held beside the index.
+  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services), { transform: minimalService, pageSize });
+  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices), { transform: minimalEndpointSlice, pageSize });
+  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods), { transform: minimalPod, pageSize });
   /** Pod IP → namespace, for autopath's "who is asking". */
   const podNamespaces = new Map<string, string>();
   const podIPs = (p: Pod) => [...new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((x) => x.ip)].filter((ip): ip is string => !!ip))];

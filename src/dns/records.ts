@@ -71,38 +71,71 @@ type Contribution =
   | { kind: 'name'; name: string }
   | { kind: 'ptr'; address: string; target: string; owner: 'service' | 'endpoint' };
 
-type CountedSet<T> = Map<T, number>;
+/**
+ * A reference-counted set of strings. Most names own one or two values, for
+ * which a Map (a hash table of ~200 bytes) costs far more than the values:
+ * small sets are plain arrays holding a value once per reference (the first
+ * occurrence keeps its place, as a Map keeps insertion order), and only sets
+ * grown past `smallSet` values (a headless Service's many endpoints) become a
+ * Map of counts, so removing one stays cheap.
+ */
+type CountedSet = string[] | Map<string, number>;
+const smallSet = 32;
 
 /** Adds one reference; the set is created on first use. */
-function countUp<T>(set: CountedSet<T> | undefined, key: T): CountedSet<T> {
-  const s = set ?? new Map<T, number>();
-  s.set(key, (s.get(key) ?? 0) + 1);
-  return s;
+function countUp(set: CountedSet | undefined, key: string): CountedSet {
+  if (!set) return [key];
+  if (Array.isArray(set)) {
+    // A new array of the exact size: push would reserve room for 16 more.
+    if (set.length < smallSet) return [...set, key];
+    const counts = new Map<string, number>();
+    for (const k of set) counts.set(k, (counts.get(k) ?? 0) + 1);
+    set = counts;
+  }
+  set.set(key, (set.get(key) ?? 0) + 1);
+  return set;
 }
 
 /** Drops one reference; true when the set became empty. */
-function countDown<T>(set: CountedSet<T> | undefined, key: T): boolean {
+function countDown(set: CountedSet | undefined, key: string): boolean {
   if (!set) return true;
+  if (Array.isArray(set)) {
+    const i = set.lastIndexOf(key);
+    if (i >= 0) set.splice(i, 1);
+    return set.length === 0;
+  }
   const n = (set.get(key) ?? 0) - 1;
   if (n > 0) set.set(key, n);
   else set.delete(key);
   return set.size === 0;
 }
 
+/** The distinct values, in the order they were first added. */
+function valuesOf(set: CountedSet | undefined): string[] {
+  if (!set) return [];
+  if (!Array.isArray(set)) return [...set.keys()];
+  return set.length < 2 ? [...set] : [...new Set(set)];
+}
+
 interface NameNode {
   /** Contributions at this name or below it: the name exists while this is positive. */
   refs: number;
-  addresses?: CountedSet<string>;
+  addresses?: CountedSet;
   /** Keyed "port target". */
-  srv?: CountedSet<string>;
-  cnames?: CountedSet<string>;
-  txt?: CountedSet<string>;
+  srv?: CountedSet;
+  cnames?: CountedSet;
+  txt?: CountedSet;
 }
 
 interface PtrNode {
-  services?: CountedSet<string>;
-  endpoints?: CountedSet<string>;
+  services?: CountedSet;
+  endpoints?: CountedSet;
 }
+
+// Nodes are made with every field present and fields are cleared, never deleted: objects that gain
+// properties later or lose them (delete) leave V8's compact in-object layout for larger ones.
+const newNameNode = (): NameNode => ({ refs: 0, addresses: undefined, srv: undefined, cnames: undefined, txt: undefined });
+const newPtrNode = (): PtrNode => ({ services: undefined, endpoints: undefined });
 
 type ServiceMode = 'clusterIP' | 'headless' | 'externalName';
 
@@ -141,7 +174,8 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
   const sources = new Map<string, Contribution[]>();
   const services = new Map<string, ServiceState>();
   const slices = new Map<string, SliceState>();
-  const slicesByService = new Map<string, Set<string>>();
+  /** Slice keys per Service key: a Service has a few slices, for which an array is far smaller than a Set. */
+  const slicesByService = new Map<string, string[]>();
   let modifiedAt = Math.floor(now() / 1000);
   let generation = 0;
 
@@ -157,25 +191,25 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
 
   function apply(c: Contribution, delta: 1 | -1): void {
     if (c.kind === 'ptr') {
-      const node = ptrs.get(c.address) ?? {};
+      const node = ptrs.get(c.address) ?? newPtrNode();
       const field = c.owner === 'service' ? 'services' : 'endpoints';
       if (delta > 0) {
         node[field] = countUp(node[field], c.target);
         ptrs.set(c.address, node);
       } else if (countDown(node[field], c.target)) {
-        delete node[field];
+        node[field] = undefined;
         if (!node.services && !node.endpoints) ptrs.delete(c.address);
       }
       return;
     }
-    const node = names.get(c.name) ?? { refs: 0 };
+    const node = names.get(c.name) ?? newNameNode();
     names.set(c.name, node);
     const field = c.kind === 'address' ? 'addresses' : c.kind === 'srv' ? 'srv' : c.kind === 'cname' ? 'cnames' : c.kind === 'txt' ? 'txt' : undefined;
     const key = c.kind === 'address' ? c.address : c.kind === 'srv' ? `${c.port} ${c.target}` : c.kind === 'cname' ? c.target : c.kind === 'txt' ? c.text : '';
     if (field && delta > 0) node[field] = countUp(node[field], key);
-    if (field && delta < 0 && countDown(node[field], key)) delete node[field];
+    if (field && delta < 0 && countDown(node[field], key)) node[field] = undefined;
     for (const n of selfAndAncestors(c.name)) {
-      const at = n === c.name ? node : (names.get(n) ?? { refs: 0 });
+      const at = n === c.name ? node : (names.get(n) ?? newNameNode());
       at.refs += delta;
       if (at.refs > 0) names.set(n, at);
       else names.delete(n);
@@ -187,7 +221,8 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     const previous = sources.get(sourceKey) ?? [];
     for (const c of next) apply(c, 1);
     for (const c of previous) apply(c, -1);
-    if (next.length > 0) sources.set(sourceKey, next);
+    // Kept at its exact size (a pushed-to array has spare room).
+    if (next.length > 0) sources.set(sourceKey, next.slice());
     else sources.delete(sourceKey);
     modifiedAt = Math.floor(now() / 1000);
     generation++;
@@ -195,11 +230,24 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
 
   const serviceFqdn = (namespace: string, name: string) => `${name}.${namespace}.svc.${zone}`.toLowerCase();
 
-  /** A namespace with a Service or Pod exists: "<ns>.svc.<zone>" and "<ns>.pod.<zone>" answer NODATA, not NXDOMAIN. */
-  const namespaceNames = (namespace: string): Contribution[] => [
-    { kind: 'name', name: `${namespace}.svc.${zone}`.toLowerCase() },
-    { kind: 'name', name: `${namespace}.pod.${zone}`.toLowerCase() },
-  ];
+  /**
+   * A namespace with a Service or Pod exists: "<ns>.svc.<zone>" and "<ns>.pod.<zone>" answer NODATA, not NXDOMAIN.
+   * Contributions are never changed once made: every object of a namespace shares these two.
+   */
+  const namespaceContributions = new Map<string, readonly Contribution[]>();
+  const namespaceNames = (namespace: string): Contribution[] => {
+    let shared = namespaceContributions.get(namespace);
+    if (!shared) {
+      shared = [
+        { kind: 'name', name: `${namespace}.svc.${zone}`.toLowerCase() },
+        { kind: 'name', name: `${namespace}.pod.${zone}`.toLowerCase() },
+      ];
+      // Only a cache (contributions count by value): bounded for clusters that make and drop many namespaces.
+      if (namespaceContributions.size >= 10_000) namespaceContributions.clear();
+      namespaceContributions.set(namespace, shared);
+    }
+    return [...shared];
+  };
 
   function serviceContributions(svc: Service): Contribution[] {
     const { namespace = '', name = '' } = svc.metadata ?? {};
@@ -272,29 +320,30 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
 
   function linkSlice(sliceKey: string, serviceKey: string | undefined, link: boolean): void {
     if (!serviceKey) return;
-    const set = slicesByService.get(serviceKey) ?? new Set<string>();
-    if (link) set.add(sliceKey);
-    else set.delete(sliceKey);
-    if (set.size > 0) slicesByService.set(serviceKey, set);
+    const others = (slicesByService.get(serviceKey) ?? []).filter((k) => k !== sliceKey);
+    const linked = link ? [...others, sliceKey] : others;
+    if (linked.length > 0) slicesByService.set(serviceKey, linked);
     else slicesByService.delete(serviceKey);
   }
 
   function sliceStateOf(slice: EndpointSlice): SliceState {
     const namespace = slice.metadata?.namespace ?? '';
     const serviceName = slice.metadata?.labels?.[labelServiceName];
-    const state: SliceState = { serviceKey: serviceName ? `${namespace}/${serviceName}` : undefined, endpoints: [], ports: [] };
+    const serviceKey = serviceName ? `${namespace}/${serviceName}` : undefined;
     // FQDN slices name no addresses DNS could serve.
-    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') return state;
-    for (const ep of slice.endpoints ?? []) {
-      const addresses = ep.addresses.map(canonicalIP).filter((a): a is string => a !== undefined);
-      // Unset ready means unknown, which consumers treat as ready.
-      state.endpoints.push({ addresses, hostname: ep.hostname?.toLowerCase() || undefined, ready: ep.conditions?.ready !== false });
-    }
-    for (const p of slice.ports ?? []) {
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') return { serviceKey, endpoints: [], ports: [] };
+    // Built with map and filter (arrays of their exact size: these are kept).
+    return {
+      serviceKey,
+      endpoints: (slice.endpoints ?? []).map((ep) => ({
+        addresses: ep.addresses.map(canonicalIP).filter((a): a is string => a !== undefined),
+        hostname: ep.hostname?.toLowerCase() || undefined,
+        // Unset ready means unknown, which consumers treat as ready.
+        ready: ep.conditions?.ready !== false,
+      })),
       // A port without a number means "all ports": nothing an SRV record can say.
-      if (p.port !== undefined) state.ports.push({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' });
-    }
-    return state;
+      ports: (slice.ports ?? []).filter((p) => p.port !== undefined).map((p) => ({ name: p.name ?? '', port: p.port!, protocol: p.protocol ?? 'TCP' })),
+    };
   }
 
   function podContributions(pod: Pod): Contribution[] {
@@ -355,22 +404,22 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     lookup(name) {
       const node = names.get(normalizeName(name));
       if (!node) return undefined;
-      const addresses = [...(node.addresses?.keys() ?? [])];
+      const addresses = valuesOf(node.addresses);
       return {
         ipv4: addresses.filter((a) => !a.includes(':')),
         ipv6: addresses.filter((a) => a.includes(':')),
-        srv: [...(node.srv?.keys() ?? [])].map((key) => {
+        srv: valuesOf(node.srv).map((key) => {
           const space = key.indexOf(' ');
           return { port: Number(key.slice(0, space)), target: key.slice(space + 1) };
         }),
-        cname: node.cnames?.keys().next().value,
-        txt: [...(node.txt?.keys() ?? [])],
+        cname: valuesOf(node.cnames)[0],
+        txt: valuesOf(node.txt),
       };
     },
     lookupPtr(ip) {
       const address = canonicalIP(ip);
       const node = address ? ptrs.get(address) : undefined;
-      return [...((node?.services ?? node?.endpoints)?.keys() ?? [])];
+      return valuesOf(node?.services ?? node?.endpoints);
     },
     serial: () => modifiedAt,
     generation: () => generation,

@@ -7,7 +7,12 @@
 // on the client); the whole cache is dropped when the index changes (its
 // generation moves). Keyed on exact bytes, not the lowercased name, because
 // name compression keeps case (wire.ts): a question spelled differently can
-// compress differently, so it gets an entry of its own.
+// compress differently, so it gets an entry of its own. Bounded as two
+// generations: when the newer one fills, the older one is dropped and the
+// newer one takes its place; an entry used from the older one moves to the
+// newer. So what is asked again stays, at constant cost per query, and at
+// most `maxEntries` responses (a few hundred bytes each) are held, however
+// many different names clients make up.
 import type { QueryLabels, QuerySeries } from './metrics.js';
 
 export interface WireCacheEntry {
@@ -29,32 +34,49 @@ export interface WireCache {
   size(): number;
 }
 
-/** Beyond this many entries the cache starts over (10,000 Services with a few query shapes each fit easily). */
-const defaultMaxEntries = 100_000;
+/** At most this many entries (about 300 bytes each: the key, the response, its labels): ~6 MB. */
+const defaultMaxEntries = 20_000;
 
 const keyOf = (query: Buffer, proto: 'udp' | 'tcp') => (proto === 'udp' ? 'u' : 't') + query.toString('latin1', 2);
 
 export function createWireCache(generation: () => number, maxEntries = defaultMaxEntries): WireCache {
-  let entries = new Map<string, WireCacheEntry>();
+  const half = Math.max(1, Math.floor(maxEntries / 2));
+  let newer = new Map<string, WireCacheEntry>();
+  let older = new Map<string, WireCacheEntry>();
   let at = generation();
   const current = () => {
     const g = generation();
     if (g !== at) {
-      entries = new Map();
+      newer = new Map();
+      older = new Map();
       at = g;
     }
+  };
+  const put = (key: string, entry: WireCacheEntry) => {
+    if (newer.size >= half) {
+      older = newer;
+      newer = new Map();
+    }
+    newer.set(key, entry);
   };
   return {
     get(query, proto) {
       current();
-      return entries.get(keyOf(query, proto));
+      const key = keyOf(query, proto);
+      const hit = newer.get(key);
+      if (hit) return hit;
+      const old = older.get(key);
+      if (old) {
+        older.delete(key);
+        put(key, old);
+      }
+      return old;
     },
     set(query, proto, gen, entry) {
       current();
       // Answered from an older index than the current one: not worth keeping.
       if (gen !== at) return;
-      if (entries.size >= maxEntries) entries = new Map();
-      entries.set(keyOf(query, proto), entry);
+      put(keyOf(query, proto), entry);
     },
     reply(query, entry) {
       // A copy: the send is asynchronous, and the cached bytes serve other queries meanwhile.
@@ -64,6 +86,6 @@ export function createWireCache(generation: () => number, maxEntries = defaultMa
       out[1] = query[1];
       return out;
     },
-    size: () => entries.size,
+    size: () => newer.size + older.size,
   };
 }

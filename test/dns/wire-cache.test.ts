@@ -12,6 +12,7 @@ import type { Forwarder } from '../../src/dns/forwarder.js';
 import { createDnsMetrics } from '../../src/dns/metrics.js';
 import { createDnsIndex, type DnsIndex } from '../../src/dns/records.js';
 import { startDnsServer, type DnsServerOptions } from '../../src/dns/server.js';
+import { createWireCache } from '../../src/dns/wire-cache.js';
 import { Rcode, RRClass, RRType, type Message } from '../../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../../src/dns/wire.js';
 
@@ -171,4 +172,19 @@ test('answers from the cache are counted in the metrics', async () => {
   } finally {
     await s.close();
   }
+});
+
+test('the cache holds at most its bound, and keeps what is asked again', () => {
+  const wc = createWireCache(() => 0, 4);
+  const entry = (n: number) => ({ response: Buffer.from([0, 0, n]), labels: { server: '', zone: '.', proto: 'udp' as const, type: 'A', rcode: 'NOERROR', plugin: 'kubernetes' }, series: [undefined, undefined] as [undefined, undefined], requestSize: 512 });
+  const q = (n: number) => Buffer.from([0, 0, 1, 0, n]);
+  wc.set(q(0), 'udp', 0, entry(0));
+  for (let n = 1; n < 50; n++) {
+    wc.set(q(n), 'udp', 0, entry(n));
+    // Asked again between every other insert: it is never the one dropped.
+    assert.equal(wc.get(q(0), 'udp')?.response[2], 0, `entry 0 after ${n} more`);
+    assert.ok(wc.size() <= 4, `${wc.size()} entries`);
+  }
+  assert.equal(wc.get(q(1), 'udp'), undefined);
+  assert.equal(wc.get(q(49), 'udp')?.response[2], 49);
 });

@@ -1,0 +1,80 @@
+// What the DNS informers keep (objects.ts): the minimal objects give the
+// record index exactly the records the whole objects give, and drop what it
+// never reads (managedFields, annotations, status, targetRefs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EndpointSlice, Pod, Service, Stored } from '../../src/api/types.js';
+import { minimalEndpointSlice, minimalPod, minimalService } from '../../src/dns/objects.js';
+import { createDnsIndex } from '../../src/dns/records.js';
+
+const managedFields = [{ manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+const meta = (name: string, extra: object = {}) => ({ namespace: 'ns1', name, uid: 'u', resourceVersion: '7', creationTimestamp: '2024-01-01T00:00:00Z', managedFields, annotations: { note: 'x'.repeat(100) }, ...extra });
+
+const services: Stored<Service>[] = [
+  { apiVersion: 'v1', kind: 'Service', metadata: meta('web'), spec: { type: 'ClusterIP', clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5', 'fd00::5'], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'web' } }, status: { loadBalancer: {} } },
+  { apiVersion: 'v1', kind: 'Service', metadata: meta('db'), spec: { clusterIP: 'None', publishNotReadyAddresses: true, ports: [{ name: 'sql', port: 5432, protocol: 'TCP' }] } },
+  { apiVersion: 'v1', kind: 'Service', metadata: meta('ext'), spec: { type: 'ExternalName', externalName: 'example.com' } },
+];
+const slices: Stored<EndpointSlice>[] = [
+  {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: meta('db-abc', { labels: { 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } }),
+    addressType: 'IPv4',
+    endpoints: [
+      { addresses: ['10.244.0.7'], hostname: 'db-0', conditions: { ready: true, serving: true }, nodeName: 'node-1', targetRef: { kind: 'Pod', namespace: 'ns1', name: 'db-0' } },
+      { addresses: ['10.244.0.8'], conditions: { ready: false }, targetRef: { kind: 'Pod', namespace: 'ns1', name: 'db-1' } },
+      { addresses: ['10.244.0.9'] },
+    ],
+    ports: [{ name: 'sql', port: 5432, protocol: 'TCP' }],
+  },
+];
+const pods: Stored<Pod>[] = [{ apiVersion: 'v1', kind: 'Pod', metadata: meta('db-0'), spec: { containers: [{ name: 'c', image: 'i' }] }, status: { phase: 'Running', podIP: '10.244.0.7', podIPs: [{ ip: '10.244.0.7' }], hostIP: '172.18.0.2' } }];
+
+test('an index fed minimal objects answers every name as one fed the whole objects', () => {
+  const whole = createDnsIndex({ zone: 'cluster.local', now: () => 0 });
+  const minimal = createDnsIndex({ zone: 'cluster.local', now: () => 0 });
+  for (const s of services) {
+    whole.setService(s);
+    minimal.setService(minimalService(s));
+  }
+  for (const s of slices) {
+    whole.setEndpointSlice(s);
+    minimal.setEndpointSlice(minimalEndpointSlice(s));
+  }
+  for (const p of pods) {
+    whole.setPod(p);
+    minimal.setPod(minimalPod(p));
+  }
+  const names = [
+    'web.ns1.svc.cluster.local',
+    '_http._tcp.web.ns1.svc.cluster.local',
+    'db.ns1.svc.cluster.local',
+    '_sql._tcp.db.ns1.svc.cluster.local',
+    'db-0.db.ns1.svc.cluster.local',
+    '10-244-0-8.db.ns1.svc.cluster.local',
+    '10-244-0-9.db.ns1.svc.cluster.local',
+    'ext.ns1.svc.cluster.local',
+    '10-244-0-7.ns1.pod.cluster.local',
+    'ns1.svc.cluster.local',
+  ];
+  for (const n of names) {
+    assert.ok(whole.lookup(n), n);
+    assert.deepEqual(minimal.lookup(n), whole.lookup(n), n);
+  }
+  for (const ip of ['10.96.0.5', 'fd00::5', '10.244.0.7', '10.244.0.8']) assert.deepEqual(minimal.lookupPtr(ip), whole.lookupPtr(ip), ip);
+});
+
+test('minimal objects keep the informer\'s key and version and nothing the index does not read', () => {
+  const svc = minimalService(services[0]);
+  assert.deepEqual(svc.metadata, { namespace: 'ns1', name: 'web', resourceVersion: '7' });
+  assert.equal(JSON.stringify(svc).includes('managedFields'), false);
+  assert.equal((svc as Service).status, undefined);
+  const slice = minimalEndpointSlice(slices[0]);
+  assert.deepEqual(slice.metadata.labels, { 'kubernetes.io/service-name': 'db' });
+  assert.equal(JSON.stringify(slice).includes('targetRef'), false);
+  assert.equal(JSON.stringify(slice).includes('nodeName'), false);
+  const pod = minimalPod(pods[0]);
+  assert.deepEqual(pod.status, { phase: 'Running', podIP: '10.244.0.7', podIPs: [{ ip: '10.244.0.7' }] });
+  assert.equal((pod as Pod).spec, undefined);
+});
