@@ -49,7 +49,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
 const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-bench-netns-'));
 const children: ChildProcess[] = [];
 try {
-  children.push(await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver info ready/));
+  children.push(await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver\] "ready"/));
   const client = createClient(createTransport({ server: 'http://localhost', socketPath: join(dataDir, 'apiserver.sock') }), 'bench');
   const backends = [await backend(backendIP, 9001, 'a'), await backend(backendIP, 9002, 'b')];
   await client.resource(resourceTypes.services).create('default', {
@@ -88,7 +88,7 @@ try {
   let watched: ((rv: string) => void) | undefined;
   const watch = slices.watch('default', { resourceVersion: slice.metadata.resourceVersion }, (e) => watched?.(e.object.metadata.resourceVersion!), () => undefined);
   for (const mode of modes) {
-    const proxy = await startKubesvc(['proxy', '--data-dir', dataDir, '--hostname-override', 'bench-node', '--proxy-mode', mode], /proxy info ready/);
+    const proxy = await startKubesvc(['proxy', '--data-dir', dataDir, '--hostname-override', 'bench-node', '--proxy-mode', mode], /proxy\] "ready"/);
     children.push(proxy);
     await until(`the ClusterIP served (${mode})`, async () => (await ask(clusterIP, 80)) === currentId);
     // The bulk and connection tests need port 9001 ("a") behind the service.

@@ -53,7 +53,7 @@ export function startServerProcess(args: string[], nodeFlags: string[] = []): Pr
   child.stderr!.on('data', (d: string) => (log = (log + d).slice(-64 * 1024)));
   return new Promise((resolve, reject) => {
     const poll = setInterval(() => {
-      const m = /url=(https:\/\/127\.0\.0\.1:\d+)/.exec(log);
+      const m = /url="?(https:\/\/127\.0\.0\.1:\d+)/.exec(log);
       if (!m) return;
       done();
       resolve({

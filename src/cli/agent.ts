@@ -18,15 +18,17 @@ import { nodeIndex } from './nodes.js';
 import { readImageSettings, type ImageSettings } from './image-settings.js';
 import { coreDnsImage, kubeProxyImage } from './system-components.js';
 import { logger } from '../util/log.js';
+import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
 
 const log = logger('kubelet');
 
-export const agentUsage = `Usage: kubesvc agent [--data-dir .kubesvc] --node node-1
+export const agentUsage = `Usage: kubesvc agent [--data-dir .kubesvc] --node node-1 [-v N] [--logging-format text|json]
 
 Runs a node of the cluster kept in the data dir (needs root and network namespaces):
 registers the Node, builds its network namespace and pod bridge, and runs the pods
 bound to it as processes in their own namespaces. Its images come as 'up' last set
-for the data dir (--images, --registry-mirror; DATA_DIR/image-settings.json).`;
+for the data dir (--images, --registry-mirror; DATA_DIR/image-settings.json).
+Logs go to standard error. ${logFlagsUsage}`;
 
 export interface RunningNode {
   name: string;
@@ -89,11 +91,12 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 }
 
 export async function agentCommand(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, node: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, node: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...logFlags });
   if (values.help) {
     console.log(agentUsage);
     return;
   }
+  applyLogFlags(values);
   if (!values.node) throw new UsageError(`--node is required\n\n${agentUsage}`);
   const why = nodePrerequisites();
   if (why) throw new UsageError(why);

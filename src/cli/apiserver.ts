@@ -5,10 +5,11 @@ import { untilSignal } from '../util/signals.js';
 import { intFlag, parseFlags, UsageError } from './args.js';
 import { loadAuditPolicy } from '../apiserver/audit/policy.js';
 import { errorMessage } from '../util/errors.js';
+import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
 
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
                          [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
-                         [--audit-policy-file policy.yaml --audit-log-path audit.log]
+                         [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--logging-format text|json]
 
 Serves the Kubernetes API over HTTPS (loopback by default) and on DIR/apiserver.sock
 (TLS too, mode 0600), with the cluster CA, serving certificate and service
@@ -19,7 +20,8 @@ system:anonymous) and authorized (Node, RBAC). Stores objects in DIR/state.db
 admin's kubeconfig to DIR/kubeconfig. With --audit-policy-file (an
 audit.k8s.io/v1 Policy) and --audit-log-path (a file, or - for standard
 output), every request is recorded as an audit.k8s.io/v1 Event per line,
-as kube-apiserver's log backend writes them.`;
+as kube-apiserver's log backend writes them. Logs go to standard error.
+${logFlagsUsage}`;
 
 export const apiserverFlags = {
   'data-dir': { type: 'string' },
@@ -30,6 +32,7 @@ export const apiserverFlags = {
   'audit-policy-file': { type: 'string' },
   'audit-log-path': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...logFlags,
 } as const;
 
 /** --audit-policy-file and --audit-log-path go together: a policy with nowhere to write, or a log with no policy, records nothing. */
@@ -71,6 +74,7 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
     console.log(apiserverUsage);
     return;
   }
+  applyLogFlags(values);
   const server = await startApiServerFromFlags(values);
   await untilSignal();
   await server.close();

@@ -9,15 +9,17 @@ import { clientFor, dataDirTransport } from './client-flags.js';
 import { controllerCredentials } from './controller-credentials.js';
 import { componentUsers } from '../auth/user.js';
 import { parseFlags, UsageError } from './args.js';
+import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
 
 const log = logger('controllers');
 
 export const controllersUsage = `Usage: kubesvc controllers (--kubeconfig FILE | --data-dir DIR) [--controllers a,b,...]
                            [--max-endpoints-per-slice 100] [--load-balancer-ip-range 172.18.255.1-172.18.255.250]
-                           [--root-ca-file DIR/pki/ca.crt]
+                           [--root-ca-file DIR/pki/ca.crt] [-v N] [--logging-format text|json]
 
 Runs the controllers (${controllerNames.join(', ')}) against the API server.
-root-ca-cert-publisher runs with --root-ca-file (the CA it publishes as kube-root-ca.crt).`;
+root-ca-cert-publisher runs with --root-ca-file (the CA it publishes as kube-root-ca.crt).
+Logs go to standard error. ${logFlagsUsage}`;
 
 export function parseControllerList(text: string | undefined): ControllerName[] | undefined {
   if (!text) return undefined;
@@ -35,11 +37,13 @@ export async function controllersCommand(argv: string[]): Promise<void> {
     'load-balancer-ip-range': { type: 'string' },
     'root-ca-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...logFlags,
   });
   if (values.help) {
     console.log(controllersUsage);
     return;
   }
+  applyLogFlags(values);
   const maxPerSlice = values['max-endpoints-per-slice'] ? Number(values['max-endpoints-per-slice']) : undefined;
   if (maxPerSlice !== undefined && !(Number.isInteger(maxPerSlice) && maxPerSlice >= 1 && maxPerSlice <= 1000)) {
     throw new UsageError('--max-endpoints-per-slice must be between 1 and 1000');

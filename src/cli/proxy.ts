@@ -12,6 +12,7 @@ import { nodePortIPs, nodePrimaryIPs } from '../proxy/node-addresses.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { parseFlags, UsageError } from './args.js';
+import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
 import { clientFor } from './client-flags.js';
 import { componentUsers } from '../auth/user.js';
 import { ApiError, resourceTypes, type Client } from '../client/client.js';
@@ -26,10 +27,13 @@ export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir 
                      [--cluster-cidr 10.244.0.0/16] [--nodeport-addresses CIDR,...|primary]
                      [--iptables-min-sync-period 1s] [--iptables-sync-period 30s]
                      [--healthz-bind-address 0.0.0.0:10256] [--metrics-bind-address 127.0.0.1:10249]
+                     [-v N] [--logging-format text|json]
 
 Runs the service proxy in the current network namespace (a node's: kubesvc up starts
 one per node). Flags and the KubeProxyConfiguration file are kube-proxy's.
-'kubesvc proxy rules --mode M' prints the rules a node would have.`;
+'kubesvc proxy rules --mode M' prints the rules a node would have.
+Logs go to standard error. ${logFlagsUsage} The configuration's logging.verbosity
+and logging.format apply unless the flags are given.`;
 
 export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|nftables|ipvs] [--hostname-override node-1]
                            [--config kube-proxy.yaml] [kube-proxy flags]
@@ -47,12 +51,14 @@ async function proxyRulesCommand(argv: string[]): Promise<void> {
     mode: { type: 'string' },
     ...Object.fromEntries(proxyFlagNames.map((f) => [f, { type: 'string' as const }])),
     help: { type: 'boolean', short: 'h' },
+    ...logFlags,
   });
   if (values.help) {
     console.log(proxyRulesUsage);
     return;
   }
-  const { kubeconfig: _k, 'data-dir': _d, config: file, help: _h, mode: modeFlag, ...flags } = values;
+  applyLogFlags(values);
+  const { kubeconfig: _k, 'data-dir': _d, config: file, help: _h, mode: modeFlag, v: _v, 'logging-format': _lf, 'log-format': _f, ...flags } = values;
   const { config, mode, scheduler } = loadRunnable(file, modeFlag ? { ...flags, 'proxy-mode': modeFlag } : flags, modeFlag ? '--mode' : 'kubesvc proxy rules');
   const nodeName = config.hostnameOverride || 'node-1';
   const client = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
@@ -99,18 +105,26 @@ export async function proxyCommand(argv: string[]): Promise<void> {
     'config-map': { type: 'string' },
     ...Object.fromEntries(proxyFlagNames.map((f) => [f, { type: 'string' as const }])),
     help: { type: 'boolean', short: 'h' },
+    ...logFlags,
   });
   if (values.help) {
     console.log(proxyUsage);
     return;
   }
-  const { kubeconfig: _k, 'data-dir': _d, config: file, 'config-map': configMap, help: _h, ...flags } = values;
+  const logFlagSettings = applyLogFlags(values);
+  const { kubeconfig: _k, 'data-dir': _d, config: file, 'config-map': configMap, help: _h, v: _v, 'logging-format': _lf, 'log-format': _f, ...flags } = values;
   const client = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
   // The configuration from a ConfigMap (key config.conf), as kube-proxy's DaemonSet mounts kube-system/kube-proxy.
   const configText = configMap ? await readConfigMap(client, configMap) : undefined;
   const { config, mode, scheduler } = loadRunnable(file, flags, configMap ? `--config-map ${configMap}` : file ? '--config' : 'kubesvc proxy', configText);
   const nodeName = config.hostnameOverride;
   if (!nodeName) throw new UsageError('--hostname-override (the node name) is required');
+  // The configuration's logging section (LoggingConfiguration) where no flag said otherwise.
+  const logging = (config.configuration.logging ?? {}) as { format?: unknown; verbosity?: unknown };
+  applyLogFlags({
+    v: logFlagSettings.verbosity === undefined && logging.verbosity !== undefined ? String(logging.verbosity) : undefined,
+    'logging-format': logFlagSettings.format === undefined && typeof logging.format === 'string' && logging.format !== '' ? logging.format : undefined,
+  });
 
   const { mode: running, fallbackReason } = effectiveMode(mode);
   if (fallbackReason) log.error(`Can't use the IPVS proxier: ${fallbackReason}; falling back to the iptables proxier`, { node: nodeName });

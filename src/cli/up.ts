@@ -2,6 +2,7 @@
 // embedded store, the controllers, and `--nodes N` nodes (agents running pods
 // in network namespaces, each with its service proxy), and the cluster DNS as
 // a system pod behind kube-system/kube-dns.
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clusterIdFor } from '../agent/cluster-id.js';
 import { CLUSTER_POD_CIDR, CONTROL_PLANE_IP, cleanupStale, destroyClusterNetwork } from '../agent/network.js';
@@ -23,11 +24,14 @@ import { chooseNodeProxy } from './proxy-config.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
 import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
 import { applyImageFlags, describeImageSettings, parseImagesFlag, parseRegistryMirrorFlags, type ImageSettings } from './image-settings.js';
+import { logFlags, parseLogFlags } from './log-flags.js';
+import { openUpLogs, upLogFiles, upLogsDir } from './up-logs.js';
+import { configureLogging, resetLogging } from '../util/log.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
                   [--sync-frequency 1m] [--images builtin|registry] [--registry-mirror NAME=URL]...
-                  [--audit-policy-file policy.yaml --audit-log-path audit.log]
+                  [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--log-format text|json]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
@@ -53,7 +57,15 @@ unless given again.
 
 The API server serves HTTPS only and authenticates every request (client
 certificates of the cluster CA in DATA_DIR/pki, ServiceAccount tokens); RBAC
-decides what each may do. DATA_DIR/kubeconfig is the cluster admin's.`;
+decides what each may do. DATA_DIR/kubeconfig is the cluster admin's.
+
+The terminal shows the progress lines and the ready screen; the components log
+to files, each line with its time: DATA_DIR/logs/${upLogFiles.apiserver} (the API server),
+${upLogFiles.controllers} (controllers, scheduler, client informers) and ${upLogFiles.kubelet} (every
+node's agent and network). kube-proxy and coredns are pods: kubectl logs -n kube-system.
+-v N (--v N): log info messages of verbosity N and below (klog's; default 0);
+--log-format (--logging-format) text|json: klog's text lines (default) or
+component-base's JSON lines.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
@@ -66,6 +78,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     'sync-frequency': { type: 'string' },
     images: { type: 'string' },
     'registry-mirror': { type: 'string', multiple: true },
+    ...logFlags,
   });
   if (values.help) {
     console.log(upUsage);
@@ -82,6 +95,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     }
     if (!(syncFrequencyMs > 0)) throw new UsageError('--sync-frequency must be a positive duration, e.g. 1m or 10s');
   }
+  const logSettings = parseLogFlags(values);
   // The only list among the flags: the API server's flags are the others.
   const { 'registry-mirror': mirrorFlags, ...singleValues } = values;
   const imageFlags = { images: parseImagesFlag(values.images), registryMirrors: parseRegistryMirrorFlags(mirrorFlags) };
@@ -96,10 +110,23 @@ export async function upCommand(argv: string[]): Promise<void> {
   const stopSignal = untilSignal();
   let interrupted = false;
   void stopSignal.then(() => (interrupted = true));
+  // The components' lines go to their files from the first one on: the terminal is the progress lines' and the screen's.
+  const logs = openUpLogs(resolve((values['data-dir'] as string | undefined) ?? '.kubesvc'));
+  configureLogging({ ...logSettings, sinkFor: logs.sinkFor });
+  const closeLogs = () => {
+    resetLogging();
+    logs.close();
+  };
   const serverStart = performance.now();
   // Pods mount a service account token and the cluster CA (ServiceAccount admission; the root CA publisher);
   // the serving certificate also names the address pods reach the API at.
-  const server = await startApiServerFromFlags(singleValues, '.kubesvc', { serviceAccountTokens: true, advertiseAddresses: [CONTROL_PLANE_IP] });
+  let server: Awaited<ReturnType<typeof startApiServerFromFlags>>;
+  try {
+    server = await startApiServerFromFlags(singleValues, '.kubesvc', { serviceAccountTokens: true, advertiseAddresses: [CONTROL_PLANE_IP] });
+  } catch (e) {
+    closeLogs();
+    throw e;
+  }
   progress('API server', serverStart);
   const dataDir = server.kubeconfigPath.replace(/\/kubeconfig$/, '');
   // In one process the components still go through the API, as separate ones would, each as itself:
@@ -122,6 +149,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     for (const c of nodeClients) c.close();
     client.close();
     await server.close();
+    closeLogs();
   };
   const nodeClient = (name: string) => {
     const c = createClient(createTransport(server.transportFor(componentUsers.node(name))), 'kubelet');
@@ -200,6 +228,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
   proxy        DaemonSet kube-system/kube-proxy, ${proxy.running} mode (${proxy.why}; ConfigMap kube-system/kube-proxy)
   images       ${describeImageSettings(images!)}
+  logs         ${upLogsDir(dataDir)}/{${Object.values(upLogFiles).map((f) => f.replace(/\.log$/, '')).join(',')}}.log; kube-proxy, coredns: kubectl logs -n kube-system
 
   export KUBECONFIG=${server.kubeconfigPath}
   kubectl create deployment web --image=nginx --replicas=3 && kubectl expose deployment web --port=80

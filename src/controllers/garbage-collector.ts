@@ -225,7 +225,7 @@ export function createGarbageCollector(ctx: ControllerContext): Controller {
     const name = obj.metadata.name!;
     const uid = obj.metadata.uid!;
     const preconditions = { uid, resourceVersion: obj.metadata.resourceVersion };
-    log.info('deleting', { resource: groupResource(w.type), object: keyOf(obj), propagationPolicy: policy });
+    log.v(2).info('deleting', { resource: groupResource(w.type), object: keyOf(obj), propagationPolicy: policy });
     try {
       await w.client.delete(ns, name, { propagationPolicy: policy, preconditions });
       return;

@@ -372,7 +372,7 @@ export function createScheduler(ctx: ControllerContext): Controller {
       throw e;
     }
     forget(key);
-    log.info('bound', { pod: key, node: result.node });
+    log.v(2).info('bound', { pod: key, node: result.node });
     recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${result.node}`);
     await markScheduled(key, pod.metadata.namespace!, pod.metadata.name!);
   }

@@ -128,7 +128,7 @@ describe('cluster DNS answered for dig', { skip: noDig, timeout: 120_000 }, () =
       'dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${upstream.port}`,
       '--health', `127.0.0.1:${httpPorts.health}`, '--ready', `127.0.0.1:${httpPorts.ready}`, '--metrics', `127.0.0.1:${httpPorts.metrics}`,
     ]);
-    port = Number((await waitForOutput(dns, /listen=127\.0\.0\.1:(\d+)/, 20_000))[1]);
+    port = Number((await waitForOutput(dns, /listen="127\.0\.0\.1:(\d+)"/, 20_000))[1]);
     await waitFor('headless endpoints in DNS', async () => (await short('service-headless.default.svc.cluster.local')).length === 2, 20_000);
   });
 
@@ -239,7 +239,7 @@ test('a forwarding loop is reported, not crashed on', { skip: noDig }, async () 
   const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-dnsloop-'));
   const api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
   try {
-    await waitForOutput(api, /apiserver info ready/, 30_000);
+    await waitForOutput(api, /apiserver\] "ready"/, 30_000);
     // A bare API server has no add-on RBAC: apply CoreDNS's (kubeadm's) as one installing it would.
     const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
     try {

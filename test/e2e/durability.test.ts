@@ -14,7 +14,7 @@ test('kill -9 and restart: objects and allocations survive', async () => {
   const kubeconfig = join(dataDir, 'kubeconfig');
   const first = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
   try {
-    await waitForOutput(first, /apiserver info ready/);
+    await waitForOutput(first, /apiserver\] "ready"/);
     const kubectl = kubectlFor(kubeconfig);
     await kubectl.ok(['apply', '-f', join(fixtures, 'services.yaml')]);
     await kubectl.ok(['create', 'service', 'nodeport', 'np', '--tcp=80:8080']);
@@ -24,7 +24,7 @@ test('kill -9 and restart: objects and allocations survive', async () => {
 
     const second = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
     try {
-      await waitForOutput(second, /apiserver info ready/);
+      await waitForOutput(second, /apiserver\] "ready"/);
       const after = JSON.parse(await kubectl.ok(['get', 'svc', '-o', 'json']));
       const summary = (list: any) =>
         list.items.map((s: any) => [s.metadata.name, s.metadata.uid, s.spec.clusterIP, (s.spec.ports ?? []).map((p: any) => p.nodePort ?? 0)]);

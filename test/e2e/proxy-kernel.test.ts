@@ -178,7 +178,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
     before(async () => {
       dataDir = mkdtempSync(join(tmpdir(), `kubesvc-${mode}-alone-`));
       api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
-      await waitForOutput(api, /apiserver info ready/, 30_000);
+      await waitForOutput(api, /apiserver\] "ready"/, 30_000);
       const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
       await kubectl.ok(['apply', '-f', join(fixtures, 'services.yaml')]);
       kubectl.cleanup();
@@ -198,7 +198,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
         const proxy = startCli(['proxy', '--data-dir', dataDir, '--proxy-mode', 'ipvs', '--hostname-override', 'elsewhere', '--healthz-bind-address', '127.0.0.1:10256'], {}, netns);
         try {
           await waitForOutput(proxy, /Can't use the IPVS proxier: .*falling back to the iptables proxier/, 30_000);
-          await waitForOutput(proxy, /proxy info ready .*mode=iptables/, 30_000);
+          await waitForOutput(proxy, /proxy\] "ready" .*mode="iptables"/, 30_000);
           // No endpoints here (no controllers): the services show up as REJECT rules.
           await waitFor('iptables rules', async () => /-A KUBE-SERVICES .*default\/service-nodeport.* -j REJECT/.test((await run('ip', ['netns', 'exec', netns, 'iptables-save'])).stdout), 15_000);
           proxy.child.kill('SIGTERM');
@@ -213,7 +213,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
       const proxy = startCli(['proxy', '--data-dir', dataDir, '--proxy-mode', mode, '--hostname-override', 'elsewhere', '--healthz-bind-address', '127.0.0.1:10256'], {}, netns);
       const saved = async () => (await run('ip', ['netns', 'exec', netns, 'sh', '-c', 'iptables-save; nft list ruleset 2>/dev/null'])).stdout;
       try {
-        await waitForOutput(proxy, /proxy info ready/, 30_000);
+        await waitForOutput(proxy, /proxy\] "ready"/, 30_000);
         await waitFor('rules for the fixture services', async () => /default\/service-nodeport/.test(await saved()), 15_000);
         proxy.child.kill('SIGTERM');
         assert.equal(await proxy.exited, 0);

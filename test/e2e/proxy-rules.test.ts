@@ -19,7 +19,7 @@ const rules = (...args: string[]) => run(process.execPath, ['--import', 'tsx', j
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-rules-'));
   api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
-  await waitForOutput(api, /apiserver info ready/, 30_000);
+  await waitForOutput(api, /apiserver\] "ready"/, 30_000);
   const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
   await kubectl.ok(['apply', '-f', join(fixtures, 'services.yaml')]);
   kubectl.cleanup();

@@ -183,7 +183,7 @@ describe('standalone kubesvc proxy in its own network namespace', { skip: skipRe
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-proxy-alone-'));
     api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
-    await waitForOutput(api, /apiserver info ready/, 30_000);
+    await waitForOutput(api, /apiserver\] "ready"/, 30_000);
     kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
     await kubectl.ok(['apply', '-f', join(fixtures, 'services.yaml')]);
     await run('ip', ['netns', 'add', netns]);
@@ -203,7 +203,7 @@ describe('standalone kubesvc proxy in its own network namespace', { skip: skipRe
     writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\nnodePortAddresses: ["127.0.0.0/8"]\nhealthzBindAddress: 127.0.0.1:10256\n');
     const proxy = startCli(['proxy', '--data-dir', dataDir, '--config', config, '--hostname-override', 'elsewhere'], {}, netns);
     try {
-      await waitForOutput(proxy, /proxy info ready/, 30_000);
+      await waitForOutput(proxy, /proxy\] "ready"/, 30_000);
       const saved = async () => (await run('ip', ['netns', 'exec', netns, 'iptables-save', '-t', 'nat'])).stdout;
       await waitFor('rules for the fixture services', async () => /default\/service-nodeport/.test(await saved()), 15_000);
       const rules = await saved();

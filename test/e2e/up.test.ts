@@ -62,7 +62,7 @@ test('clear CLI errors: unknown command, bad flag, port in use', async () => {
   const otherDir = mkdtempSync(join(tmpdir(), 'kubesvc-port2-'));
   const first = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
   try {
-    const [, port] = await waitForOutput(first, /url=https:\/\/127\.0\.0\.1:(\d+)/);
+    const [, port] = await waitForOutput(first, /url="https:\/\/127\.0\.0\.1:(\d+)"/);
     const second = startCli(['apiserver', '--data-dir', otherDir, '--port', port]);
     assert.equal(await second.exited, 1);
     assert.match(second.output(), /kubesvc: the address is already in use/);
