@@ -5,12 +5,15 @@
 // sync), split between generating the rules (ours) and the kernel tool
 // applying them (iptables-restore / nft: the floor any implementation pays,
 // upstream's included), rule counts and memory.
-// Run: sudo npx tsx bench/sync.ts [--services N]   (needs iptables and nft; BENCH_SYNC_CAP_MS caps each apply)
+// Modes: iptables, nftables (upstream's layout) and nftables-maps (endpoints as map elements), beside nft loading the
+// same elements written by hand.
+// Run: sudo npx tsx bench/sync.ts [--services N]   (needs iptables and nft; BENCH_SYNC_CAP_MS caps each apply,
+// BENCH_SYNC_MODES=iptables,nftables,nftables-maps picks modes)
 import { spawnSync } from 'node:child_process';
 import { createSnapshotBuilder } from '../src/proxy/change-tracker.js';
 import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesRuleSet } from '../src/proxy/iptables/rules.js';
 import { countRules, renderPartialRestore, renderTableReplacement } from '../src/proxy/iptables/restore.js';
-import { countChains, countRules as countNftRules, renderFullTransaction, renderIncrementalTransaction } from '../src/proxy/nftables/render.js';
+import { countChains, countElements, countRules as countNftRules, renderFullTransaction, renderIncrementalTransaction } from '../src/proxy/nftables/render.js';
 import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from '../src/proxy/nftables/rules.js';
 import type { EndpointSlice, ProxySnapshot, Service } from '../src/proxy/snapshot.js';
 import { insideNetns, runInNetns } from './netns.js';
@@ -137,21 +140,58 @@ const iptablesMode: Mode<IptablesRuleSet> = {
   },
   cleanup: () => void spawnSync('iptables', ['-t', 'nat', '-F']),
 };
-const nftCtx: NftablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
-const nftablesMode: Mode<NftRuleSet> = {
-  name: 'nftables',
-  tool: ['nft', '-f', '-'],
-  build: (snap) => buildNftablesRules(snap, nftCtx),
-  full: (r) => renderFullTransaction(r),
-  partial: (r, prev) => renderIncrementalTransaction(r, prev),
-  counts: (r) => [
-    { figure: 'nftables: chains', value: countChains(r).total, unit: 'chains' },
-    { figure: 'nftables: rules', value: countNftRules(r), unit: 'rules' },
-  ],
-  cleanup: () => void spawnSync('nft', ['delete', 'table', 'ip', 'kube-proxy']),
-};
+function nftMode(name: string, ctx: NftablesRuleContext): Mode<NftRuleSet> {
+  return {
+    name,
+    tool: ['nft', '-f', '-'],
+    build: (snap) => buildNftablesRules(snap, ctx),
+    full: (r) => renderFullTransaction(r),
+    partial: (r, prev) => renderIncrementalTransaction(r, prev),
+    counts: (r) => [
+      { figure: `${name}: chains`, value: countChains(r).total, unit: 'chains' },
+      { figure: `${name}: rules`, value: countNftRules(r), unit: 'rules' },
+      { figure: `${name}: map and set elements`, value: Object.values(countElements(r)).reduce((a, b) => a + b, 0), unit: 'elements' },
+    ],
+    cleanup: () => void spawnSync('nft', ['delete', 'table', 'ip', 'kube-proxy']),
+  };
+}
 
-const rows = [...measure(iptablesMode), ...measure(nftablesMode)];
+/**
+ * The floor of a full sync in the map layout: nft loading the same number of map elements, written by hand as
+ * plainly as nft takes them (one map of endpoints by cluster IP, port and index; one verdict map), with nothing of
+ * kubesvc in the way. What nft itself costs per element bounds the layout's full sync.
+ */
+function handWrittenElements(): Row[] {
+  const ip = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  const services: string[] = [];
+  const endpoints: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const clusterIP = `10.100.${i >> 8}.${i & 255}`;
+    services.push(`${clusterIP} . tcp . 80 : goto pick-${perService}`);
+    for (let j = 0; j < perService; j++) endpoints.push(`${clusterIP} . tcp . 80 . ${j} : ${ip(0x0a800000 + i * perService + j)} . 8080`);
+  }
+  const text = [
+    'table ip hand {',
+    '  map services { type ipv4_addr . inet_proto . inet_service : verdict ; }',
+    '  map endpoints { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport ; }',
+    `  chain pick-${perService} { dnat ip to ip daddr . meta l4proto . th dport . numgen random mod ${perService} map @endpoints ; }`,
+    '}',
+    `add element ip hand services { ${services.join(', ')} }`,
+    `add element ip hand endpoints { ${endpoints.join(', ')} }`,
+    '',
+  ].join('\n');
+  const applyMs = timeTool(['nft', '-f', '-'], text);
+  spawnSync('nft', ['delete', 'table', 'ip', 'hand']);
+  return [{ figure: `nft -f alone: ${services.length + endpoints.length} elements written by hand (the floor)`, value: applyMs ?? NaN, unit: 'ms' }];
+}
+
+const nftCtx: NftablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
+const modes = (process.env.BENCH_SYNC_MODES ?? 'iptables,nftables,nftables-maps').split(',');
+const rows = [
+  ...(modes.includes('iptables') ? measure(iptablesMode) : []),
+  ...(modes.includes('nftables') ? measure(nftMode('nftables', nftCtx)) : []),
+  ...(modes.includes('nftables-maps') ? [...measure(nftMode('nftables-maps', { ...nftCtx, layout: 'maps' })), ...handWrittenElements()] : []),
+];
 printTable(
   `bench/sync: ${count} Services × ${perService} endpoints programmed into a network namespace's kernel (goals: full < 2 s, one change < 20 ms; kernel tools capped at ${applyCapMs / 1000} s)`,
   rows,

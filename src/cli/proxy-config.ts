@@ -10,7 +10,7 @@ import { effectiveMode } from '../proxy/mode-fallback.js';
 import { UsageError } from './args.js';
 
 /** The modes kubesvc can run (ipvs runs as iptables where the kernel lacks IPVS, as documented upstream). */
-export const implementedModes: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables', 'userspace'];
+export const implementedModes: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables', 'nftables-maps', 'userspace'];
 
 export interface RunnableProxyConfig {
   config: ProxyConfig;

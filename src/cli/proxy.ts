@@ -22,7 +22,7 @@ import type { KubeObject } from '../api/object.js';
 const log = logger('proxy');
 
 export const proxyUsage = `Usage: kubesvc proxy (--kubeconfig FILE | --data-dir DIR) --hostname-override NODE
-                     [--proxy-mode iptables|ipvs|nftables|userspace] [--config kube-proxy.yaml | --config-map kube-system/kube-proxy]
+                     [--proxy-mode iptables|ipvs|nftables|nftables-maps|userspace] [--config kube-proxy.yaml | --config-map kube-system/kube-proxy]
                      [--ipvs-scheduler rr]
                      [--cluster-cidr 10.244.0.0/16] [--nodeport-addresses CIDR,...|primary]
                      [--iptables-min-sync-period 1s] [--iptables-sync-period 30s]
@@ -35,7 +35,7 @@ one per node). Flags and the KubeProxyConfiguration file are kube-proxy's.
 Logs go to standard error. ${logFlagsUsage} The configuration's logging.verbosity
 and logging.format apply unless the flags are given.`;
 
-export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|nftables|ipvs] [--hostname-override node-1]
+export const proxyRulesUsage = `Usage: kubesvc proxy rules (--kubeconfig FILE | --data-dir DIR) [--mode iptables|nftables|nftables-maps|ipvs] [--hostname-override node-1]
                            [--config kube-proxy.yaml] [kube-proxy flags]
 
 Prints the rules a node's proxy programs for the services in the cluster now

@@ -29,7 +29,7 @@ import { openUpLogs, upLogFiles, upLogsDir } from './up-logs.js';
 import { configureLogging, resetLogging } from '../util/log.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
-                  [--proxy-mode iptables|nftables|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
+                  [--proxy-mode iptables|nftables|nftables-maps|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
                   [--sync-frequency 1m] [--images builtin|registry] [--registry-mirror NAME=URL]...
                   [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--log-format text|json]
 

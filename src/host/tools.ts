@@ -41,6 +41,7 @@ export const proxyModeTools: Readonly<Record<string, readonly HostTool[]>> = {
   iptables: [iptablesRestore, conntrack],
   ipvs: [iptablesRestore, conntrack],
   nftables: [nft, conntrack],
+  'nftables-maps': [nft, conntrack],
   userspace: [iptablesRestore],
 };
 

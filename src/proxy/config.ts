@@ -12,7 +12,7 @@ import { parseCIDRStrict } from '../net/addr.js';
 import { formatGoDuration, parseGoDuration } from '../util/go-duration.js';
 
 export const proxyConfigAPIVersion = 'kubeproxy.config.k8s.io/v1alpha1';
-export const proxyModes = ['iptables', 'ipvs', 'nftables', 'userspace'] as const;
+export const proxyModes = ['iptables', 'ipvs', 'nftables', 'nftables-maps', 'userspace'] as const;
 export type ProxyMode = (typeof proxyModes)[number];
 /** IPVS schedulers kube-proxy accepts (blank means rr), plus mh (Maglev hashing, kernel 5.x). */
 export const ipvsSchedulers = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh'] as const;
@@ -337,7 +337,7 @@ export function loadProxyConfig(yamlText: string | undefined, flags: ProxyFlags 
     errs.push(`${root}.mode: Unsupported value: ${JSON.stringify(mode)}: supported values: ${proxyModes.map((m) => JSON.stringify(m)).join(', ')}`);
   }
   const effectiveMode: ProxyMode = ((proxyModes as readonly string[]).includes(mode) ? mode : 'iptables') as ProxyMode;
-  const section = effectiveMode === 'ipvs' ? 'ipvs' : effectiveMode === 'nftables' ? 'nftables' : 'iptables';
+  const section = effectiveMode === 'ipvs' ? 'ipvs' : effectiveMode === 'nftables' || effectiveMode === 'nftables-maps' ? 'nftables' : 'iptables';
   const sync: number = cfg[section].syncPeriod;
   const minSync: number = cfg[section].minSyncPeriod;
   if (sync <= 0) errs.push(`${root}.${section}.syncPeriod: Invalid value: ${JSON.stringify(formatGoDuration(sync))}: must be greater than 0`);

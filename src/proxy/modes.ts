@@ -17,7 +17,8 @@ const log = logger('proxy');
 export async function cleanupOtherModes(running: ProxyMode): Promise<void> {
   if (running !== 'userspace') await removeUserspaceRules();
   if (running !== 'iptables' && running !== 'ipvs') await removeIptablesRules();
-  if (running !== 'nftables') await removeNftablesRules();
+  // The two nftables layouts share the kube-proxy table: the proxy replaces the other layout's table itself.
+  if (running !== 'nftables' && running !== 'nftables-maps') await removeNftablesRules();
 }
 
 export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler: SchedulerName, ctx: ProxierContext): Proxier {
@@ -32,11 +33,14 @@ export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler
         ruleContext,
       });
     case 'nftables':
+    case 'nftables-maps': {
+      const layout = mode === 'nftables-maps' ? 'maps' : 'upstream';
       return createNftablesProxier({
         syncPeriodMs: config.syncPeriodMs,
         metrics: ctx.metrics,
-        ruleContext,
+        ruleContext: (snapshot) => ({ ...ruleContext(snapshot), layout }),
       });
+    }
     default:
       log.error('mode not implemented', { mode });
       throw new Error(`proxy mode "${mode}" is not implemented yet`);

@@ -39,7 +39,10 @@ export function renderRulesListing(mode: ProxyMode, snapshot: ProxySnapshot, ctx
       ].join('\n');
     }
     case 'nftables':
-      return renderFullTransaction(buildNftablesRules(snapshot, kernelRuleContext(config, ctx.nodePortIPs, ctx.nodeIPs)));
+    case 'nftables-maps': {
+      const layout = mode === 'nftables-maps' ? 'maps' : 'upstream';
+      return renderFullTransaction(buildNftablesRules(snapshot, { ...kernelRuleContext(config, ctx.nodePortIPs, ctx.nodeIPs), layout }));
+    }
     case 'userspace':
       throw new Error('the userspace mode redirects to proxy sockets whose ports exist only while it runs: see `iptables-save -t nat` on the node (kubesvc exec)');
     default:

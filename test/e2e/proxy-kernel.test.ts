@@ -41,7 +41,7 @@ const skipReason = (tool: string) => namespaceSkipReason([tool]);
 const node1 = '172.18.0.2';
 const node2 = '172.18.0.3';
 
-for (const mode of ['iptables', 'nftables'] as const) {
+for (const mode of ['iptables', 'nftables', 'nftables-maps'] as const) {
   describe(`${mode} mode: real traffic on two nodes`, { skip: skipReason(mode === 'iptables' ? 'iptables-restore' : 'nft'), timeout: 240_000 }, () => {
     let dataDir: string;
     let cluster: UpCluster | undefined;
@@ -123,6 +123,20 @@ for (const mode of ['iptables', 'nftables'] as const) {
       assert.deepEqual(await seen('http://10.97.2.2/', 2, 'node-2', 1), ['FAILED']);
     });
 
+    test('hairpin: a pod reaches itself through its own Service (masqueraded, so the reply finds its way)', async () => {
+      // Unmasqueraded, the pod would answer itself from its own IP instead of the Service's, and the connection fail.
+      const pod = envPods[0];
+      await kubectl.ok(['create', 'service', 'clusterip', `self-${mode}`, '--tcp=80:80']);
+      await kubectl.ok(['label', 'pod', pod, `self=${mode}`]);
+      await kubectl.ok(['set', 'selector', `service/self-${mode}`, `self=${mode}`]);
+      const vip = (await kubectl.ok(['get', 'svc', `self-${mode}`, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+      await waitFor('the Service answering from its own pod', async () => {
+        const r = await kubectl(['exec', pod, '--', 'curl', '-s', '-m', '3', `http://${vip}/`]);
+        return r.code === 0 && r.stdout.trim() === pod;
+      }, 20_000);
+      await kubectl.ok(['delete', 'service', `self-${mode}`]);
+    });
+
     test('cluster DNS through 10.96.0.10: search path from a pod, and autopath (the client IP survives)', async () => {
       assert.equal((await kubectl.ok(['exec', envPods[0], '--', 'getent', 'hosts', 'service-clusterip'])).trim(), '10.97.1.1       service-clusterip.default.svc.cluster.local');
       const completed = await kubectl.ok(['exec', envPods[0], '--', 'dig', '+short', 'kube-dns.kube-system.default.svc.cluster.local']);
@@ -159,6 +173,23 @@ for (const mode of ['iptables', 'nftables'] as const) {
       });
     }
 
+    if (mode === 'nftables-maps') {
+      test('the map layout: endpoints are elements behind shared dispatch chains; no endpoints still refuses at once', async () => {
+        const table = (await onNode(dataDir, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).stdout;
+        assert.match(table, /10\.97\.1\.1 \. tcp \. 80 : goto dispatch-cluster-ip-tcp-3\b/);
+        assert.match(table, /dnat ip to ip daddr \. tcp dport \. numgen random mod 3 map @endpoints-tcp/);
+        for (let i = 0; i < 3; i++) assert.match(table, new RegExp(`10\\.97\\.1\\.1 \\. 80 \\. ${i} : 10\\.244\\.\\d+\\.\\d+ \\. 80`));
+        // No per-service chain but the ClientIP affinity service's (affinity needs per-endpoint state).
+        const serviceChains = [...table.matchAll(/^\s+chain ((?:service|local|external|endpoint)-\S+\/\S*)/gm)].map((m) => m[1]);
+        assert.ok(serviceChains.length > 0 && serviceChains.every((c) => c.includes('/service-affinity/')), serviceChains.join(' '));
+        await kubectl.ok(['create', 'service', 'clusterip', 'nobody-home', '--tcp=80:80']);
+        const ip = (await kubectl.ok(['get', 'svc', 'nobody-home', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+        await waitFor('the service without endpoints in no-endpoint-services', async () => (await onNode(dataDir, ['nft', 'list', 'map', 'ip', 'kube-proxy', 'no-endpoint-services'])).stdout.includes(`${ip} . tcp . 80`), 10_000);
+        const r = await onNode(dataDir, ['curl', '-s', '-m', '5', '-w', '%{time_total}', `http://${ip}/`]);
+        assert.equal(r.code, 7, 'connection refused');
+        assert.ok(Number(r.stdout) < 1, `took ${r.stdout} s`);
+      });
+    }
     if (mode === 'nftables') {
       test('one table ip kube-proxy in the upstream shape: service-ips verdict map, numgen endpoint choice', async () => {
         const table = (await onNode(dataDir, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).stdout;

@@ -429,7 +429,7 @@ metricsBindAddress: 0.0.0.0:9999
     );
   };
   const head = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n';
-  fails(`${head}mode: foo\n`, {}, 'KubeProxyConfiguration.mode: Unsupported value: "foo": supported values: "iptables", "ipvs", "nftables", "userspace"');
+  fails(`${head}mode: foo\n`, {}, 'KubeProxyConfiguration.mode: Unsupported value: "foo": supported values: "iptables", "ipvs", "nftables", "nftables-maps", "userspace"');
   fails(undefined, { 'proxy-mode': 'foo' }, /Unsupported value: "foo"/);
   fails(`${head}ipvs:\n  schedular: rr\n`, {}, 'strict decoding error: unknown field "ipvs.schedular"');
   fails(`${head}syncPeriod: 30s\n`, {}, /^strict decoding error: unknown field "syncPeriod" \(in v1alpha1 it is iptables\.syncPeriod/);

@@ -12,7 +12,8 @@ import type { Proxier } from '../server.js';
 import type { ProxySnapshot } from '../snapshot.js';
 import { kubeProxyTable } from './chain-names.js';
 import { countElements, renderFullTransaction, renderIncrementalTransaction } from './render.js';
-import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from './rules.js';
+import { endpointsMap } from './dispatch.js';
+import { buildNftablesRules, type NftablesRuleContext, type NftLayout, type NftRuleSet } from './rules.js';
 
 export interface NftablesProxierOptions {
   ruleContext(snapshot: ProxySnapshot): NftablesRuleContext;
@@ -27,15 +28,29 @@ export async function removeNftablesRules(): Promise<void> {
   for (const family of ['ip', 'ip6']) await run(['nft', 'delete', 'table', family, kubeProxyTable]).catch(() => undefined);
 }
 
-/** Chain and set names the table holds now, so a full sync removes stale ones it does not know of. */
-async function existingNames(family: string): Promise<{ chains: string[]; sets: string[] }> {
-  const out = await run(['nft', '-j', 'list', 'table', family, kubeProxyTable]).catch(() => undefined); // no table yet: nothing stale
-  if (!out) return { chains: [], sets: [] };
-  const items = (JSON.parse(out.stdout) as { nftables: Record<string, { name?: string }>[] }).nftables;
-  return {
-    chains: items.filter((i) => i.chain).map((i) => i.chain.name!),
-    sets: items.filter((i) => i.set).map((i) => i.set.name!),
+interface ExistingTable {
+  chains: string[];
+  sets: string[];
+  /** Which layout wrote the table: the nftables-maps layout has an endpoints map. */
+  layout: NftLayout;
+}
+
+/**
+ * The chain and set names the table holds now, so a full sync removes stale ones it does not know of; undefined
+ * without a table. Listed per kind (`nft -t list sets`): listing the table would read every element too, seconds
+ * with 10,000 services.
+ */
+async function existingTable(family: string): Promise<ExistingTable | undefined> {
+  const names = async (kind: 'chains' | 'sets' | 'maps') => {
+    const out = await run(['nft', '-j', '-t', 'list', kind, family]);
+    const items = (JSON.parse(out.stdout) as { nftables: Record<string, { name?: string; table?: string }>[] }).nftables;
+    const key = kind.slice(0, -1);
+    return items.filter((i) => i[key]?.table === kubeProxyTable).map((i) => i[key].name!);
   };
+  const chains = await names('chains');
+  if (chains.length === 0) return undefined;
+  const maps = await names('maps');
+  return { chains, sets: await names('sets'), layout: maps.includes(endpointsMap('tcp')) ? 'maps' : 'upstream' };
 }
 
 export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
@@ -49,8 +64,12 @@ export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
       const full = !applied || Date.now() - lastFull >= opts.syncPeriodMs;
       let input: string;
       if (full) {
-        const existing = applied ? undefined : await existingNames(ruleSet.family);
+        let existing = applied ? undefined : await existingTable(ruleSet.family);
+        // A table of the other layout (the mode was switched between nftables and nftables-maps) is replaced whole.
+        const replace = existing !== undefined && existing.layout !== ruleSet.layout;
+        if (replace) existing = undefined;
         input = renderFullTransaction(ruleSet, { previous: applied, existingChains: existing?.chains, existingSets: existing?.sets, recreateBaseChains: !applied });
+        if (replace) input = `add table ${ruleSet.family} ${kubeProxyTable}\ndelete table ${ruleSet.family} ${kubeProxyTable}\n${input}`;
       } else {
         input = renderIncrementalTransaction(ruleSet, applied!);
       }

@@ -13,13 +13,14 @@
 // are tracked in an index per rule set, built once and then handed from one rule
 // set to the next by the incremental render, so its cost stays with the change.
 import { isAffinitySetName, isServiceChainName } from './chain-names.js';
+import { isDispatchChainName } from './dispatch.js';
 import { servicesRebuiltSince, type NftChain, type NftContainer, type NftElement, type NftRuleSet, type NftServiceRules } from './rules.js';
 
 // ---- element winners ----------------------------------------------------------
 
 interface ElementIndex {
-  /** Contributors by element id, smallest service key first. */
-  byId: Map<string, NftElement[]>;
+  /** Contributors by element id: the only one, or (on a clash) all of them, smallest service key first. */
+  byId: Map<string, NftElement | NftElement[]>;
   /** Distinct keys per set or map. */
   counts: Map<string, number>;
 }
@@ -27,24 +28,29 @@ interface ElementIndex {
 const elementIndexes = new WeakMap<NftRuleSet, ElementIndex>();
 
 function addToIndex(index: ElementIndex, el: NftElement): void {
-  const list = index.byId.get(el.id);
-  if (!list) {
-    index.byId.set(el.id, [el]);
+  const entry = index.byId.get(el.id);
+  if (!entry) {
+    // Most keys have one contributor: no list for them (200,000 elements at 10,000 services).
+    index.byId.set(el.id, el);
     index.counts.set(el.container, (index.counts.get(el.container) ?? 0) + 1);
     return;
   }
+  const list = Array.isArray(entry) ? entry : [entry];
+  if (list !== entry) index.byId.set(el.id, list);
   let at = list.length;
   while (at > 0 && list[at - 1].service > el.service) at--;
   list.splice(at, 0, el);
 }
 
 function removeFromIndex(index: ElementIndex, el: NftElement): void {
-  const list = index.byId.get(el.id);
-  if (!list) return;
+  const entry = index.byId.get(el.id);
+  if (!entry) return;
+  const list = Array.isArray(entry) ? entry : [entry];
   const at = list.indexOf(el);
   if (at < 0) return;
   if (list.length > 1) {
     list.splice(at, 1);
+    if (list.length === 1) index.byId.set(el.id, list[0]);
     return;
   }
   index.byId.delete(el.id);
@@ -62,7 +68,8 @@ function elementIndex(ruleSet: NftRuleSet): ElementIndex {
 }
 
 function winner(index: ElementIndex, id: string): NftElement | undefined {
-  return index.byId.get(id)?.[0];
+  const entry = index.byId.get(id);
+  return Array.isArray(entry) ? entry[0] : entry;
 }
 
 // ---- statements ------------------------------------------------------------------
@@ -114,7 +121,32 @@ function chainSpec(chain: NftChain): string {
 
 function elementText(el: NftElement): string {
   const comment = el.comment ? ` comment "${el.comment}"` : '';
-  return el.value ? `{ ${el.key}${comment} : ${el.value} }` : `{ ${el.key}${comment} }`;
+  return el.value ? `${el.key}${comment} : ${el.value}` : `${el.key}${comment}`;
+}
+
+/**
+ * Elements per `add element` / `delete element` command in the nftables-maps layout: nft's cost per command dwarfs
+ * its cost per element. Upstream's layout writes one element per command, as knftables does.
+ */
+const elementsPerCommand = 1000;
+
+/** `add element` (or `delete element`) commands for the elements: one each, or grouped by set or map when batched. */
+function writeElements(out: Output, verb: 'add' | 'delete', table: string, elements: Iterable<NftElement>, batched: boolean): void {
+  if (!batched) {
+    for (const el of elements) out.line(`${verb} element ${table} ${el.container} { ${verb === 'add' ? elementText(el) : el.key} }`);
+    return;
+  }
+  const byContainer = new Map<string, string[]>();
+  for (const el of elements) {
+    let list = byContainer.get(el.container);
+    if (!list) byContainer.set(el.container, (list = []));
+    list.push(verb === 'add' ? elementText(el) : el.key);
+  }
+  for (const [container, list] of byContainer) {
+    for (let i = 0; i < list.length; i += elementsPerCommand) {
+      out.line(`${verb} element ${table} ${container} { ${list.slice(i, i + elementsPerCommand).join(', ')} }`);
+    }
+  }
 }
 
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -157,6 +189,7 @@ export function renderFullTransaction(ruleSet: NftRuleSet, options: FullTransact
     for (const chain of ruleSet.chains) if (chain.hook) out.line(`add chain ${table} ${chain.name}\ndelete chain ${table} ${chain.name}`);
   }
   for (const chain of ruleSet.chains) out.line(`add chain ${table} ${chain.name}${chainSpec(chain)}\nflush chain ${table} ${chain.name}`);
+  for (const { chain } of ruleSet.dispatchChains.values()) out.line(`add chain ${table} ${chain.name}\nflush chain ${table} ${chain.name}`);
   for (const c of ruleSet.containers) out.line(`add ${c.kind} ${table} ${c.name} ${c.spec}\nflush ${c.kind} ${table} ${c.name}`);
   // "add + delete": a plain delete fails when the set does not exist.
   for (const c of ruleSet.absentContainers) out.line(`add ${c.kind} ${table} ${c.name} ${c.spec}\ndelete ${c.kind} ${table} ${c.name}`);
@@ -169,14 +202,17 @@ export function renderFullTransaction(ruleSet: NftRuleSet, options: FullTransact
   for (const name of stale.sets) out.line(`delete set ${table} ${name}`);
 
   for (const chain of ruleSet.chains) out.chainRules(chain);
+  for (const { chain } of ruleSet.dispatchChains.values()) out.chainRules(chain);
   for (const service of services) for (const chain of service.chains) out.chainRules(chain);
 
-  for (const el of ruleSet.staticElements) out.line(`add element ${table} ${el.container} ${elementText(el)}`);
-  for (const service of services) {
-    for (const el of service.elements) if (winner(index, el.id) === el) out.line(`add element ${table} ${el.container} ${elementText(el)}`);
-  }
+  writeElements(out, 'add', table, winningElements(ruleSet, services, index), ruleSet.layout === 'maps');
   if (options.deleteStaleChains ?? true) for (const name of stale.chains) out.line(`delete chain ${table} ${name}`);
   return out.text();
+}
+
+function* winningElements(ruleSet: NftRuleSet, services: readonly NftServiceRules[], index: ElementIndex): Generator<NftElement> {
+  yield* ruleSet.staticElements;
+  for (const service of services) for (const el of service.elements) if (winner(index, el.id) === el) yield el;
 }
 
 interface StaleObjects {
@@ -196,6 +232,7 @@ function staleObjects(ruleSet: NftRuleSet, options: FullTransactionOptions): Sta
       for (const chain of service.chains) existingChains.add(chain.name);
       for (const set of service.affinitySets) existingSets.set(set.name, set);
     }
+    for (const name of previous.dispatchChains.keys()) existingChains.add(name);
   }
   const result: StaleObjects = { chains: [], sets: [], redefinedSets: [] };
   if (existingChains.size === 0 && existingSets.size === 0) return result;
@@ -205,7 +242,8 @@ function staleObjects(ruleSet: NftRuleSet, options: FullTransactionOptions): Sta
     for (const chain of service.chains) chains.add(chain.name);
     for (const set of service.affinitySets) sets.set(set.name, set);
   }
-  for (const name of existingChains) if (isServiceChainName(name) && !chains.has(name)) result.chains.push(name);
+  for (const name of ruleSet.dispatchChains.keys()) chains.add(name);
+  for (const name of existingChains) if ((isServiceChainName(name) || isDispatchChainName(name)) && !chains.has(name)) result.chains.push(name);
   for (const [name, before] of existingSets) {
     if (!isAffinitySetName(name)) continue;
     const now = sets.get(name);
@@ -266,6 +304,7 @@ export function renderIncrementalTransaction(current: NftRuleSet, previous: NftR
   const changes = changedServices(current, previous);
   if (changes.length === 0) return '';
   const table = tableOf(current);
+  const dispatch = dispatchChanges(current, previous);
 
   const addChains: NftChain[] = [];
   const flushChains: string[] = [];
@@ -341,21 +380,35 @@ export function renderIncrementalTransaction(current: NftRuleSet, previous: NftR
 
   const out = new Output();
   for (const chain of addChains) out.line(`add chain ${table} ${chain.name}`);
+  for (const chain of dispatch.added) {
+    out.line(`add chain ${table} ${chain.name}`);
+    out.chainRules(chain);
+  }
+  staleChains.push(...dispatch.removed);
   // Elements first: they may jump to a chain that is flushed or deleted below.
-  for (const el of deleteElements) out.line(`delete element ${table} ${el.container} { ${el.key} }`);
+  writeElements(out, 'delete', table, deleteElements, current.layout === 'maps');
   for (const name of flushChains) out.line(`flush chain ${table} ${name}`);
   for (const name of staleChains) out.line(`flush chain ${table} ${name}`);
   for (const name of deleteSets) out.line(`delete set ${table} ${name}`);
   for (const set of addSets) out.line(`add set ${table} ${set.name} ${set.spec}`);
   for (const chain of writeChains) out.chainRules(chain);
-  for (const el of addElements) out.line(`add element ${table} ${el.container} ${elementText(el)}`);
+  writeElements(out, 'add', table, addElements, current.layout === 'maps');
   if (options.deleteStaleChains ?? true) for (const name of staleChains) out.line(`delete chain ${table} ${name}`);
   return out.text();
 }
 
-/** The per-service chains `previous` has and `current` does not (what a deferred deletion removes). */
+/** The dispatch chains (nftables-maps layout) that come and go between two rule sets of the same context. */
+function dispatchChanges(current: NftRuleSet, previous: NftRuleSet): { added: NftChain[]; removed: string[] } {
+  const added: NftChain[] = [];
+  const removed: string[] = [];
+  for (const [name, { chain }] of current.dispatchChains) if (!previous.dispatchChains.has(name)) added.push(chain);
+  for (const name of previous.dispatchChains.keys()) if (!current.dispatchChains.has(name)) removed.push(name);
+  return { added, removed };
+}
+
+/** The per-service and dispatch chains `previous` has and `current` does not (what a deferred deletion removes). */
 export function staleServiceChains(current: NftRuleSet, previous: NftRuleSet): string[] {
-  const stale: string[] = [];
+  const stale: string[] = dispatchChanges(current, previous).removed;
   for (const { before, after } of changedServices(current, previous)) {
     const now = new Set((after?.chains ?? []).map((c) => c.name));
     for (const chain of before?.chains ?? []) if (!now.has(chain.name)) stale.push(chain.name);
@@ -372,6 +425,10 @@ export function renderChainDeletion(current: NftRuleSet, chains: Iterable<string
   const out = new Output();
   let allChains: Set<string> | undefined;
   for (const name of chains) {
+    if (isDispatchChainName(name)) {
+      if (!current.dispatchChains.has(name)) out.line(`delete chain ${table} ${name}`);
+      continue;
+    }
     // "<prefix>HASH-namespace/name/…": the owning service, unless the name was truncated.
     const [namespace, service] = name.slice(name.indexOf('-', name.indexOf('-') + 1) + 1).split('/');
     const owner = current.services.get(`${namespace}/${service}`);
@@ -389,7 +446,9 @@ export function renderChainDeletion(current: NftRuleSet, chains: Iterable<string
 export function countChains(ruleSet: NftRuleSet): { fixed: number; service: number; total: number } {
   let service = 0;
   for (const s of ruleSet.services.values()) service += s.chains.length;
-  return { fixed: ruleSet.chains.length, service, total: ruleSet.chains.length + service };
+  // Dispatch chains (nftables-maps layout) are shared by services: counted with the fixed ones.
+  const fixed = ruleSet.chains.length + ruleSet.dispatchChains.size;
+  return { fixed, service, total: fixed + service };
 }
 
 /** Elements per fixed set and map (affinity sets fill themselves at run time and are not counted). */
@@ -418,6 +477,7 @@ export function effectiveElements(ruleSet: NftRuleSet, container: string): NftEl
 export function countRules(ruleSet: NftRuleSet): number {
   let rules = 0;
   for (const c of ruleSet.chains) rules += c.ruleCount;
+  for (const { chain } of ruleSet.dispatchChains.values()) rules += chain.ruleCount;
   for (const s of ruleSet.services.values()) for (const c of s.chains) rules += c.ruleCount;
   return rules;
 }

@@ -26,6 +26,18 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { familyOfBits, formatIP, formatIPv6, inCIDR, parseCIDRStrict, parseIPStrict, type IPFamily } from '../../net/addr.js';
 import { servicePortNameString, type EndpointInfo, type ProxySnapshot, type ServiceEntry, type ServicePortEntry } from '../snapshot.js';
 import {
+  dispatchChainName,
+  dispatchChainRules,
+  dispatchProtocols,
+  endpointsMap,
+  externalFallbackIPsMap,
+  fallbackIndexOffset,
+  hairpinEndpointsSet,
+  nodePortEndpointsMap,
+  nodePortFallbackMap,
+  type DispatchKind,
+} from './dispatch.js';
+import {
   affinitySetNameForEndpointChain,
   clusterIPsCheckChain,
   clusterIPsSet,
@@ -113,6 +125,8 @@ interface NftShare {
   readonly chains: readonly NftChain[];
   readonly affinitySets: readonly NftContainer[];
   readonly elements: readonly NftElement[];
+  /** The nftables-maps layout's shared dispatch chains its elements jump to (dispatch.ts); none in upstream's layout. */
+  readonly dispatchChains: readonly string[];
 }
 
 /** One service port's share. */
@@ -132,6 +146,7 @@ export interface NftServiceRules extends NftShare {
 }
 
 export interface NftRuleSet {
+  readonly layout: NftLayout;
   readonly family: NftFamily;
   readonly ipFamily: IPFamily;
   readonly table: string;
@@ -146,6 +161,8 @@ export interface NftRuleSet {
   readonly staticElements: readonly NftElement[];
   /** Per service, by "namespace/name". A service whose snapshot entry did not change keeps the very same object. */
   readonly services: ReadonlyMap<string, NftServiceRules>;
+  /** The nftables-maps layout's shared dispatch chains, by name, with the number of services using each. */
+  readonly dispatchChains: ReadonlyMap<string, { readonly chain: NftChain; readonly users: number }>;
   /** Everything the fixed objects depend on: when it differs between two rule sets, only a full transaction is right. */
   readonly contextSignature: string;
   /** upstream sync_proxy_rules_no_local_endpoints_total{traffic_policy}: service ports whose Local policy finds nothing here. */
@@ -171,7 +188,17 @@ export interface NftablesRuleContext {
   nodeIPs?: readonly string[];
   /** Another detect-local mode than ClusterCIDR, in nft syntax (e.g. `iifname "veth*"` / `iifname != "veth*"`). */
   localDetector?: NftLocalTrafficDetector;
+  /**
+   * upstream: kube-proxy's layout, chains per service port and endpoint. maps: the nftables-maps mode's, endpoints as
+   * map elements behind shared dispatch chains (dispatch.ts). Default upstream.
+   */
+  layout?: NftLayout;
 }
+
+export type NftLayout = 'upstream' | 'maps';
+
+/** The table comment of the nftables-maps layout: how a proxy starting in one layout knows the table holds the other. */
+export const mapLayoutTableComment = 'rules for kube-proxy (kubesvc nftables-maps layout)';
 
 /** upstream LocalTrafficDetector IfLocalNFT / IfNotLocalNFT. */
 export interface NftLocalTrafficDetector {
@@ -301,8 +328,9 @@ class PolicyChain extends ChainBase {
   }
 }
 
-function containerOf(kind: 'set' | 'map', name: string, type: string, comment = '', flags: readonly string[] = [], timeoutSeconds = 0): NftContainer {
-  let spec = `{ type ${type} ;`;
+function containerOf(kind: 'set' | 'map', name: string, type: string, comment = '', flags: readonly string[] = [], timeoutSeconds = 0, typeOf = false): NftContainer {
+  // typeOf: the type is given as the expressions matched against it ("ip daddr . … : …").
+  let spec = `{ ${typeOf ? 'typeof' : 'type'} ${type} ;`;
   if (flags.length) spec += ` flags ${flags.join(',')} ;`;
   if (timeoutSeconds) spec += ` timeout ${timeoutSeconds}s ;`;
   if (comment) spec += ` comment "${comment}" ;`;
@@ -316,6 +344,7 @@ function elementOf(container: string, key: string, value: string, service: strin
 // ---- context -------------------------------------------------------------------
 
 interface ResolvedContext {
+  layout: NftLayout;
   family: NftFamily;
   ipFamily: IPFamily;
   /** "ipv4_addr" / "ipv6_addr". */
@@ -347,6 +376,7 @@ function resolveContext(snapshot: ProxySnapshot, ctx: NftablesRuleContext): Reso
   const nodePortIPs = ctx.nodePortIPs === undefined ? undefined : [...new Set(ctx.nodePortIPs.filter((ip) => inFamily(ip) && !loopback(ip)))];
   const serviceCIDRs = (ctx.serviceCIDRs ?? []).map((c) => normalizeCIDR(c.trim(), ipFamily)).filter((c): c is string => c !== undefined);
   const resolved = {
+    layout: ctx.layout ?? 'upstream',
     family,
     ipFamily,
     addrType: ipFamily === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr',
@@ -358,7 +388,7 @@ function resolveContext(snapshot: ProxySnapshot, ctx: NftablesRuleContext): Reso
     nodePortIPs,
     serviceCIDRs,
   };
-  const portSignature = JSON.stringify([family, detector?.ifLocal, detector?.ifNotLocal, resolved.masqueradeAll, resolved.nodeIPs]);
+  const portSignature = JSON.stringify([resolved.layout, family, detector?.ifLocal, detector?.ifNotLocal, resolved.masqueradeAll, resolved.nodeIPs]);
   const contextSignature = JSON.stringify([portSignature, resolved.masqueradeMark, nodePortIPs, serviceCIDRs]);
   return { ...resolved, portSignature, contextSignature };
 }
@@ -418,7 +448,10 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
   const { family } = rc;
   const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasEndpoints } = entry;
   const affinity = info.sessionAffinity.type === 'ClientIP';
-  const endpointChains = allReachableEndpoints.map((ep) => {
+  // The nftables-maps layout (dispatch.ts): the verdicts go to shared dispatch chains, and the endpoints behind each
+  // entry become elements of the endpoint maps. ClientIP affinity keeps upstream's chains.
+  const mapped = rc.layout === 'maps' && !affinity;
+  const endpointChains = mapped ? [] : allReachableEndpoints.map((ep) => {
     const name = servicePortEndpointChainName(info.name.namespace, info.name.name, protocol, info.name.port, ep.ip, ep.port);
     return new EndpointChain(family, name, affinity ? affinitySetNameForEndpointChain(name) : undefined, ep, protocol);
   });
@@ -451,16 +484,52 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
   const elements: NftElement[] = [];
   const port = String(info.port);
   const ipKey = (ip: string) => `${ip} . ${protocol} . ${port}`;
+
+  const dispatchChains = new Set<string>();
+  const hairpinCandidates = new Set(mapped ? allReachableEndpoints.filter((ep) => ep.isLocal) : []);
+  const via = (kind: DispatchKind, endpoints: number) => {
+    const name = dispatchChainName(kind, protocol, endpoints);
+    dispatchChains.add(name);
+    return `goto ${name}`;
+  };
+  const ipPortKey = (ip: string) => `${ip} . ${port}`;
+  const pickFrom = (map: string, key: string, endpoints: readonly EndpointInfo[], offset = 0) => {
+    for (let i = 0; i < endpoints.length; i++) elements.push(elementOf(map, `${key} . ${offset + i}`, `${endpoints[i].ip} . ${endpoints[i].port}`, serviceKey));
+  };
+  const internalVerdict = (): string => {
+    if (!mapped) return `goto ${internalTrafficChain}`;
+    const endpoints = info.internalPolicyLocal ? localEndpoints : clusterEndpoints;
+    pickFrom(endpointsMap(protocol), ipPortKey(info.clusterIP), endpoints);
+    return via('cluster-ip', endpoints.length);
+  };
+  /** For traffic to an external or load-balancer IP or a node port (the verdict maps' key, and the endpoint maps' key). */
+  const externalVerdict = (key: string, endpointsKey: string, nodePort: boolean): string => {
+    if (!mapped) return `goto ${externalTrafficChain}`;
+    const map = nodePort ? nodePortEndpointsMap(protocol) : endpointsMap(protocol);
+    if (!info.externalPolicyLocal) {
+      pickFrom(map, endpointsKey, clusterEndpoints);
+      return via(nodePort ? 'nodeport-external' : 'external', clusterEndpoints.length);
+    }
+    pickFrom(map, endpointsKey, localEndpoints);
+    if (clusterEndpoints.length > 0) {
+      pickFrom(map, endpointsKey, clusterEndpoints, fallbackIndexOffset);
+      for (const ep of clusterEndpoints) hairpinCandidates.add(ep);
+      const fallback = via(nodePort ? 'nodeport-fallback' : 'external-fallback', clusterEndpoints.length);
+      elements.push(elementOf(nodePort ? nodePortFallbackMap : externalFallbackIPsMap, key, fallback, serviceKey));
+    }
+    return via(nodePort ? 'nodeport-external-local' : 'external-local', localEndpoints.length);
+  };
+
   elements.push(elementOf(clusterIPsSet, info.clusterIP, '', serviceKey));
-  if (hasInternalEndpoints) elements.push(elementOf(serviceIPsMap, ipKey(info.clusterIP), `goto ${internalTrafficChain}`, serviceKey));
+  if (hasInternalEndpoints) elements.push(elementOf(serviceIPsMap, ipKey(info.clusterIP), internalVerdict(), serviceKey));
   else elements.push(elementOf(noEndpointServicesMap, ipKey(info.clusterIP), unreachableVerdict, serviceKey, portName));
 
   for (const ip of info.externalIPs) {
-    if (hasEndpoints) elements.push(elementOf(serviceIPsMap, ipKey(ip), `goto ${externalTrafficChain}`, serviceKey));
+    if (hasEndpoints) elements.push(elementOf(serviceIPsMap, ipKey(ip), externalVerdict(ipKey(ip), ipPortKey(ip), false), serviceKey));
     if (!hasExternalEndpoints) elements.push(elementOf(noEndpointServicesMap, ipKey(ip), unreachableVerdict, serviceKey, portName));
   }
   for (const ip of info.loadBalancerIPs) {
-    if (hasEndpoints) elements.push(elementOf(serviceIPsMap, ipKey(ip), `goto ${externalTrafficChain}`, serviceKey));
+    if (hasEndpoints) elements.push(elementOf(serviceIPsMap, ipKey(ip), externalVerdict(ipKey(ip), ipPortKey(ip), false), serviceKey));
     if (usesFWChain) elements.push(elementOf(firewallIPsMap, ipKey(ip), `goto ${fwChain}`, serviceKey));
   }
   if (!hasExternalEndpoints) {
@@ -469,9 +538,13 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
   if (info.nodePort !== 0) {
     // Node ports are not subject to loadBalancerSourceRanges (as upstream, for better or worse).
     const nodePortKey = `${protocol} . ${info.nodePort}`;
-    if (hasEndpoints) elements.push(elementOf(serviceNodePortsMap, nodePortKey, `goto ${externalTrafficChain}`, serviceKey));
+    if (hasEndpoints) elements.push(elementOf(serviceNodePortsMap, nodePortKey, externalVerdict(nodePortKey, String(info.nodePort), true), serviceKey));
     if (!hasExternalEndpoints) elements.push(elementOf(noEndpointNodePortsMap, nodePortKey, unreachableVerdict, serviceKey, portName));
   }
+  // A pod reaching itself through the service is masqueraded in postrouting (the masquerading chain): any endpoint a
+  // source can be sent back to unmasqueraded — this node's (its pods' own traffic is DNATed here, other nodes' pods'
+  // on their nodes), and with Local policy every cluster endpoint, as the short-circuit admits pods of other nodes.
+  if (mapped) for (const ep of hairpinCandidates) elements.push(elementOf(hairpinEndpointsSet, `${ep.ip} . ${ep.ip}`, '', serviceKey));
 
   const chains: NftChain[] = [];
   const affinitySets: NftContainer[] = [];
@@ -490,10 +563,10 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
 
   const policyChain = (name: string, endpoints: readonly EndpointInfo[]) =>
     new PolicyChain(family, name, internalTrafficChain === name ? internalMasquerade : undefined, chainsFor(endpoints));
-  if (usesClusterPolicyChain) chains.push(policyChain(clusterPolicyChain, clusterEndpoints));
-  if (usesLocalPolicyChain) chains.push(policyChain(localPolicyChain, localEndpoints));
+  if (usesClusterPolicyChain && !mapped) chains.push(policyChain(clusterPolicyChain, clusterEndpoints));
+  if (usesLocalPolicyChain && !mapped) chains.push(policyChain(localPolicyChain, localEndpoints));
 
-  if (usesExternalTrafficChain) {
+  if (usesExternalTrafficChain && !mapped) {
     const ext = new ChainBuilder(family, externalTrafficChain);
     if (!info.externalPolicyLocal) {
       // Endpoints may be on other nodes: masquerade so replies come back through this one.
@@ -516,13 +589,14 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
     chains.push(new ChainBuilder(family, fwChain).add(`${family} saddr != { ${sources.join(' , ')} } drop`).build());
   }
 
-  for (const chain of endpointChains) chains.push(chain);
+  if (!mapped) for (const chain of endpointChains) chains.push(chain);
 
   return {
     key: entry.key,
     chains,
     affinitySets,
     elements,
+    dispatchChains: [...dispatchChains],
     noLocalEndpointsInternal: hasEndpoints && !hasInternalEndpoints,
     noLocalEndpointsExternal: hasEndpoints && !hasExternalEndpoints,
   };
@@ -536,7 +610,7 @@ function serviceRules(service: ServiceEntry, rc: ResolvedContext): NftServiceRul
   let rules: NftServiceRules;
   if (ports.length === 1) {
     const [only] = ports;
-    rules = { key, ports, chains: only.chains, affinitySets: only.affinitySets, elements: dedupeElements(only.elements) };
+    rules = { key, ports, chains: only.chains, affinitySets: only.affinitySets, elements: dedupeElements(only.elements), dispatchChains: only.dispatchChains };
   } else {
     rules = {
       key,
@@ -544,6 +618,7 @@ function serviceRules(service: ServiceEntry, rc: ResolvedContext): NftServiceRul
       chains: ports.flatMap((p) => p.chains),
       affinitySets: ports.flatMap((p) => p.affinitySets),
       elements: dedupeElements(ports.flatMap((p) => p.elements)),
+      dispatchChains: [...new Set(ports.flatMap((p) => p.dispatchChains))],
     };
   }
   serviceRulesMemo.set(service, { signature: rc.portSignature, rules });
@@ -618,6 +693,10 @@ function fixedObjects(rc: ResolvedContext): Pick<NftRuleSet, 'chains' | 'contain
     chain(source).add(`${match}jump ${destination}`);
   }
   chain(markMasqChain).add(`mark set mark or ${rc.masqueradeMark}`);
+  if (rc.layout === 'maps') {
+    // The hairpin: after DNAT a pod's packet to itself through a service has its own IP as source and destination.
+    chain(masqueradingChain).add(`ct status dnat ${family} saddr . ${family} daddr @${hairpinEndpointsSet} jump ${markMasqChain}`);
+  }
   chain(masqueradingChain).add(`mark and ${rc.masqueradeMark} == 0 return`).add(`mark set mark xor ${rc.masqueradeMark}`).add('masquerade fully-random');
   chain(clusterIPsCheckChain).add(`${family} daddr @${clusterIPsSet} reject`, 'Reject traffic to invalid ports of ClusterIPs');
   if (rc.serviceCIDRs.length) chain(clusterIPsCheckChain).add(`${family} daddr { ${rc.serviceCIDRs.join(',')} } drop`, 'Drop traffic to unallocated ClusterIPs');
@@ -647,6 +726,22 @@ function fixedObjects(rc: ResolvedContext): Pick<NftRuleSet, 'chains' | 'contain
     containerOf('map', serviceIPsMap, ipProtoPort, 'ClusterIP, ExternalIP and LoadBalancer IP traffic'),
     containerOf('map', serviceNodePortsMap, 'inet_proto . inet_service : verdict', 'NodePort traffic'),
   );
+  if (rc.layout === 'maps') {
+    // Per protocol, whose port the data names (dispatch.ts says why).
+    const index = 'numgen random mod 1';
+    for (const protocol of dispatchProtocols) {
+      const target = `${family} daddr . ${protocol} dport`;
+      containers.push(
+        containerOf('map', endpointsMap(protocol), `${family} daddr . th dport . ${index} : ${target}`, `${protocol} endpoints by service IP, port and index`, [], 0, true),
+        containerOf('map', nodePortEndpointsMap(protocol), `th dport . ${index} : ${target}`, `${protocol} endpoints by node port and index`, [], 0, true),
+      );
+    }
+    containers.push(
+      containerOf('map', externalFallbackIPsMap, ipProtoPort, 'Local policy: pods and the node itself use the cluster endpoints'),
+      containerOf('map', nodePortFallbackMap, 'inet_proto . inet_service : verdict', 'Local policy node ports: pods and the node itself use the cluster endpoints'),
+      containerOf('set', hairpinEndpointsSet, `${addrType} . ${addrType}`, 'endpoints reaching themselves through a service'),
+    );
+  }
   const fixed = {
     chains,
     containers,
@@ -656,6 +751,24 @@ function fixedObjects(rc: ResolvedContext): Pick<NftRuleSet, 'chains' | 'contain
   if (fixedRuleSetMemo.size > 16) fixedRuleSetMemo.clear();
   fixedRuleSetMemo.set(rc.contextSignature, fixed);
   return fixed;
+}
+
+// ---- the nftables-maps layout's dispatch chains ----------------------------------------
+
+const dispatchChainMemo = new Map<string, NftChain>();
+
+function dispatchChain(name: string, rc: ResolvedContext): NftChain {
+  const memoKey = `${rc.portSignature} ${name}`;
+  let chain = dispatchChainMemo.get(memoKey);
+  if (!chain) {
+    const builder = new ChainBuilder(rc.family, name);
+    const dispatch = { family: rc.family, ifLocal: rc.detector?.ifLocal, ifNotLocal: rc.detector?.ifNotLocal, masqueradeAll: rc.masqueradeAll };
+    for (const rule of dispatchChainRules(name, dispatch)) builder.add(rule);
+    chain = builder.build();
+    if (dispatchChainMemo.size > 4096) dispatchChainMemo.clear();
+    dispatchChainMemo.set(memoKey, chain);
+  }
+  return chain;
 }
 
 // ---- the whole rule set ------------------------------------------------------------
@@ -688,15 +801,18 @@ export function buildNftablesRules(snapshot: ProxySnapshot, ctx: NftablesRuleCon
   let services: Map<string, NftServiceRules>;
   let internal = 0;
   let external = 0;
+  const dispatchUsers = new Map<string, number>();
   const count = (rules: NftServiceRules, sign: number) => {
     for (const p of rules.ports) {
       if (p.noLocalEndpointsInternal) internal += sign;
       if (p.noLocalEndpointsExternal) external += sign;
     }
+    for (const name of rules.dispatchChains) dispatchUsers.set(name, (dispatchUsers.get(name) ?? 0) + sign);
   };
   if (from && base && base.contextSignature === rc.contextSignature) {
     services = new Map(base.services);
     ({ internal, external } = base.noLocalEndpoints);
+    for (const [name, { users }] of base.dispatchChains) dispatchUsers.set(name, users);
     for (const key of from.services) {
       const before = services.get(key);
       if (before) count(before, -1);
@@ -717,13 +833,20 @@ export function buildNftablesRules(snapshot: ProxySnapshot, ctx: NftablesRuleCon
       count(rules, 1);
     }
   }
+  const dispatchChains = new Map<string, { chain: NftChain; users: number }>();
+  for (const name of [...dispatchUsers.keys()].sort()) {
+    const users = dispatchUsers.get(name)!;
+    if (users > 0) dispatchChains.set(name, { chain: dispatchChain(name, rc), users });
+  }
   const ruleSet: NftRuleSet = {
+    layout: rc.layout,
     family: rc.family,
     ipFamily: rc.ipFamily,
     table: kubeProxyTable,
-    tableComment: 'rules for kube-proxy',
+    tableComment: rc.layout === 'maps' ? mapLayoutTableComment : 'rules for kube-proxy',
     ...fixedObjects(rc),
     services,
+    dispatchChains,
     contextSignature: rc.contextSignature,
     noLocalEndpoints: { internal, external },
   };
