@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/storage/sqlite.js';
 import type { Store, WatchEvent } from '../src/storage/store.js';
 import { encryptingStore } from '../src/storage/encrypting-store.js';
-import { aesgcmPrefix, DecryptionError } from '../src/storage/encryption.js';
+import { aesgcmPrefix, createTransformer, DecryptionError } from '../src/storage/encryption.js';
 import { ensureEncryptionConfig, EncryptionConfigError, loadEncryptionConfig, parseEncryptionConfig, type EncryptionConfig } from '../src/storage/encryption-config.js';
 
 const password = 'hunter2-correct-horse-battery';
@@ -73,8 +74,17 @@ describe('the encryption configuration file', () => {
   });
 
   test('resource names map to storage prefixes', () => {
-    const c = parseEncryptionConfig(configYaml([{ identity: {} }], ['secrets', 'configmaps', 'deployments.apps', '*.apps', '*.*']));
-    assert.deepEqual(c.resources[0]!.prefixes, ['/registry/secrets/', '/registry/configmaps/', '/registry/apps/deployments/', '/registry/apps/', '/registry/']);
+    const c = parseEncryptionConfig(configYaml([{ identity: {} }], ['secrets', 'services', 'deployments.apps', '*.apps', 'widgets.example.com', '*.example.com', '*.*']));
+    // Upstream's keys: built-in groups without the group, services under services/specs, custom groups with it.
+    assert.deepEqual(c.resources[0]!.prefixes, [
+      '/registry/secrets/',
+      '/registry/services/specs/',
+      '/registry/deployments/',
+      ...['controllerrevisions', 'daemonsets', 'deployments', 'replicasets', 'statefulsets'].map((r) => `/registry/${r}/`),
+      '/registry/example.com/widgets/',
+      '/registry/example.com/',
+      '/registry/',
+    ]);
   });
 
   test('unsupported providers and malformed files are refused with the field that is wrong', () => {
@@ -144,7 +154,7 @@ describe('the encrypting store over SQLite', () => {
     const first = await store.create(secretKey, secretValue('one'));
     await store.update(secretKey, secretValue('two'));
     const seen: WatchEvent[] = [];
-    const w = store.watch('/registry/secrets/', first.modRevision - 1, (e) => seen.push(e));
+    const w = await store.watch('/registry/secrets/', first.modRevision - 1, (e) => seen.push(e));
     t.after(() => w.stop());
     await store.update(secretKey, secretValue('three'));
     await store.delete(secretKey);
@@ -187,7 +197,7 @@ describe('the encrypting store over SQLite', () => {
     assert.equal((await removed.get('/registry/secrets/default/new'))?.value, secretValue('new'));
     await assert.rejects(removed.get(secretKey), (e: unknown) => e instanceof DecryptionError && e.message === `cannot decrypt ${secretKey}: it was written with the aesgcm key "key1", which the encryption configuration does not list for it`);
     const seen: string[] = [];
-    removed.watch('/registry/secrets/', 0, (e) => seen.push(`${e.type} ${e.key}`)).stop();
+    (await removed.watch('/registry/secrets/', 0, (e) => seen.push(`${e.type} ${e.key}`))).stop();
     assert.deepEqual(seen, ['ADDED /registry/secrets/default/new'], 'history written with the removed key is left out (and logged)');
     // Identity first: new writes are clear, encrypted values still read.
     const off = encryptingStore(inner, config({ identity: {} }, aesgcm(key('key2', 9, 16), key('key1', 7))));
@@ -216,5 +226,32 @@ describe('the encrypting store over SQLite', () => {
     await assert.rejects(store.get('/registry/secrets/default/other'), /stored with the provider "secretbox", which kubesvc does not implement/);
     // A list fails as a whole rather than hand out ciphertext.
     await assert.rejects(store.list('/registry/secrets/'), DecryptionError);
+  });
+
+  test('a data dir whose keys move to upstream\'s layout keeps its encrypted values readable: each is sealed again for its new key', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'state.db');
+    const everything = parseEncryptionConfig(configYaml([aesgcm(key('key1', 7)), { identity: {} }], ['*.*']));
+    const service = JSON.stringify({ kind: 'Service', apiVersion: 'v1', metadata: { name: 'web', namespace: 'default' } });
+    // The first layout: a Service under /registry/services/<ns>/<name>, encrypted (bound to that key), with history.
+    const old = openSqliteStore(file);
+    const oldStore = encryptingStore(old, everything);
+    await oldStore.create('/registry/services/default/web', service);
+    await oldStore.update('/registry/services/default/web', service.replace('web"', 'web","labels":{"a":"b"}'));
+    await old.close();
+    const raw = new Database(file);
+    raw.prepare("UPDATE meta SET value = 1 WHERE name = 'format'").run();
+    raw.close();
+    const moved = openSqliteStore(file, { moveValue: createTransformer(everything).moveKey });
+    t.after(() => moved.close());
+    const store = encryptingStore(moved, everything);
+    assert.ok((await moved.get('/registry/services/specs/default/web'))!.value.startsWith(`${aesgcmPrefix}key1:`), 'still encrypted');
+    assert.equal(JSON.parse((await store.get('/registry/services/specs/default/web'))!.value).metadata.labels.a, 'b');
+    const seen: WatchEvent[] = [];
+    (await store.watch('/registry/services/specs/', 0, (e) => seen.push(e))).stop();
+    assert.deepEqual(seen.map((e) => [e.type, JSON.parse(e.value).metadata.labels?.a, e.prevValue && JSON.parse(e.prevValue).metadata.name]), [
+      ['ADDED', undefined, undefined],
+      ['MODIFIED', 'b', 'web'],
+    ]);
   });
 });

@@ -13,7 +13,10 @@ import { createRegistry, type Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/resource.js';
 import { createServiceAllocation } from '../registry/services/allocation.js';
 import { openSqliteStore } from '../storage/sqlite.js';
+import { openEtcdStore, type EtcdStoreOptions } from '../storage/etcd/store.js';
+import { errorMessage } from '../util/errors.js';
 import { encryptingStore } from '../storage/encrypting-store.js';
+import { createTransformer } from '../storage/encryption.js';
 import { ensureEncryptionConfig, loadEncryptionConfig } from '../storage/encryption-config.js';
 import type { Store } from '../storage/store.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
@@ -56,8 +59,10 @@ export interface ApiServerConfig {
    */
   serviceAccountTokens?: boolean;
   bookmarkIntervalMs?: number;
-  /** Use this store instead of SQLite in the data dir (tests, etcd later). */
+  /** Use this store instead of SQLite in the data dir (tests). */
   store?: Store;
+  /** Store objects in etcd (--etcd-servers and the TLS and prefix flags) instead of SQLite in the data dir. */
+  etcd?: EtcdStoreOptions;
   /** Further addresses clients reach the API at (the serving certificate names them), e.g. the in-cluster 172.18.0.1. */
   advertiseAddresses?: string[];
   clusterDomain?: string;
@@ -70,6 +75,9 @@ export interface ApiServerConfig {
   /** Audit logging (--audit-policy-file, --audit-log-path): every request recorded as the policy says. */
   audit?: { policyFile: string; logPath: string };
 }
+
+/** The store named on the command line cannot be reached: the API server does not start. */
+export class StoreUnavailableError extends Error {}
 
 /** Upstream's secure port: where the API answers inside the cluster, and the `kubernetes` Service's targetPort. */
 export const defaultAdvertisePort = 6443;
@@ -111,10 +119,21 @@ export async function runApiServer(config: ApiServerConfig): Promise<ApiServer> 
   try {
     // Secrets are encrypted at rest with the data dir's key (pki/encryption-config.yaml, made on first start).
     const encryption = loadEncryptionConfig(ensureEncryptionConfig(pkiDir(config.dataDir)));
-    store = encryptingStore(config.store ?? openSqliteStore(join(config.dataDir, 'state.db')), encryption);
+    // Encrypted values are bound to their keys: a data dir whose keys move to upstream's layout has them sealed again.
+    const moveValue = createTransformer(encryption).moveKey;
+    store = encryptingStore(config.store ?? (config.etcd ? openEtcdStore(config.etcd) : openSqliteStore(join(config.dataDir, 'state.db'), { moveValue })), encryption);
   } catch (e) {
     unlock();
     throw e;
+  }
+  if (config.etcd && !config.store) {
+    try {
+      await store.check();
+    } catch (e) {
+      await store.close();
+      unlock();
+      throw new StoreUnavailableError(`etcd (--etcd-servers ${config.etcd.endpoints.join(',')}) does not answer: ${errorMessage(e)}`);
+    }
   }
   try {
     return await assemble(config, store, unlock);

@@ -27,6 +27,7 @@ import {
   wantsAggregated,
 } from './discovery.js';
 import { sendObject, sendStatusError, sendText } from './http-io.js';
+import { apiServerHealthChecks, serveHealth, type HealthEndpoint } from './health.js';
 import { closeUpgrades, handleUpgrade, writeUpgradeError } from './node-proxy.js';
 import { groupVersionDocument, openApiIndex } from './openapi/document.js';
 import { serveOpenApiV2 } from './openapi/v2.js';
@@ -118,6 +119,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     );
   let address = '';
   const metrics = createRequestMetrics({ store: opts.registry.store, defs: opts.defs });
+  const healthChecks = apiServerHealthChecks(opts.registry.store, () => !opts.isReady || opts.isReady());
 
   async function route(req: IncomingMessage, res: ServerResponse, seen: RequestSeen) {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -130,11 +132,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     switch (path) {
       case '/version':
         return sendObject(req, res, 200, serverVersion);
-      case '/healthz':
-      case '/livez':
-        return sendText(res, 200, 'ok');
-      case '/readyz':
-        return opts.isReady && !opts.isReady() ? sendText(res, 500, 'readyz check failed') : sendText(res, 200, 'ok');
       case '/metrics':
         return sendText(res, 200, await metrics.text(), metrics.contentType);
       case '/api':
@@ -161,6 +158,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         if (opts.issuerDiscovery) return sendObject(req, res, 200, opts.issuerDiscovery.jwks(), 'application/jwk-set+json');
         break;
     }
+    const health = /^\/(healthz|livez|readyz)(?:\/(.+))?$/.exec(path);
+    if (health && (await serveHealth(res, health[1] as HealthEndpoint, health[2] ?? '', url.searchParams, healthChecks[health[1] as HealthEndpoint]))) return;
     if (path.startsWith('/openapi/v3/')) {
       const rest = path.slice('/openapi/v3/'.length).split('/');
       const [group, version] = rest[0] === 'api' ? ['', rest[1]] : [rest[1], rest[2]];

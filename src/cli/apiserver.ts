@@ -6,10 +6,12 @@ import { intFlag, parseFlags, UsageError } from './args.js';
 import { loadAuditPolicy } from '../apiserver/audit/policy.js';
 import { errorMessage } from '../util/errors.js';
 import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
+import { etcdFlags, etcdFlagsUsage, etcdFromFlags } from './etcd-flags.js';
 
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
                          [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
                          [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--logging-format text|json]
+                         [--etcd-servers URL,... [--etcd-cafile F] [--etcd-certfile F --etcd-keyfile F] [--etcd-prefix /registry]]
 
 Serves the Kubernetes API over HTTPS (loopback by default) and on DIR/apiserver.sock
 (TLS too, mode 0600), with the cluster CA, serving certificate and service
@@ -21,6 +23,7 @@ admin's kubeconfig to DIR/kubeconfig. With --audit-policy-file (an
 audit.k8s.io/v1 Policy) and --audit-log-path (a file, or - for standard
 output), every request is recorded as an audit.k8s.io/v1 Event per line,
 as kube-apiserver's log backend writes them. Logs go to standard error.
+${etcdFlagsUsage}
 ${logFlagsUsage}`;
 
 export const apiserverFlags = {
@@ -33,6 +36,7 @@ export const apiserverFlags = {
   'audit-log-path': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...logFlags,
+  ...etcdFlags,
 } as const;
 
 /** --audit-policy-file and --audit-log-path go together: a policy with nowhere to write, or a log with no policy, records nothing. */
@@ -64,6 +68,7 @@ export async function startApiServerFromFlags(
     serviceClusterIPRange: (values['service-cluster-ip-range'] as string | undefined) ?? defaultApiServerConfig.serviceClusterIPRange,
     serviceNodePortRange: (values['service-node-port-range'] as string | undefined) ?? defaultApiServerConfig.serviceNodePortRange,
     audit: auditFlags(values),
+    etcd: etcdFromFlags(values),
     ...extra,
   });
 }

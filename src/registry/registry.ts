@@ -399,7 +399,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       else if (before) onEvent({ type: 'DELETED', object });
     };
     try {
-      const w = store.watch(prefix, from, handle);
+      const w = await store.watch(prefix, from, handle);
       return { watch: w, resourceVersion: String(from) };
     } catch (e) {
       if (e instanceof CompactedError) throw errors.expired(`too old resource version: ${from} (${e.compacted})`);

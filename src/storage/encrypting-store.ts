@@ -53,6 +53,7 @@ export function encryptingStore(inner: Store, config: EncryptionConfig): Store {
     },
     currentRevision: () => inner.currentRevision(),
     compact: (revision) => inner.compact(revision),
+    check: () => inner.check(),
     close: () => inner.close(),
   };
 }

@@ -10,9 +10,10 @@
 //         - aesgcm: { keys: [{ name: key1, secret: <base64 of 16, 24 or 32 bytes> }] }
 //         - identity: {}
 //
-// Each entry's resources are stored under one key prefix: `secrets` under
-// /registry/secrets/, `deployments.apps` under /registry/apps/deployments/,
-// `*.apps` under /registry/apps/, `*.*` everything. The first entry naming a
+// Each entry's resources are stored under key prefixes (src/registry/keys.ts,
+// upstream's layout): `secrets` under /registry/secrets/, `deployments.apps`
+// under /registry/deployments/, `*.apps` under each apps resource's prefix,
+// `*.example.com` under /registry/example.com/, `*.*` everything. The first entry naming a
 // key's resource applies. Its first provider encrypts what is written (its
 // first key, for aesgcm); every provider listed decrypts what it wrote, and
 // identity reads values stored in clear. kubesvc implements the aesgcm and
@@ -23,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { builtinGroupResources, registryRoot, resourcePrefix } from '../registry/keys.js';
 
 export const encryptionConfigFileName = 'encryption-config.yaml';
 
@@ -82,17 +84,19 @@ export function loadEncryptionConfig(path: string): EncryptionConfig {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A resource name as the file writes it → the prefix of its storage keys. */
-function prefixOf(resource: string, field: string): string {
-  if (resource === '*.*') return '/registry/';
+/** A resource name as the file writes it → the prefixes of its storage keys (src/registry/keys.ts's mapping). */
+function prefixesOf(resource: string, field: string): string[] {
+  if (resource === '*.*') return [registryRoot];
   const dot = resource.indexOf('.');
   const [name, group] = dot < 0 ? [resource, ''] : [resource.slice(0, dot), resource.slice(dot + 1)];
   if (!name || /[/\s]/.test(resource)) throw new EncryptionConfigError(`${field}: Invalid value: "${resource}": resource names are lower-case plurals, as "secrets" or "deployments.apps"`);
   if (name === '*') {
     if (!group) throw new EncryptionConfigError(`${field}: Invalid value: "${resource}": kubesvc cannot select every resource of the core group ("*."); name them`);
-    return `/registry/${group}/`;
+    // A built-in group's resources are stored without the group: each has its own prefix. A custom group's share one.
+    const builtin = builtinGroupResources[group];
+    return builtin ? builtin.map((r) => resourcePrefix({ group, resource: r })) : [`${registryRoot}${group}/`];
   }
-  return group ? `/registry/${group}/${name}/` : `/registry/${name}/`;
+  return [resourcePrefix({ group, resource: name })];
 }
 
 function parseAesGcm(v: unknown, field: string): EncryptionProvider {
@@ -156,7 +160,7 @@ export function parseEncryptionConfig(text: string, source = 'the encryption con
         if (!Array.isArray(providers) || providers.length === 0) throw new EncryptionConfigError(`${field}.providers: Required value: at least one provider is required`);
         return {
           resources: names as string[],
-          prefixes: (names as string[]).map((n, j) => prefixOf(n, `${field}.resources[${j}]`)),
+          prefixes: (names as string[]).flatMap((n, j) => prefixesOf(n, `${field}.resources[${j}]`)),
           providers: providers.map((p, j) => parseProvider(p, `${field}.providers[${j}]`)),
         };
       }),

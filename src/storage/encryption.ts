@@ -29,6 +29,13 @@ export interface ValueTransformer {
   toStorage(key: string, value: string): string;
   /** The value stored under `key` as it was written; DecryptionError when it cannot be read. */
   fromStorage(key: string, stored: string): string;
+  /**
+   * A value stored under `from` as it must be stored under `to` (the key
+   * moved): an aesgcm value is sealed again, with the same key, for its new
+   * key (the storage key is its additional authenticated data); other values
+   * are unchanged. DecryptionError when it cannot be opened.
+   */
+  moveKey(from: string, to: string, stored: string): string;
 }
 
 const cipherName = (secret: Buffer) => `aes-${secret.length * 8}-gcm` as CipherGCMTypes;
@@ -81,6 +88,16 @@ export function createTransformer(config: EncryptionConfig): ValueTransformer {
       const aesKey = entry && aesKeys(entry).find((k) => k.name === name);
       if (!aesKey) throw new DecryptionError(`cannot decrypt ${key}: it was written with the aesgcm key "${name}", which the encryption configuration does not list for it`);
       return open(aesKey, key, rest.slice(colon + 1));
+    },
+    moveKey(from, to, stored) {
+      if (!stored.startsWith(aesgcmPrefix)) return stored;
+      const rest = stored.slice(aesgcmPrefix.length);
+      const colon = rest.indexOf(':');
+      const name = colon < 0 ? '' : rest.slice(0, colon);
+      const entry = entryFor(to) ?? entryFor(from);
+      const aesKey = entry && aesKeys(entry).find((k) => k.name === name);
+      if (!aesKey) throw new DecryptionError(`cannot move ${from} to ${to}: it was written with the aesgcm key "${name}", which the encryption configuration does not list for it`);
+      return seal(aesKey, to, open(aesKey, from, rest.slice(colon + 1)));
     },
   };
 }

@@ -10,6 +10,8 @@
 // the log after the revision — exactly what a watch from there needs.
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync } from 'node:fs';
+import { upstreamKeyOfLegacy } from '../registry/keys.js';
+import { logger } from '../util/log.js';
 import {
   CompactedError,
   FutureRevisionError,
@@ -53,9 +55,16 @@ interface Subscriber {
 export interface SqliteStoreOptions {
   /** Keep at least this many revisions of history for watches (default 20,000). */
   historyRevisions?: number;
+  /**
+   * A value as it must be stored once its key moves (keys of the first
+   * layout moved to upstream's): the encryption transformer's moveKey, since
+   * an encrypted value is bound to its key. Default: unchanged.
+   */
+  moveValue?: (from: string, to: string, value: string) => string;
 }
 
 const prefixEnd = (prefix: string) => prefix + '\uffff';
+const log = logger('storage');
 
 /** The named parameters of a read at a past revision. */
 interface RangeAt {
@@ -65,8 +74,12 @@ interface RangeAt {
   limit: number;
 }
 
-/** The layout of state.db this code reads and writes; a data dir from a newer kubesvc is refused, not misread. */
-export const storeFormat = 1;
+/**
+ * The layout of state.db this code reads and writes; a data dir from a newer
+ * kubesvc is refused, not misread. 2: keys in upstream's layout
+ * (src/registry/keys.ts); format 1 data dirs are moved to it when opened.
+ */
+export const storeFormat = 2;
 
 /** A data dir kubesvc cannot use: not a kubesvc database, or written by an incompatible version. */
 export class StoreFormatError extends Error {}
@@ -80,6 +93,35 @@ export function ownerOnly(file: string): void {
   chmodSync(file, 0o600);
 }
 
+/**
+ * A format 1 data dir's keys (/registry/apps/deployments/…, /registry/services/…)
+ * renamed to upstream's (/registry/deployments/…, /registry/services/specs/…)
+ * in the current rows and the history alike, revisions kept, values moved
+ * with them (encrypted ones sealed again for their new key), in one
+ * transaction with the format's bump: a crash leaves the old layout whole.
+ * Old and new keys cannot collide (a renamed key has another segment count
+ * or another first segment than any key of the old layout).
+ */
+function migrateKeys(db: Database.Database, moveValue: (from: string, to: string, value: string) => string): void {
+  const renamed = db.transaction(() => {
+    let n = 0;
+    const updateCurrent = db.prepare<[string, string, string]>('UPDATE current SET key = ?, value = ? WHERE key = ?');
+    for (const { key, value } of db.prepare<[], { key: string; value: string }>('SELECT key, value FROM current').all()) {
+      const moved = upstreamKeyOfLegacy(key);
+      if (moved !== key) n += updateCurrent.run(moved, moveValue(key, moved, value), key).changes;
+    }
+    const updateLog = db.prepare<[string, string, string | null, number]>('UPDATE log SET key = ?, value = ?, prev_value = ? WHERE revision = ?');
+    const rows = db.prepare<[], { revision: number; key: string; value: string; prev_value: string | null }>('SELECT revision, key, value, prev_value FROM log').all();
+    for (const { revision, key, value, prev_value: prev } of rows) {
+      const moved = upstreamKeyOfLegacy(key);
+      if (moved !== key) updateLog.run(moved, moveValue(key, moved, value), prev === null ? null : moveValue(key, moved, prev), revision);
+    }
+    db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES ('format', 2)").run();
+    return n;
+  })();
+  if (renamed) log.info("storage keys moved to upstream's layout", { keys: renamed });
+}
+
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
   let db: Database.Database;
   try {
@@ -89,6 +131,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   } catch (e) {
     throw new StoreFormatError(`${file} is not a kubesvc state database (${(e as Error).message}); use another --data-dir or remove it`);
   }
+  /** The format the file was written in: none yet for a new file, 1 for one from before the format was recorded. */
+  let writtenFormat: number;
   try {
     const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
     const format = tables.includes('meta') ? db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'format'").get()?.value : undefined;
@@ -98,6 +142,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     if (format !== undefined && format > storeFormat) {
       throw new StoreFormatError(`${file} was written by a newer kubesvc (data format ${format}; this version reads ${storeFormat}); upgrade kubesvc or use another --data-dir`);
     }
+    writtenFormat = tables.length ? (format ?? 1) : storeFormat;
   } catch (e) {
     db.close();
     throw e;
@@ -135,6 +180,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   for (const column of ['prev_revision', 'prev_create_revision']) {
     if (!logColumns.includes(column)) db.exec(`ALTER TABLE log ADD COLUMN ${column} INTEGER`);
   }
+
+  if (writtenFormat < 2) migrateKeys(db, options.moveValue ?? ((_from, _to, value) => value));
 
   const historyRevisions = options.historyRevisions ?? 20_000;
   /**
@@ -294,7 +341,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       publish({ type: 'DELETED', key, value: deleted.value, prevValue: deleted.value, revision: deleted.deletedRevision });
       return deleted;
     },
-    watch(prefix, fromRevision, onEvent): Watch {
+    async watch(prefix, fromRevision, onEvent): Promise<Watch> {
       const compacted = stmt.compacted.get()?.value ?? 0;
       // History from fromRevision+1 must still be there: anything at or below
       // the compaction point may have been dropped.
@@ -313,6 +360,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
     async compact(revision) {
       compactSync(revision);
+    },
+    async check() {
+      if (closed) throw new Error('the store is closed');
     },
     async close() {
       if (closed) return;

@@ -1,6 +1,8 @@
 // The storage contract: etcd's, reduced to what the API server needs.
-// Keys are etcd-style paths (/registry/services/default/web); values are JSON
-// text; every write bumps one global revision, which is the resourceVersion.
+// Keys are etcd-style paths (/registry/services/specs/default/web, see
+// src/registry/keys.ts); values are JSON text; every write bumps one global
+// revision, which is the resourceVersion. Two implementations: SQLite
+// (./sqlite.ts, the embedded default) and etcd (./etcd/).
 
 export interface StoredValue {
   key: string;
@@ -105,11 +107,14 @@ export interface Store {
   delete(key: string, expectedRevision?: number): Promise<StoredValue & { deletedRevision: number }>;
   /**
    * Events for keys under prefix with revision > fromRevision, history first,
-   * then live; CompactedError (thrown synchronously) when history is gone.
+   * then live; resolves once the watch is in place, rejects with
+   * CompactedError when history is gone.
    */
-  watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void): Watch;
+  watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void): Promise<Watch>;
   currentRevision(): Promise<number>;
   /** Drop history up to (excluding) revision; watches from before it get CompactedError. */
   compact(revision: number): Promise<void>;
+  /** Resolves when the store can serve, rejects saying why not: the API server's etcd health check. */
+  check(): Promise<void>;
   close(): Promise<void>;
 }

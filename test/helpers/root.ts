@@ -24,6 +24,8 @@ const testOnlyPackages: Record<string, string> = {
   'iptables-save': 'iptables',
   script: 'bsdutils',
   kubectl: 'kubectl, from the Kubernetes project',
+  etcd: 'etcd-server',
+  etcdctl: 'etcd-client',
 };
 
 function packageOf(tool: string): string {

@@ -11,8 +11,8 @@ export interface CertificateRequest {
   /** Subject organizations (O=): Kubernetes reads them as the user's groups. */
   organizations?: string[];
   isCA: boolean;
-  /** Extended key usage of a leaf certificate: serving (default) or client authentication. */
-  usage?: 'server' | 'client';
+  /** Extended key usage of a leaf certificate: serving (default), client authentication, or both (as kubeadm's etcd server and peer certificates). */
+  usage?: 'server' | 'client' | 'server+client';
   serial: Buffer;
   notBefore: Date;
   notAfter: Date;
@@ -146,7 +146,7 @@ export function createCertificate(req: CertificateRequest): string {
   const extensions = [
     extension(OID.basicConstraints, true, req.isCA ? sequence(boolean(true)) : sequence()),
     extension(OID.keyUsage, true, keyUsage(req.isCA ? [0, 2, 5] : [0, 2])),
-    ...(req.isCA ? [] : [extension(OID.extKeyUsage, false, sequence(oid(req.usage === 'client' ? OID.clientAuth : OID.serverAuth)))]),
+    ...(req.isCA ? [] : [extension(OID.extKeyUsage, false, sequence(...(req.usage === 'server+client' ? [oid(OID.serverAuth), oid(OID.clientAuth)] : [oid(req.usage === 'client' ? OID.clientAuth : OID.serverAuth)])))]),
     extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(req.publicKey))),
     ...(req.issuer ? [extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, issuerKeyId)))] : []),
   ];
