@@ -33,6 +33,7 @@ import { labelManagedBy, labelServiceName } from '../src/api/labels.js';
 import { RRClass, RRType } from '../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../src/dns/wire.js';
 import { percentile, printTable, type Row } from './report.js';
+import { startKubesvc } from './server-process.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : NaN);
@@ -137,22 +138,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
-/** The built kubesvc (dist/kubesvc.js, as npm start and the pods run it); resolves with the process and the first match of `ready` in its output. */
-function startKubesvc(cmd: string[], ready: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeFlags, built, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) resolve({ child, match: m });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`kubesvc ${cmd[0]} exited ${code}: ${out}`)));
-  });
-}
 
 interface PerfResult {
   qps: number;

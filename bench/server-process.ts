@@ -81,6 +81,30 @@ export function startServerProcess(args: string[], nodeFlags: string[] = []): Pr
   });
 }
 
+/**
+ * The built `kubesvc <cmd…>` (what npm start runs) as a child, resolved once its output matches `ready` (the
+ * match is handed back: a port it names, say); killed when the bench exits.
+ */
+export function startKubesvc(cmd: string[], ready: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const built = join(import.meta.dirname, '../dist/kubesvc.js');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run npm run build first');
+  const child = spawn(process.execPath, [...nodeFlags, built, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out = (out + d).slice(-64 * 1024);
+      const m = ready.exec(out);
+      if (m) resolve({ child, match: m });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`kubesvc ${cmd[0]} exited ${code}: ${out}`)));
+  });
+}
+
 /** The built `kubesvc apiserver` (what npm start runs), on port 0 with `dataDir`. */
 export function builtApiServerArgs(dataDir: string): string[] {
   const entry = join(import.meta.dirname, '../dist/kubesvc.js');

@@ -10,6 +10,7 @@
 // Run: sudo npx tsx bench/sync.ts [--services N]   (needs iptables and nft; BENCH_SYNC_CAP_MS caps each apply,
 // BENCH_SYNC_MODES=iptables,nftables,nftables-maps picks modes)
 import { spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { createSnapshotBuilder } from '../src/proxy/change-tracker.js';
 import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesRuleSet } from '../src/proxy/iptables/rules.js';
 import { countRules, renderPartialRestore, renderTableReplacement } from '../src/proxy/iptables/restore.js';
@@ -76,12 +77,76 @@ interface Mode<R> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function measure<R>(mode: Mode<R>): Row[] {
+/** A Service whose one endpoint is real: a TCP server in this namespace, for the first-packet latency. */
+const probeIP = '10.99.0.1';
+const probeEndpoint = '10.250.0.1';
+function addProbe(builder: ReturnType<typeof createSnapshotBuilder>): void {
+  builder.setService({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: 'bench', name: 'probe' },
+    spec: { type: 'ClusterIP', clusterIP: probeIP, clusterIPs: [probeIP], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+  } as Service);
+  builder.setSlice({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: 'bench', name: 'probe-abcde', labels: { 'kubernetes.io/service-name': 'probe' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [{ addresses: [probeEndpoint], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-0' }],
+  } as EndpointSlice);
+}
+
+/** Connect times (ms) of `n` new TCP connections in a row: each SYN is a first packet through the nat rules. */
+async function connectTimes(host: string, port: number, n: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host, port }, () => {
+        times.push(ms(t));
+        socket.destroy();
+        resolve();
+      });
+      socket.on('error', reject);
+    });
+  }
+  return times;
+}
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+/** First-packet latency through the probe's ClusterIP beside a direct connection to its endpoint, with `services` Services programmed. */
+async function firstPacketRows(modeName: string, services: number): Promise<Row[]> {
+  const through = await connectTimes(probeIP, 80, 1000);
+  const direct = await connectTimes(probeEndpoint, 8080, 1000);
+  return [
+    { figure: `${modeName}: first packet (TCP connect) through a ClusterIP at ${services} Services, p50`, value: percentile(through, 50) * 1000, unit: 'µs', peer: percentile(direct, 50) * 1000, peerName: 'direct' },
+    { figure: `${modeName}: first packet (TCP connect) through a ClusterIP at ${services} Services, p99`, value: percentile(through, 99) * 1000, unit: 'µs', peer: percentile(direct, 99) * 1000, peerName: 'direct' },
+  ];
+}
+
+/** The first-packet latency with only 10 Services programmed: what the latency at scale is compared with. */
+async function firstPacketAtTen<R>(mode: Mode<R>): Promise<Row[]> {
+  const builder = createSnapshotBuilder({ nodeName: 'node-0' });
+  for (let i = 0; i < 10; i++) {
+    builder.setService(service(i));
+    builder.setSlice(slice(i));
+  }
+  addProbe(builder);
+  timeTool(mode.fullTool ?? mode.tool, mode.full(mode.build(builder.snapshot())));
+  const rows = await firstPacketRows(mode.name, 10);
+  mode.cleanup();
+  return rows;
+}
+
+async function measure<R>(mode: Mode<R>): Promise<Row[]> {
   const builder = createSnapshotBuilder({ nodeName: 'node-0' });
   for (let i = 0; i < count; i++) {
     builder.setService(service(i));
     builder.setSlice(slice(i));
   }
+  addProbe(builder);
   const rssBefore = process.memoryUsage().rss;
   let t = performance.now();
   const first = builder.snapshot();
@@ -122,7 +187,9 @@ function measure<R>(mode: Mode<R>): Row[] {
     { figure: `${mode.name}: full payload`, value: mb(Buffer.byteLength(payload)), unit: 'MB' },
     { figure: `${mode.name}: process RSS after building (grew by)`, value: mb(rss), unit: `MB (+${mb(rss - rssBefore).toFixed(0)})` },
   );
+  if (applyMs !== undefined) rows.push(...(await firstPacketRows(mode.name, count)));
   mode.cleanup();
+  rows.push(...(await firstPacketAtTen(mode)));
   return rows;
 }
 
@@ -187,11 +254,16 @@ function handWrittenElements(): Row[] {
 
 const nftCtx: NftablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
 const modes = (process.env.BENCH_SYNC_MODES ?? 'iptables,nftables,nftables-maps').split(',');
+// The probe's endpoint: a local address with a server on it.
+spawnSync('ip', ['addr', 'add', `${probeEndpoint}/32`, 'dev', 'lo']);
+const probeServer = createServer((socket) => socket.end());
+await new Promise<void>((resolve) => probeServer.listen(8080, probeEndpoint, resolve));
 const rows = [
-  ...(modes.includes('iptables') ? measure(iptablesMode) : []),
-  ...(modes.includes('nftables') ? measure(nftMode('nftables', nftCtx)) : []),
-  ...(modes.includes('nftables-maps') ? [...measure(nftMode('nftables-maps', { ...nftCtx, layout: 'maps' })), ...handWrittenElements()] : []),
+  ...(modes.includes('iptables') ? await measure(iptablesMode) : []),
+  ...(modes.includes('nftables') ? await measure(nftMode('nftables', nftCtx)) : []),
+  ...(modes.includes('nftables-maps') ? [...(await measure(nftMode('nftables-maps', { ...nftCtx, layout: 'maps' }))), ...handWrittenElements()] : []),
 ];
+probeServer.close();
 printTable(
   `bench/sync: ${count} Services × ${perService} endpoints programmed into a network namespace's kernel (goals: full < 2 s, one change < 20 ms; kernel tools capped at ${applyCapMs / 1000} s)`,
   rows,
