@@ -200,7 +200,7 @@ async function measureMode(mode: string, dataDir: string, client: Client, probeI
       { figure: `${mode}: pod Ready/not Ready → rules in the kernel, p99`, value: percentile(latencies, 99), unit: 'ms', peer: 100, peerName: 'target' },
     );
   } catch (e) {
-    throw new Error(`${mode}: ${String(e)}\nthe proxy's last words:\n${proxyLog}`);
+    throw new Error(`${mode}: ${String(e)}\nthe proxy's last words:\n${proxyLog}`, { cause: e });
   } finally {
     monitor?.child.kill();
     proxy.child.kill('SIGTERM');
