@@ -17,6 +17,7 @@ Commands:
   dns         run the cluster DNS server (the Kubernetes DNS specification) against an API server
   exec        run a command on a node's network (kubesvc exec -- curl 10.96.0.1)
   status      the cluster at a glance: nodes, system pods, services and their ready endpoints
+  trace       one real probe to a Service, with the kernel's path for its packet explained
   down        remove what a crashed cluster left behind (namespaces, links, processes)
   images      the data dir's image store: load a docker-save/OCI archive, pull, ls, rm
   help        show this help
@@ -35,6 +36,7 @@ const commands: Record<string, () => Promise<Command>> = {
   dns: async () => (await import('./dns.js')).dnsCommand,
   exec: async () => (await import('./exec.js')).execCommand,
   status: async () => (await import('./status.js')).statusCommand,
+  trace: async () => (await import('./trace.js')).traceCommand,
   down: async () => (await import('./down.js')).downCommand,
   images: async () => (await import('./images.js')).imagesCommand,
 };
