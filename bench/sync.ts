@@ -5,7 +5,8 @@
 // sync), split between generating the rules (ours) and the kernel tool
 // applying them (iptables-restore / nft: the floor any implementation pays,
 // upstream's included), rule counts and memory.
-// Modes: iptables, nftables (upstream's layout) and nftables-maps (endpoints as map elements), beside nft loading the
+// Modes: iptables through each backend (nf_tables, Debian's default, and legacy: the proxy uses the one the node's
+// rules are in), nftables (upstream's layout) and nftables-maps (endpoints as map elements), beside nft loading the
 // same elements written by hand.
 // Run: sudo npx tsx bench/sync.ts [--services N]   (needs iptables and nft; BENCH_SYNC_CAP_MS caps each apply,
 // BENCH_SYNC_MODES=iptables,nftables,nftables-maps picks modes)
@@ -194,19 +195,28 @@ async function measure<R>(mode: Mode<R>): Promise<Row[]> {
 }
 
 const iptablesCtx: IptablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
-const iptablesMode: Mode<IptablesRuleSet> = {
-  name: 'iptables',
-  tool: ['iptables-restore', '-w', '--noflush'],
-  fullTool: ['iptables-restore', '-w'],
-  build: (snap) => buildIptablesRules(snap, iptablesCtx),
-  full: (r) => renderTableReplacement(r, jumpRules()),
-  partial: (r, prev) => renderPartialRestore(r, prev),
-  counts: (r) => {
-    const c = countRules(r);
-    return [{ figure: 'iptables: rules (nat + filter)', value: c.nat + c.filter, unit: 'rules' }];
-  },
-  cleanup: () => void spawnSync('iptables', ['-t', 'nat', '-F']),
-};
+/** The iptables mode through one backend's tools: nf_tables (Debian's default `iptables`) or legacy x_tables. */
+function iptablesMode(backend: 'nft' | 'legacy'): Mode<IptablesRuleSet> {
+  const name = `iptables (${backend === 'nft' ? 'nf_tables' : 'legacy'} backend)`;
+  return {
+    name,
+    tool: [`iptables-${backend}-restore`, '-w', '--noflush'],
+    fullTool: [`iptables-${backend}-restore`, '-w'],
+    build: (snap) => buildIptablesRules(snap, iptablesCtx),
+    full: (r) => renderTableReplacement(r, jumpRules()),
+    partial: (r, prev) => renderPartialRestore(r, prev),
+    counts: (r) => {
+      const c = countRules(r);
+      return [{ figure: `${name}: rules (nat + filter)`, value: c.nat + c.filter, unit: 'rules' }];
+    },
+    cleanup: () => {
+      for (const table of ['nat', 'filter']) {
+        spawnSync(`iptables-${backend}`, ['-t', table, '-F']);
+        spawnSync(`iptables-${backend}`, ['-t', table, '-X']);
+      }
+    },
+  };
+}
 function nftMode(name: string, ctx: NftablesRuleContext): Mode<NftRuleSet> {
   return {
     name,
@@ -253,13 +263,14 @@ function handWrittenElements(): Row[] {
 }
 
 const nftCtx: NftablesRuleContext = { clusterCIDRs: ['10.128.0.0/9'] };
-const modes = (process.env.BENCH_SYNC_MODES ?? 'iptables,nftables,nftables-maps').split(',');
+const modes = (process.env.BENCH_SYNC_MODES ?? 'iptables,iptables-legacy,nftables,nftables-maps').split(',');
 // The probe's endpoint: a local address with a server on it.
 spawnSync('ip', ['addr', 'add', `${probeEndpoint}/32`, 'dev', 'lo']);
 const probeServer = createServer((socket) => socket.end());
 await new Promise<void>((resolve) => probeServer.listen(8080, probeEndpoint, resolve));
 const rows = [
-  ...(modes.includes('iptables') ? await measure(iptablesMode) : []),
+  ...(modes.includes('iptables') ? await measure(iptablesMode('nft')) : []),
+  ...(modes.includes('iptables-legacy') ? await measure(iptablesMode('legacy')) : []),
   ...(modes.includes('nftables') ? await measure(nftMode('nftables', nftCtx)) : []),
   ...(modes.includes('nftables-maps') ? [...(await measure(nftMode('nftables-maps', { ...nftCtx, layout: 'maps' }))), ...handWrittenElements()] : []),
 ];

@@ -34,6 +34,7 @@ import {
 } from '../net/ip.js';
 import { formatIPv4, formatIPv4CIDR, ipv4CIDRContains, parseIPv4, parseIPv4CIDR } from '../net/addr.js';
 import { createPodIPAllocator } from '../net/pod-ips.js';
+import { writeIptablesHint } from '../net/iptables-backend.js';
 import { logger } from '../util/log.js';
 
 const log = logger('node-network');
@@ -517,6 +518,8 @@ export async function createNodeNetwork(cfg: NodeNetworkConfig): Promise<NodeNet
     await setSysctlsInNetns(netns, nodeSysctls(bridgeNetfilter), { ignoreUnknown: true });
     await ipBatch(planNodeUplink(clusterId, nodeIndex), clusterNs);
     await ipBatch(interior, netns);
+    // As the kubelet does: the node's iptables backend, for its proxies to follow.
+    await writeIptablesHint(netns);
   } catch (e) {
     // The setup error is the one to report; whatever the teardown leaves, cleanupStale removes at the next start.
     await teardownNode(clusterId, nodeIndex).catch(() => {});

@@ -22,6 +22,8 @@ export function run(file: string, args: string[], timeout = 20_000): Promise<Run
 /** The Debian package of each program a test runs that the nodes do not (those are in src/host/tools.ts). */
 const testOnlyPackages: Record<string, string> = {
   'iptables-save': 'iptables',
+  'iptables-nft': 'iptables',
+  'iptables-legacy': 'iptables',
   script: 'bsdutils',
   kubectl: 'kubectl, from the Kubernetes project',
   etcd: 'etcd-server',

@@ -1,6 +1,7 @@
 // The iptables mode: each snapshot becomes kube-proxy's chain layout
 // (rules.ts), applied with one `iptables-restore --noflush` in the node's
-// network namespace this process runs in. The first sync, any sync after a
+// network namespace this process runs in, with the backend (nf_tables or
+// legacy) the node's own rules are in (src/net/iptables-backend.ts). The first sync, any sync after a
 // failure, and one every syncPeriod rewrite everything (and delete stale
 // per-service chains) — replacing the nat and filter tables outright when
 // they hold only kube-proxy's rules; the rest rewrite only the chains that
@@ -16,6 +17,7 @@ import type { ProxySnapshot } from '../snapshot.js';
 import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesRuleSet } from './rules.js';
 import { chainsFromIptablesSave, countRules, renderFullRestore, renderPartialRestore, renderTableReplacement, tablesOwnedByKubeProxy } from './restore.js';
 import { errorMessage } from '../../util/errors.js';
+import { nodeIptables } from '../../net/iptables-backend.js';
 
 const log = logger('proxy');
 
@@ -29,11 +31,12 @@ export interface IptablesProxierOptions {
 
 /** Adds each jump from a built-in chain into ours unless it is there (-C, then -I at the top). */
 async function ensureJumps(): Promise<void> {
+  const { iptables } = await nodeIptables();
   for (const j of jumpRules()) {
     try {
-      await run(['iptables', '-w', '-t', j.table, '-C', j.chain, ...j.args]);
+      await run([iptables, '-w', '-t', j.table, '-C', j.chain, ...j.args]);
     } catch {
-      await run(['iptables', '-w', '-t', j.table, '-I', j.chain, ...j.args]);
+      await run([iptables, '-w', '-t', j.table, '-I', j.chain, ...j.args]);
     }
   }
 }
@@ -44,15 +47,16 @@ async function ensureJumps(): Promise<void> {
  * tables (kube-proxy --cleanup). Safe to call when nothing is installed.
  */
 export async function removeIptablesRules(): Promise<void> {
+  const { iptables, save, restore } = await nodeIptables();
   // iptables -D fails for a jump that is not there: that is the state wanted.
-  for (const j of jumpRules()) await run(['iptables', '-w', '-t', j.table, '-D', j.chain, ...j.args]).catch(() => undefined);
+  for (const j of jumpRules()) await run([iptables, '-w', '-t', j.table, '-D', j.chain, ...j.args]).catch(() => undefined);
   for (const table of ['nat', 'filter']) {
-    const saved = await run(['iptables-save', '-t', table]).catch(() => undefined); // no such table here: nothing to remove
+    const saved = await run([save, '-t', table]).catch(() => undefined); // no such table here: nothing to remove
     if (!saved) continue;
     const ours = [...chainsFromIptablesSave(saved.stdout)].filter((c) => c.startsWith('KUBE-') && !c.startsWith('KUBE-PORTALS-') && !c.startsWith('KUBE-NODEPORT-'));
     if (!ours.length) continue;
     const input = [`*${table}`, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
-    await run(['iptables-restore', '-w', '--noflush'], { input }).catch((e: unknown) => log.warn('iptables cleanup failed', { table, error: errorMessage(e) }));
+    await run([restore, '-w', '--noflush'], { input }).catch((e: unknown) => log.warn('iptables cleanup failed', { table, error: errorMessage(e) }));
   }
 }
 
@@ -66,6 +70,8 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
     // Node ports on 127.0.0.1 need route_localnet (kube-proxy sets it too); best effort: the node
     // namespace sets it at creation, and without it only localhost node ports are lost.
     await writeFile('/proc/sys/net/ipv4/conf/all/route_localnet', '1').catch(() => undefined);
+    const { backend } = await nodeIptables();
+    log.info('iptables backend', { backend: backend ?? 'iptables' });
     prepared = true;
   }
 
@@ -78,8 +84,9 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
       // Tables holding nothing but kube-proxy's rules are replaced whole (much faster with nf_tables);
       // otherwise only our chains are rewritten, leaving everything else in place, as upstream does.
       let replaceTables = false;
+      const { save, restore } = await nodeIptables();
       if (full) {
-        const saved = await run(['iptables-save']).then((r) => r.stdout, () => undefined);
+        const saved = await run([save]).then((r) => r.stdout, () => undefined);
         replaceTables = saved !== undefined && tablesOwnedByKubeProxy(saved);
         input = replaceTables ? renderTableReplacement(ruleSet, jumpRules()) : renderFullRestore(ruleSet, chainsFromIptablesSave(saved ?? ''));
       } else {
@@ -87,7 +94,7 @@ export function createIptablesProxier(opts: IptablesProxierOptions): Proxier {
       }
       if (input) {
         try {
-          await run(['iptables-restore', '-w', ...(replaceTables ? [] : ['--noflush'])], { input, timeoutMs: 120_000 });
+          await run([restore, '-w', ...(replaceTables ? [] : ['--noflush'])], { input, timeoutMs: 120_000 });
         } catch (e) {
           (full ? opts.metrics?.iptablesRestoreFailuresTotal : opts.metrics?.iptablesPartialRestoreFailuresTotal)?.inc();
           // What the kernel holds is unknown now: the retry writes everything.
