@@ -60,6 +60,24 @@ test('a list: items lose their own apiVersion/kind, as upstream lists carry none
   assert.deepEqual(decodeObject(encodeObject(list)), { ...list, items: [{ metadata: { name: 'a' }, data: { k: 'v' } }] });
 });
 
+test('ExtraValue (a []string in Go, a message of items in protobuf) is a list in JSON: a CertificateSigningRequest round-trips', () => {
+  const csr = {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { name: 'node-csr-a' },
+    spec: {
+      request: Buffer.from('-----BEGIN CERTIFICATE REQUEST-----').toString('base64'),
+      signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+      usages: ['digital signature', 'client auth'],
+      username: 'system:bootstrap:abcdef',
+      groups: ['system:bootstrappers', 'system:authenticated'],
+      extra: { 'authentication.kubernetes.io/credential-id': ['x509:abc'], empty: [] },
+    },
+  };
+  assert.deepEqual(decodeObject(encodeObject(csr)), csr);
+  assert.throws(() => encodeObject({ ...csr, spec: { ...csr.spec, extra: { k: 'not a list' } } }), /spec.extra.k is not a list of strings/);
+});
+
 test('a key with no field is refused, never dropped', () => {
   assert.throws(() => encodeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, extra: 1 }), ProtobufEncodeError);
   assert.throws(() => encodeObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' }, spec: { containers: [{ name: 'c', bogus: true }] } }), /spec.containers\[0\].bogus/);

@@ -10,7 +10,7 @@ import { isPlainObject, type KubeObject } from '../api/object.js';
 import { errors } from '../api/status.js';
 import { apiVersionOf } from '../registry/resource.js';
 import { decodeTyped } from './openapi/typed-decode.js';
-import { decodeProtobufObject, isProtobufContentType } from './protobuf.js';
+import { decodeObject as decodeProtobuf, isProtobufContentType } from './protobuf/read.js';
 import { errorMessage } from '../util/errors.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -41,9 +41,27 @@ export function parseBody(body: Buffer, contentType: string | undefined): Struct
   }
 }
 
-/** Parses JSON or YAML text into a value (a patch, DeleteOptions); 400 on malformed input. */
+/**
+ * Parses JSON or YAML text into a value (a patch, DeleteOptions), or a
+ * protobuf object (an Eviction, a Binding, as typed clients send them); 400
+ * on malformed input.
+ */
 export function parseStructured(body: Buffer, contentType: string | undefined): unknown {
+  if (isProtobufContentType(contentType)) return protobufBody(body).value;
   return parseBody(body, contentType).value;
+}
+
+/**
+ * A protobuf body in its JSON shape. Go's encoder writes every non-pointer
+ * field, so zero values are read as unset and defaults apply as with JSON;
+ * pointer fields are kept as sent (replicas: 0).
+ */
+function protobufBody(body: Buffer): StructuredBody {
+  try {
+    return { value: decodeProtobuf(body, { zeroIsUnset: true }), duplicates: [] };
+  } catch (e) {
+    throw errors.badRequest(errorMessage(e));
+  }
 }
 
 interface Expected {
@@ -61,11 +79,7 @@ export interface Decoded {
 export function decodeObject(body: Buffer, contentType: string | undefined, expected: Expected, validation: FieldValidation): Decoded {
   let parsed: StructuredBody;
   if (isProtobufContentType(contentType)) {
-    try {
-      parsed = { value: decodeProtobufObject(body).object, duplicates: [] };
-    } catch (e) {
-      throw errors.badRequest(errorMessage(e));
-    }
+    parsed = protobufBody(body);
   } else if (!contentType || /json|yaml/.test(contentType)) {
     parsed = parseBody(body, contentType);
   } else {

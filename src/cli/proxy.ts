@@ -15,7 +15,7 @@ import { parseFlags, UsageError } from './args.js';
 import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
 import { clientFor } from './client-flags.js';
 import { componentUsers } from '../auth/user.js';
-import { ApiError, resourceTypes, type Client } from '../client/client.js';
+import { ApiError, createClient, resourceTypes, type Client } from '../client/client.js';
 import type { ConfigMap } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 
@@ -61,7 +61,7 @@ async function proxyRulesCommand(argv: string[]): Promise<void> {
   const { kubeconfig: _k, 'data-dir': _d, config: file, help: _h, mode: modeFlag, v: _v, 'logging-format': _lf, 'log-format': _f, ...flags } = values;
   const { config, mode, scheduler } = loadRunnable(file, modeFlag ? { ...flags, 'proxy-mode': modeFlag } : flags, modeFlag ? '--mode' : 'kubesvc proxy rules');
   const nodeName = config.hostnameOverride || 'node-1';
-  const client = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
+  const client = withClientConnection(clientFor(values, componentUsers.kubeProxy, 'kube-proxy'), config.configuration);
   const tracker = createChangeTracker({ client, nodeName, serviceProxyName: config.serviceProxyName || undefined });
   try {
     await tracker.start();
@@ -80,6 +80,17 @@ async function proxyRulesCommand(argv: string[]): Promise<void> {
     tracker.stop();
     client.close();
   }
+}
+
+/**
+ * The client as the configuration's clientConnection asks (contentType,
+ * acceptContentTypes): kube-proxy's default is protobuf, so its informers list
+ * and watch in protobuf as upstream's do (JSON where the server has none).
+ */
+function withClientConnection(client: Client, configuration: Record<string, unknown>): Client {
+  const cc = (configuration.clientConnection ?? {}) as { contentType?: unknown; acceptContentTypes?: unknown };
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return createClient(client.transport, 'kube-proxy', { contentType: text(cc.contentType), acceptContentTypes: text(cc.acceptContentTypes) });
 }
 
 /** A KubeProxyConfiguration kept in a ConfigMap ("namespace/name", key config.conf). */
@@ -113,10 +124,11 @@ export async function proxyCommand(argv: string[]): Promise<void> {
   }
   const logFlagSettings = applyLogFlags(values);
   const { kubeconfig: _k, 'data-dir': _d, config: file, 'config-map': configMap, help: _h, v: _v, 'logging-format': _lf, 'log-format': _f, ...flags } = values;
-  const client = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
+  const bootstrap = clientFor(values, componentUsers.kubeProxy, 'kube-proxy');
   // The configuration from a ConfigMap (key config.conf), as kube-proxy's DaemonSet mounts kube-system/kube-proxy.
-  const configText = configMap ? await readConfigMap(client, configMap) : undefined;
+  const configText = configMap ? await readConfigMap(bootstrap, configMap) : undefined;
   const { config, mode, scheduler } = loadRunnable(file, flags, configMap ? `--config-map ${configMap}` : file ? '--config' : 'kubesvc proxy', configText);
+  const client = withClientConnection(bootstrap, config.configuration);
   const nodeName = config.hostnameOverride;
   if (!nodeName) throw new UsageError('--hostname-override (the node name) is required');
   // The configuration's logging section (LoggingConfiguration) where no flag said otherwise.

@@ -1,8 +1,16 @@
 // A typed client for the resources kubesvc works with, usable against our API
 // server (TCP or unix socket) or any kube-apiserver (transport from a kubeconfig).
+//
+// Answers are read in whatever encoding the server chose (the response's
+// Content-Type): JSON, or protobuf when the client's content type asked for
+// it, as client-go does with rest.Config.ContentType. Request bodies are JSON.
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeObject } from '../api/object.js';
 import type { Status } from '../api/status.js';
-import type { Transport } from './transport.js';
+import { lineSplitter } from '../util/line-splitter.js';
+import type { Response, Transport } from './transport.js';
+
+type ProtobufReader = typeof import('../apiserver/protobuf/read.js');
 
 export interface ResourceType {
   group: string;
@@ -105,14 +113,24 @@ function query(params: Record<string, string | boolean | number | undefined>): s
   return s ? `?${s}` : '';
 }
 
-function parseError(status: number, body: string): ApiError {
-  try {
-    const s = JSON.parse(body) as Partial<Status>;
-    if (s && s.kind === 'Status') return new ApiError(status, s);
-  } catch {
-    /* not a Status */
-  }
-  return new ApiError(status, { message: body.trim() || `HTTP ${status}`, code: status });
+/** What Accept header to send (client-go's rest.Config). */
+export interface ClientOptions {
+  /**
+   * clientConnection.contentType (rest.Config.ContentType): without
+   * acceptContentTypes, every request accepts `<contentType>, *\/*`, so with
+   * application/vnd.kubernetes.protobuf lists, gets and watches are answered
+   * in protobuf by a server that can, in JSON by one that cannot.
+   */
+  contentType?: string;
+  /** clientConnection.acceptContentTypes (rest.Config.AcceptContentTypes): the Accept header as given. */
+  acceptContentTypes?: string;
+}
+
+/** rest.Request's setAcceptHeader: AcceptContentTypes, else ContentType and anything, else JSON (our default). */
+export function acceptHeader(options: ClientOptions): string {
+  if (options.acceptContentTypes) return options.acceptContentTypes;
+  if (options.contentType) return `${options.contentType}, */*`;
+  return 'application/json';
 }
 
 export interface Client {
@@ -121,16 +139,100 @@ export interface Client {
   close(): void;
 }
 
-export function createClient(transport: Transport, fieldManager = 'kubesvc'): Client {
+export function createClient(transport: Transport, fieldManager = 'kubesvc', options: ClientOptions = {}): Client {
+  const accept = acceptHeader(options);
+  // The protobuf reader is loaded only by a client that asks for protobuf, before its first request.
+  const asksProtobuf = accept.toLowerCase().includes('application/vnd.kubernetes.protobuf');
+  let protobuf: ProtobufReader | undefined;
+  let loading: Promise<ProtobufReader> | undefined;
+  const loadProtobuf = () => (loading ??= import('../apiserver/protobuf/read.js').then((m) => (protobuf = m)));
+
+  /** An answer in the encoding its Content-Type names. */
+  function decode(res: Pick<Response, 'headers' | 'bytes'>): unknown {
+    if (protobuf?.isProtobufContentType(res.headers['content-type'])) return protobuf.decodeObject(res.bytes, { zeroIsUnset: true });
+    return JSON.parse(res.bytes.toString('utf8'));
+  }
+
+  function parseError(res: Omit<Response, 'body'>): ApiError {
+    try {
+      const s = decode(res) as Partial<Status>;
+      if (s && s.kind === 'Status') return new ApiError(res.status, s);
+    } catch {
+      /* not a Status */
+    }
+    const text = res.bytes.toString('utf8');
+    return new ApiError(res.status, { message: text.trim() || `HTTP ${res.status}`, code: res.status });
+  }
+
   function basePath(type: ResourceType, namespace?: string): string {
     const root = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
     return type.namespaced && namespace ? `${root}/namespaces/${encodeURIComponent(namespace)}/${type.resource}` : `${root}/${type.resource}`;
   }
 
   async function call<R>(method: string, path: string, body?: unknown, contentType?: string): Promise<R> {
-    const res = await transport.request(method, path, { body, contentType });
-    if (res.status < 200 || res.status >= 300) throw parseError(res.status, res.body);
-    return JSON.parse(res.body) as R;
+    if (asksProtobuf) await loadProtobuf();
+    const res = await transport.request(method, path, { body, contentType, accept });
+    if (res.status < 200 || res.status >= 300) throw parseError(res);
+    return decode(res) as R;
+  }
+
+  /** The watch stream's events, read as newline-delimited JSON or protobuf frames per its Content-Type. */
+  function watchStream<T>(path: string, onEvent: (e: WatchEventOf<T>) => void, onEnd: (err?: ApiError | Error) => void): { close(): void } {
+    let handle: { close(): void } | undefined;
+    let closed = false;
+    let push: (chunk: Buffer) => void = () => {};
+    let flush = () => {};
+    const fail = (e: unknown) => {
+      handle?.close();
+      onEnd(e instanceof Error ? e : new Error(String(e)));
+    };
+    const begin = () => {
+      if (closed) return;
+      handle = transport.stream(path, accept, {
+        onStart(contentType) {
+          if (protobuf?.isProtobufContentType(contentType)) {
+            const frames = protobuf.watchFrameReader((e) => onEvent(e as unknown as WatchEventOf<T>), { zeroIsUnset: true });
+            push = (chunk) => frames.push(chunk);
+            return;
+          }
+          const text = new StringDecoder('utf8');
+          const deliver = (line: string) => {
+            if (!line.trim()) return;
+            let e: WatchEventOf<T>;
+            try {
+              e = JSON.parse(line) as WatchEventOf<T>;
+            } catch {
+              return;
+            }
+            onEvent(e);
+          };
+          const lines = lineSplitter(deliver);
+          push = (chunk) => lines.push(text.write(chunk));
+          flush = () => deliver(lines.rest() + text.end());
+        },
+        onData(chunk) {
+          try {
+            push(chunk);
+          } catch (e) {
+            // Bytes that are no watch stream end it (the informer lists again); a handler's own error is not ours to swallow.
+            if (e instanceof Error && e.name === 'ProtobufDecodeError') fail(e);
+            else throw e;
+          }
+        },
+        onEnd(err, refused) {
+          flush();
+          onEnd(err ?? (refused ? parseError(refused) : undefined));
+        },
+      });
+    };
+    if (asksProtobuf && !protobuf) loadProtobuf().then(begin, (e: unknown) => !closed && fail(e));
+    else begin();
+    return {
+      close() {
+        closed = true;
+        handle?.close();
+      },
+    };
   }
 
   function resource<T extends KubeObject>(type: ResourceType): ResourceClient<T> {
@@ -139,12 +241,15 @@ export function createClient(transport: Transport, fieldManager = 'kubesvc'): Cl
       type,
       get: (ns, name) => call<T>('GET', item(ns, name)),
       async list(ns, q = {}) {
-        const list = await call<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', basePath(type, ns) + query({ ...q }));
-        for (const i of list.items) {
+        const list = await call<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', basePath(type, ns) + query({ ...q }));
+        // Protobuf carries no empty list (nor an empty ListMeta): none is no items.
+        const items = list.items ?? [];
+        for (const i of items) {
+          // A protobuf list's items carry no apiVersion/kind: the list's type implies them.
           i.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
           i.kind ??= type.kind;
         }
-        return { items: list.items, resourceVersion: list.metadata.resourceVersion, continue: list.metadata.continue || undefined };
+        return { items, resourceVersion: list.metadata?.resourceVersion ?? '', continue: list.metadata?.continue || undefined };
       },
       create: (ns, obj) => call<T>('POST', basePath(type, ns) + query({ fieldManager }), obj),
       createSubresource: <R>(ns: string | undefined, name: string, subresource: string, body: unknown) => call<R>('POST', `${item(ns, name)}/${subresource}`, body),
@@ -171,19 +276,7 @@ export function createClient(transport: Transport, fieldManager = 'kubesvc'): Cl
             allowWatchBookmarks: q.allowWatchBookmarks,
             timeoutSeconds: q.timeoutSeconds,
           });
-        return transport.stream(
-          path,
-          (line) => {
-            let e: WatchEventOf<T>;
-            try {
-              e = JSON.parse(line) as WatchEventOf<T>;
-            } catch {
-              return;
-            }
-            onEvent(e);
-          },
-          (err, status, body) => onEnd(err ?? (status && status !== 200 ? parseError(status, body ?? '') : undefined)),
-        );
+        return watchStream(path, onEvent, onEnd);
       },
     };
   }

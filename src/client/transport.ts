@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { lineSplitter } from '../util/line-splitter.js';
 
 export interface TransportOptions {
   /** http(s)://host:port, or http://localhost when socketPath is used. */
@@ -32,10 +31,14 @@ export interface TransportOptions {
 export interface Response {
   status: number;
   headers: IncomingMessage['headers'];
-  body: string;
+  /** The body as UTF-8 text. */
+  readonly body: string;
+  /** The body's bytes (a protobuf answer). */
+  bytes: Buffer;
 }
 
 export interface RequestOptions {
+  /** Bytes as given, a string as UTF-8, anything else as JSON. */
   body?: unknown;
   contentType?: string;
   accept?: string;
@@ -43,10 +46,19 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+export interface StreamHandlers {
+  /** The stream is answered (200): its Content-Type, before any data. */
+  onStart?(contentType: string | undefined): void;
+  /** The body's bytes as they arrive. */
+  onData(chunk: Buffer): void;
+  /** The stream ended: with an error, or refused (a status other than 200, with its answer). */
+  onEnd(err?: Error, refused?: Omit<Response, 'body'>): void;
+}
+
 export interface Transport {
   request(method: string, path: string, opts?: RequestOptions): Promise<Response>;
-  /** A streaming GET (watch): lines are delivered as they arrive; close() ends it. */
-  stream(path: string, onLine: (line: string) => void, onEnd: (err?: Error, status?: number, body?: string) => void): { close(): void };
+  /** A streaming GET (watch) asking for `accept`; close() ends it. */
+  stream(path: string, accept: string, handlers: StreamHandlers): { close(): void };
   close(): void;
 }
 
@@ -93,52 +105,57 @@ export function createTransport(opts: TransportOptions): Transport {
   return {
     request(method, path, ro = {}) {
       return new Promise((resolve, reject) => {
-        const body = ro.body === undefined ? undefined : typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
+        const body = ro.body === undefined ? undefined : Buffer.isBuffer(ro.body) ? ro.body : Buffer.from(typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body));
         const headers: Record<string, string> = { Accept: ro.accept ?? 'application/json' };
         if (body !== undefined) {
           headers['Content-Type'] = ro.contentType ?? 'application/json';
-          headers['Content-Length'] = String(Buffer.byteLength(body));
+          headers['Content-Length'] = String(body.length);
         }
         const req = start(method, path, headers, ro.timeoutMs ?? 60_000);
         req.on('timeout', () => req.destroy(new Error(`request ${method} ${path} timed out`)));
         req.on('error', reject);
         req.on('response', (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => {
+            const bytes = Buffer.concat(chunks);
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              bytes,
+              get body() {
+                return bytes.toString('utf8');
+              },
+            });
+          });
           res.on('error', reject);
         });
         req.end(body);
       });
     },
-    stream(path, onLine, onEnd) {
+    stream(path, accept, handlers) {
       let ended = false;
-      const finish = (err?: Error, status?: number, body?: string) => {
+      const finish = (err?: Error, refused?: Omit<Response, 'body'>) => {
         if (ended) return;
         ended = true;
-        onEnd(err, status, body);
+        handlers.onEnd(err, refused);
       };
-      const req = start('GET', path, { Accept: 'application/json' });
+      const req = start('GET', path, { Accept: accept });
       req.on('error', (e) => finish(e));
       req.on('response', (res) => {
-        res.setEncoding('utf8');
         if (res.statusCode !== 200) {
-          let body = '';
-          res.on('data', (d: string) => (body += d));
-          res.on('end', () => finish(undefined, res.statusCode, body));
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }));
           return;
         }
-        const lines = lineSplitter((line) => {
-          if (line.trim()) onLine(line);
+        handlers.onStart?.(res.headers['content-type']);
+        res.on('data', (d: Buffer) => {
+          if (!ended) handlers.onData(d);
         });
-        res.on('data', (d: string) => lines.push(d));
-        res.on('end', () => {
-          if (lines.rest().trim()) onLine(lines.rest());
-          finish(undefined, 200);
-        });
+        res.on('end', () => finish());
         res.on('error', (e) => finish(e));
-        res.on('close', () => finish(undefined, 200));
+        res.on('close', () => finish());
       });
       req.end();
       return {

@@ -12,18 +12,25 @@
 // ↔ type/intVal/strVal), resource.Quantity (text ↔ {string}),
 // runtime.RawExtension and metav1.FieldsV1 (any JSON ↔ its JSON bytes), and
 // bytes fields (base64 text ↔ bytes).
+//
+// Decoding gives every field on the wire its key, or, with `zeroIsUnset`,
+// reads the bytes as a Go encoder wrote them: every non-pointer field is on
+// the wire, so its zero value ('' / 0 / false / an empty struct / the zero
+// time) means unset and is left out, as JSON's omitempty leaves it out and
+// defaulting then fills it in; a pointer field (`*` in messages.ts) is there
+// only when set, so it is kept even when zero (replicas: 0, emptyDir: {}).
 import { createRequire } from 'node:module';
 import type { Reader, Writer } from 'protobufjs';
-import { isKind, message, META, RUNTIME, type FieldDecl, type MessageDecl } from './declarations.js';
+import { isKind, isStringList, message, META, RUNTIME, type FieldDecl, type MessageDecl } from './declarations.js';
 
 /** An object that the declarations cannot carry whole (a key with no field, a value of the wrong type). */
 export class ProtobufEncodeError extends Error {
   override name = 'ProtobufEncodeError';
 }
 
-/** Bytes that do not decode as the declared message. */
-export class ProtobufResponseDecodeError extends Error {
-  override name = 'ProtobufResponseDecodeError';
+/** Bytes that do not decode as the declared message (or as a Kubernetes protobuf object). */
+export class ProtobufDecodeError extends Error {
+  override name = 'ProtobufDecodeError';
 }
 
 type Protobuf = typeof import('protobufjs');
@@ -145,11 +152,17 @@ function writeValue(w: Writer, f: FieldDecl, id: number, v: unknown, at: string)
       w.uint32(tag(1, LEN)).bytes(Buffer.from(JSON.stringify(v)));
       break;
     default:
+      if (isStringList(f.type)) {
+        if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ProtobufEncodeError(`${at} is not a list of strings`);
+        for (const s of v as string[]) w.uint32(tag(1, LEN)).string(s);
+        break;
+      }
       if (!isObj(v)) throw new ProtobufEncodeError(`${at} is not an object`);
       writeFields(w, message(f.type), v, at);
   }
   w.ldelim();
 }
+
 
 function writeScalar(w: Writer, type: string, id: number, v: unknown, at: string): void {
   switch (type) {
@@ -191,16 +204,60 @@ function parseTimestamp(text: string, at: string): { seconds: number; nanos: num
 
 // ---------------------------------------------------------------- decoding
 
-/** The JSON shape of message bytes: every field on the wire becomes its key. */
-export function decodeMessage(typeName: string, bytes: Uint8Array): Obj {
+export interface DecodeOptions {
+  /** Zero values of non-pointer fields are unset (see the top of this file). */
+  zeroIsUnset?: boolean;
+  /** What the bytes are, for the error message (default: the message's name). */
+  what?: string;
+}
+
+/** The JSON shape of message bytes. */
+export function decodeMessage(typeName: string, bytes: Uint8Array, options: DecodeOptions = {}): Obj {
+  const msg = message(typeName);
+  let obj: Obj;
   try {
     const r = protobuf().Reader.create(bytes);
-    return readFields(r, message(typeName), r.len, {});
+    obj = readFields(r, msg, r.len, {});
   } catch (e) {
-    if (e instanceof ProtobufResponseDecodeError) throw e;
-    throw new ProtobufResponseDecodeError(`malformed protobuf ${typeName}: ${(e as Error).message}`);
+    if (e instanceof ProtobufDecodeError) throw e;
+    throw new ProtobufDecodeError(`malformed protobuf ${options.what ?? typeName}: ${(e as Error).message}`);
+  }
+  if (options.zeroIsUnset) dropUnset(msg, obj);
+  return obj;
+}
+
+/** Removes the zero values of non-pointer fields, in place (see the top of this file). */
+function dropUnset(msg: MessageDecl, obj: Obj): void {
+  for (const f of msg.fields) {
+    if (f.inline) {
+      dropUnset(message(f.type), obj);
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(obj, f.name)) continue;
+    const v = obj[f.name];
+    if (f.map) {
+      // Map entries and list items are values, kept even when empty: a label "a" with value "" is meaningful.
+      for (const item of Object.values(v as Obj)) settle(f, item, true);
+    } else if (f.repeated) {
+      for (const item of v as unknown[]) settle(f, item, true);
+    } else if (settle(f, v, f.pointer) === undefined) {
+      delete obj[f.name];
+    }
   }
 }
+
+/** The value as kept (nested messages pruned), or undefined when it is an unset zero. */
+function settle(f: FieldDecl, v: unknown, keep: boolean): unknown {
+  if (v === null || v === undefined) return undefined; // the zero time, an empty RawExtension
+  if (isObj(v) && !f.scalar && !OPAQUE.has(f.type)) {
+    dropUnset(message(f.type), v);
+    return keep || Object.keys(v).length > 0 ? v : undefined;
+  }
+  return keep || (v !== '' && v !== 0 && v !== false) ? v : undefined;
+}
+
+/** Types whose decoded value is not their message's shape (a timestamp, a quantity, any JSON). */
+const OPAQUE: ReadonlySet<string> = new Set([TIME, MICRO_TIME, FIELDS_V1, INT_OR_STRING, QUANTITY, RAW_EXTENSION]);
 
 function readFields(r: Reader, msg: MessageDecl, end: number, into: Obj): Obj {
   while (r.pos < end) {
@@ -217,13 +274,15 @@ function readFields(r: Reader, msg: MessageDecl, end: number, into: Obj): Obj {
       const len = r.uint32();
       const stop = r.pos + len;
       let key = '';
-      let value: unknown = f.scalar ? zeroOf(f.type) : {};
+      let value: unknown;
       while (r.pos < stop) {
         const et = r.uint32();
         if (et >>> 3 === 1) key = r.string();
         else if (et >>> 3 === 2) value = readValue(r, f);
         else r.skipType(et & 7);
       }
+      // An entry without a value holds the zero value, as Go reads it.
+      value ??= f.scalar ? zeroOf(f.type) : valueOf(f.type, readFields(r, message(f.type), r.pos, {}));
       const map = (into[f.name] ??= {}) as Obj;
       Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
     } else if (f.repeated) {
@@ -236,7 +295,7 @@ function readFields(r: Reader, msg: MessageDecl, end: number, into: Obj): Obj {
       into[f.name] = readValue(r, f);
     }
   }
-  if (r.pos !== end) throw new ProtobufResponseDecodeError(`message ${msg.name} overruns its length`);
+  if (r.pos !== end) throw new Error(`message ${msg.name} overruns its length`);
   return into;
 }
 
@@ -259,12 +318,16 @@ function readValue(r: Reader, f: FieldDecl): unknown {
   }
   const len = r.uint32();
   const end = r.pos + len;
-  const sub = readFields(r, message(f.type), end, {});
-  switch (f.type) {
+  return valueOf(f.type, readFields(r, message(f.type), end, {}));
+}
+
+/** The JSON value of a decoded message: its fields, or the form of a type that JSON writes otherwise. */
+function valueOf(type: string, sub: Obj): unknown {
+  switch (type) {
     case TIME:
     case MICRO_TIME:
       if (sub.seconds === undefined && sub.nanos === undefined) return null; // the zero time
-      return formatTimestamp((sub.seconds as number | undefined) ?? 0, (sub.nanos as number | undefined) ?? 0, f.type === MICRO_TIME);
+      return formatTimestamp((sub.seconds as number | undefined) ?? 0, (sub.nanos as number | undefined) ?? 0, type === MICRO_TIME);
     case INT_OR_STRING:
       return sub.type === 1 ? ((sub.strVal as string | undefined) ?? '') : ((sub.intVal as number | undefined) ?? 0);
     case QUANTITY:
@@ -274,7 +337,7 @@ function readValue(r: Reader, f: FieldDecl): unknown {
     case FIELDS_V1:
       return parseRaw(sub.Raw as string | undefined);
     default:
-      return sub;
+      return isStringList(type) ? ((sub.items as string[] | undefined) ?? []) : sub;
   }
 }
 
@@ -291,7 +354,12 @@ function toNumber(v: unknown): number {
 
 /** metav1.Time's JSON: RFC 3339 at second precision in UTC; MicroTime's: six fraction digits. */
 function formatTimestamp(seconds: number, nanos: number, micro: boolean): string {
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
+  if (nanos < 0 || nanos > 999_999_999) throw new ProtobufDecodeError(`invalid protobuf timestamp: nanos ${nanos} out of range`);
+  const date = new Date(seconds * 1000);
+  const year = date.getUTCFullYear();
+  // RFC 3339 has four-digit years, as Go's time.MarshalJSON insists.
+  if (!Number.isFinite(date.getTime()) || year < 0 || year > 9999) throw new ProtobufDecodeError(`invalid protobuf timestamp: seconds ${seconds} out of range`);
+  const base = date.toISOString().slice(0, 19);
   if (!micro) return `${base}Z`;
   return `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z`;
 }

@@ -3,7 +3,7 @@
 // and of every schema below it, needs a field of the matching shape. A kind
 // with a gap is answered in JSON only, so protobuf never drops data.
 import { refOf, schemas, type Schema } from '../openapi/schemas.js';
-import { isKind, message, type FieldDecl, type MessageDecl } from './declarations.js';
+import { isKind, isStringList, message, type FieldDecl, type MessageDecl } from './declarations.js';
 
 /** The schema paths (Pod.spec.containers.foo) that the declaration of `messageName` lacks or shapes differently. */
 export function missingFields(schemaName: string, messageName: string): string[] {
@@ -64,6 +64,10 @@ function checkShape(f: FieldDecl, s: Schema, at: string, gaps: string[], seen: S
     return void gaps.push(`${at} (declared ${f.map ? 'a map' : 'repeated'}, the schema has ${s.type ?? refOf(s) ?? 'no type'})`);
   }
   const ref = refOf(valueSchema);
+  if (isStringList(f.type)) {
+    if (valueSchema.type !== 'array' || valueSchema.items?.type !== 'string') gaps.push(`${at} (${valueSchema.type ?? ref}, declared ${f.type}: a list of strings)`);
+    return;
+  }
   if (f.scalar) {
     const jsonType = f.type === 'string' || f.type === 'bytes' ? 'string' : f.type === 'bool' ? 'boolean' : 'integer';
     if (ref || (valueSchema.type && valueSchema.type !== jsonType)) gaps.push(`${at} (${valueSchema.type ?? ref}, declared ${f.type})`);

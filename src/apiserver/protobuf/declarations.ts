@@ -1,7 +1,7 @@
 // The declarations of messages.ts, parsed once into lookup structures: each
 // message's fields in field-number order (Go's encoders write them so), by
 // number for decoding and by JSON name for the completeness check.
-import { MESSAGES, PACKAGES } from './messages.js';
+import { API_VERSIONS, MESSAGES, PACKAGES } from './messages.js';
 
 export type ScalarType = 'string' | 'int32' | 'int64' | 'bool' | 'bytes';
 const SCALARS: ReadonlySet<string> = new Set<ScalarType>(['string', 'int32', 'int64', 'bool', 'bytes']);
@@ -15,6 +15,8 @@ export interface FieldDecl {
   scalar: boolean;
   repeated: boolean;
   map: boolean;
+  /** A pointer in the Go type: on the wire only when set (see messages.ts). */
+  pointer: boolean;
   /** A Go embedded struct: its fields' keys live in the parent's JSON object. */
   inline: boolean;
 }
@@ -29,7 +31,7 @@ export interface MessageDecl {
 let parsed: Map<string, MessageDecl> | undefined;
 
 function parseField(spec: string, pkg: string, message: string): FieldDecl {
-  const m = /^(\^?)([A-Za-z0-9_]+)=(\d+):(\[\]|\{\})?([A-Za-z0-9_.]+)$/.exec(spec);
+  const m = /^(\^?)([A-Za-z0-9_]+)=(\d+):(\[\]|\{\}|\*)?([A-Za-z0-9_.]+)$/.exec(spec);
   if (!m) throw new Error(`protobuf declaration of ${message}: cannot read field "${spec}"`);
   const [, inline, name, id, modifier, typeName] = m;
   const scalar = SCALARS.has(typeName!);
@@ -43,7 +45,7 @@ function parseField(spec: string, pkg: string, message: string): FieldDecl {
       type = `${target}.${type.slice(dot + 1)}`;
     }
   }
-  return { name: name!, id: Number(id), type, scalar, repeated: modifier === '[]', map: modifier === '{}', inline: inline === '^' };
+  return { name: name!, id: Number(id), type, scalar, repeated: modifier === '[]', map: modifier === '{}', pointer: modifier === '*', inline: inline === '^' };
 }
 
 /** Every declared message by full name. */
@@ -90,4 +92,31 @@ export const RUNTIME = PACKAGES.runtime!;
 export function isKind(msg: MessageDecl): boolean {
   const first = msg.fields[0];
   return first?.name === 'metadata' && first.type === `${META}.ObjectMeta`;
+}
+
+/** metav1's kinds that every group-version knows (client-go writes DeleteOptions in the resource's). */
+const META_KINDS: ReadonlySet<string> = new Set(['Status', 'DeleteOptions', 'WatchEvent']);
+/** Kinds of a version that is no longer declared whose message is a declared one's. */
+const SAME_MESSAGE: Readonly<Record<string, string>> = {
+  // kubectl drain sends policy/v1beta1 Evictions to servers without policy/v1; the fields are the same.
+  'policy/v1beta1/Eviction': 'io.k8s.api.policy.v1.Eviction',
+};
+
+/** The message of a kind (an object, a list, or one of metav1's), or undefined when none is declared. */
+export function kindMessage(apiVersion: string, kind: string): string | undefined {
+  const same = SAME_MESSAGE[`${apiVersion}/${kind}`];
+  if (same) return same;
+  const alias = API_VERSIONS[apiVersion];
+  if (alias === undefined) return undefined;
+  const own = messages().get(`${PACKAGES[alias]}.${kind}`);
+  if (own && own.fields[0]?.name === 'metadata') return own.name;
+  return META_KINDS.has(kind) ? `${META}.${kind}` : undefined;
+}
+
+/**
+ * The ExtraValue messages (authentication, authorization, certificates): a Go []string type that protobuf wraps in
+ * a message of one `repeated string items = 1`, and JSON writes as the list itself.
+ */
+export function isStringList(type: string): boolean {
+  return type.endsWith('.ExtraValue');
 }

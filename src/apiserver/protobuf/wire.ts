@@ -4,15 +4,17 @@
 // message bytes. Watches are length-delimited frames (4-byte big-endian
 // length) of metav1.WatchEvent, each event's object a RawExtension holding the
 // object in the enveloped form above.
+// This file writes them, and knows which kinds are answered in protobuf;
+// read.ts reads them back.
 import { createRequire } from 'node:module';
 import { schemaNameOf } from '../openapi/schemas.js';
-import { decodeMessage, encodeMessage, TYPE_META } from './codec.js';
+import { encodeMessage, TYPE_META } from './codec.js';
 import { messages } from './declarations.js';
 import { missingFields } from './completeness.js';
+import { MAGIC } from './read.js';
 
-export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
-export const PROTOBUF_WATCH = `${PROTOBUF};stream=watch`;
-const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
+// The reading side, for the importers that know this file as the wire format.
+export { decodeObject, decodeWatchFrames, PROTOBUF, PROTOBUF_WATCH } from './read.js';
 
 const META_GROUP = 'meta.k8s.io';
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
@@ -27,6 +29,7 @@ const PROTOBUF_KINDS: readonly string[] = [
   'discovery.k8s.io/v1/EndpointSlice',
   'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/DaemonSet', 'apps/v1/StatefulSet', 'apps/v1/ControllerRevision',
   'coordination.k8s.io/v1/Lease',
+  'certificates.k8s.io/v1/CertificateSigningRequest',
   'batch/v1/Job', 'batch/v1/CronJob',
   'policy/v1/PodDisruptionBudget',
   'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/ClusterRole',
@@ -103,20 +106,6 @@ export function encodeObject(obj: Obj): Buffer {
   return Buffer.concat([MAGIC, w.finish()]);
 }
 
-/** An enveloped object back in its JSON shape (apiVersion and kind from the envelope). */
-export function decodeObject(bytes: Uint8Array): Obj {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new Error('not a Kubernetes protobuf object: no "k8s\\x00" prefix');
-  const unknown = decodeMessage('io.k8s.apimachinery.pkg.runtime.Unknown', buf.subarray(4));
-  const typeMeta = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
-  const apiVersion = typeMeta.apiVersion ?? '';
-  const kind = typeMeta.kind ?? '';
-  const typeName = entryOf(apiVersion, kind)?.message;
-  if (!typeName) throw new Error(`no protobuf declaration of ${apiVersion}/${kind}`);
-  const raw = Buffer.from((unknown.raw as string | undefined) ?? '', 'base64');
-  return { apiVersion, kind, ...decodeMessage(typeName, raw) };
-}
-
 /** One watch event as a length-delimited frame of metav1.WatchEvent. */
 export function encodeWatchFrame(type: string, obj: Obj): Buffer {
   const w = writer();
@@ -127,34 +116,4 @@ export function encodeWatchFrame(type: string, obj: Obj): Buffer {
   frame.writeUInt32BE(event.length, 0);
   frame.set(event, 4);
   return frame;
-}
-
-/** Splits a watch stream into events; `rest` is an incomplete trailing frame. */
-export function decodeWatchFrames(stream: Buffer): { events: { type: string; object: Obj }[]; rest: Buffer } {
-  const events: { type: string; object: Obj }[] = [];
-  let at = 0;
-  while (stream.length - at >= 4) {
-    const len = stream.readUInt32BE(at);
-    if (stream.length - at - 4 < len) break;
-    const frame = stream.subarray(at + 4, at + 4 + len);
-    at += 4 + len;
-    const r = (lib ??= createRequire(import.meta.url)('protobufjs') as Protobuf).Reader.create(frame);
-    let type = '';
-    let raw: Uint8Array | undefined;
-    while (r.pos < r.len) {
-      const t = r.uint32();
-      if (t === 0x0a) type = r.string();
-      else if (t === 0x12) {
-        const end = r.uint32() + r.pos;
-        while (r.pos < end) {
-          const et = r.uint32();
-          if (et === 0x0a) raw = r.bytes();
-          else r.skipType(et & 7);
-        }
-      } else r.skipType(t & 7);
-    }
-    if (!raw) throw new Error('watch event without an object');
-    events.push({ type, object: decodeObject(raw) });
-  }
-  return { events, rest: stream.subarray(at) };
 }
