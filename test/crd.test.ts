@@ -276,9 +276,22 @@ spec:
   });
 
   describe('deleting the CRD', () => {
-    it('removes its objects and stops serving the resource', async () => {
+    it('removes its objects, ends the watches on it and stops serving the resource', async () => {
       assert.ok((await t.kubectl.ok(['get', 'certs', '-A', '-o', 'name'])).includes('certificate.cert-manager.io/web'));
+      const collection = '/apis/cert-manager.io/v1/certificates';
+      const { resourceVersion } = (await t.request('GET', collection)).json.metadata;
+      const watching = httpsRaw(`${t.server.url}${collection}?watch=true&timeoutSeconds=60&resourceVersion=${resourceVersion}`, {
+        method: 'GET',
+        headers: {},
+        ca: t.admin.ca,
+        cert: t.admin.cert,
+        key: t.admin.key,
+      });
       await t.kubectl.ok(['delete', 'crd', 'certificates.cert-manager.io', '--timeout=30s']);
+      // The watch ends with the resource (long before its 60 s), having seen the objects go.
+      const ended = await Promise.race([watching, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
+      assert.ok(ended, 'the watch on the custom resource ended when its CRD went');
+      assert.match(ended.text, /"type":"DELETED".*"name":"web"/);
       assert.equal((await t.request('GET', '/apis/cert-manager.io/v1/certificates')).status, 404);
       assert.equal((await t.request('GET', '/apis/cert-manager.io')).status, 404);
       const gone = await t.kubectl(['get', 'crd', 'certificates.cert-manager.io']);

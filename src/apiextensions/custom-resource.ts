@@ -34,7 +34,7 @@ function bodySchema(schema: JSONSchemaProps | undefined): JSONSchemaProps | unde
   return { ...schema, properties };
 }
 
-export function customResourceDef(crd: CustomResourceDefinition, version: CRDVersion): CustomResourceDef {
+export function customResourceDef(crd: CustomResourceDefinition, version: CRDVersion, servedUntil?: AbortSignal): CustomResourceDef {
   const names = crd.status?.acceptedNames?.plural ? crd.status.acceptedNames : crd.spec.names;
   const schema = version.schema?.openAPIV3Schema;
   const validationSchema = bodySchema(schema);
@@ -59,6 +59,7 @@ export function customResourceDef(crd: CustomResourceDefinition, version: CRDVer
   const def: CustomResourceDef = {
     crdName: crd.metadata.name!,
     crdVersion: version,
+    servedUntil,
     group: crd.spec.group,
     version: version.name,
     resource: names.plural!,

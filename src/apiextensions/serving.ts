@@ -40,14 +40,33 @@ export function createCustomResourceServing(defs: ResourceDef[]): CustomResource
     },
   });
 
-  /** Replaces the served defs of one CRD (none when it is not Established or is going). */
-  function serve(name: string, crd: CustomResourceDefinition | undefined) {
+  /** Per served "crd/version": aborted when it stops being served, which ends its watches (the defs themselves are replaced at every change). */
+  const lifetimes = new Map<string, AbortController>();
+
+  /**
+   * Replaces the served defs of one CRD (none when it is not Established or is going). Versions no longer served
+   * end their watches unless `retire` is false: the finalizer keeps them open while the objects go, so that
+   * watchers see them deleted, and the CRD's own deletion ends them.
+   */
+  function serve(name: string, crd: CustomResourceDefinition | undefined, retire = true) {
     for (let i = defs.length - 1; i >= 0; i--) {
       const d = defs[i];
       if (isCustomResourceDef(d) && d.crdName === name) defs.splice(i, 1);
     }
-    if (!crd || !isEstablished(crd) || crd.metadata.deletionTimestamp) return;
-    for (const version of crd.spec.versions) if (version.served) defs.push(customResourceDef(crd, version));
+    const served = crd && isEstablished(crd) && !crd.metadata.deletionTimestamp ? crd.spec.versions.filter((v) => v.served) : [];
+    const now = new Set(served.map((v) => `${name}/${v.name}`));
+    for (const [key, lifetime] of lifetimes) {
+      if (retire && key.startsWith(`${name}/`) && !now.has(key)) {
+        lifetime.abort();
+        lifetimes.delete(key);
+      }
+    }
+    for (const version of served) {
+      const key = `${name}/${version.name}`;
+      let lifetime = lifetimes.get(key);
+      if (!lifetime) lifetimes.set(key, (lifetime = new AbortController()));
+      defs.push(customResourceDef(crd!, version, lifetime.signal));
+    }
   }
 
   /** The names this CRD may take: refused where another CRD of its group already has them accepted. */
@@ -111,7 +130,7 @@ export function createCustomResourceServing(defs: ResourceDef[]): CustomResource
     const name = crd.metadata.name!;
     if (!crd.metadata.finalizers?.includes(cleanupFinalizer)) return;
     const storage = crd.spec.versions.find((v) => v.storage) ?? crd.spec.versions[0];
-    serve(name, undefined);
+    serve(name, undefined, false);
     if (storage && conditionOf(crd, 'Established')?.status === 'True') {
       const def = customResourceDef(crd, storage);
       const { items } = await reg.list(def, undefined);

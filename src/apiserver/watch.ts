@@ -93,6 +93,9 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, regi
       }, settings.bookmarkIntervalMs)
     : undefined;
   const timeout = w.timeoutSeconds ? setTimeout(() => res.end(), w.timeoutSeconds * 1000) : undefined;
+  // A custom resource whose CRD goes ends its watches (the clients' next list is a 404).
+  const retired = () => res.end();
+  w.def.servedUntil?.addEventListener('abort', retired, { once: true });
 
   // 'close' on the response, not the request: in Node 20 the request emits
   // 'close' as soon as its body has been read.
@@ -100,6 +103,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, regi
     handle?.stop();
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     if (timeout) clearTimeout(timeout);
+    w.def.servedUntil?.removeEventListener('abort', retired);
     settings.active.delete(res);
   });
 }

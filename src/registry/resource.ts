@@ -81,6 +81,8 @@ export interface CreateOnlyScope {
 }
 
 export interface ResourceDef {
+  /** Aborted when the resource stops being served (a custom resource whose CRD goes): its open watches end, as upstream's. */
+  servedUntil?: AbortSignal;
   /**
    * A create-only resource that is answered, not stored (access and token
    * reviews): the handler computes the object's status from the request.
