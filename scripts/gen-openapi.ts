@@ -31,6 +31,7 @@ const PACKAGES: Record<string, string> = {
   'batch/v1.d.ts': 'io.k8s.api.batch.v1',
   'policy/v1.d.ts': 'io.k8s.api.policy.v1',
   'coordination/v1.d.ts': 'io.k8s.api.coordination.v1',
+  'certificates/v1.d.ts': 'io.k8s.api.certificates.v1',
   'rbac/v1.d.ts': 'io.k8s.api.rbac.v1',
   'authorization/v1.d.ts': 'io.k8s.api.authorization.v1',
   'authentication/v1.d.ts': 'io.k8s.api.authentication.v1',
@@ -51,6 +52,7 @@ const SERVED_GROUP_VERSIONS = [
   { group: 'batch', version: 'v1' },
   { group: 'policy', version: 'v1' },
   { group: 'coordination.k8s.io', version: 'v1' },
+  { group: 'certificates.k8s.io', version: 'v1' },
   { group: 'discovery.k8s.io', version: 'v1' },
   { group: 'rbac.authorization.k8s.io', version: 'v1' },
   { group: 'authorization.k8s.io', version: 'v1' },
@@ -73,6 +75,8 @@ const ROOTS = [
   'io.k8s.api.policy.v1.Eviction',
   'io.k8s.api.coordination.v1.Lease',
   'io.k8s.api.coordination.v1.LeaseList',
+  'io.k8s.api.certificates.v1.CertificateSigningRequest',
+  'io.k8s.api.certificates.v1.CertificateSigningRequestList',
   'io.k8s.api.discovery.v1.EndpointSlice',
   'io.k8s.api.discovery.v1.EndpointSliceList',
   ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].flatMap((k) => [`io.k8s.api.rbac.v1.${k}`, `io.k8s.api.rbac.v1.${k}List`]),
@@ -418,6 +422,8 @@ const FORMATS: Record<string, 'int64' | 'double' | 'byte'> = expand({
   'policy.v1.PodDisruptionBudgetStatus.observedGeneration': 'int64',
   'authentication.v1.TokenRequestSpec.expirationSeconds': 'int64',
   'core.v1.ConfigMap.binaryData': 'byte',
+  'certificates.v1.CertificateSigningRequestSpec.request': 'byte',
+  'certificates.v1.CertificateSigningRequestStatus.certificate': 'byte',
   'core.v1.ContainerImage.sizeBytes': 'int64',
   'core.v1.PodSecurityContext.fsGroup': 'int64',
   'core.v1.PodSecurityContext.runAsGroup': 'int64',
@@ -861,6 +867,10 @@ const LIST_MAP_META: Record<string, { listType?: 'atomic' | 'set' | 'map'; listM
   'core.v1.EphemeralContainer.resizePolicy': { listType: 'atomic' },
   'core.v1.EphemeralContainer.volumeMounts': { listType: 'map', listMapKeys: ['mountPath'] },
   'core.v1.EphemeralContainer.volumeDevices': { listType: 'map', listMapKeys: ['devicePath'] },
+  // k8s.io/api v0.32.9 certificates/v1/types.go
+  'certificates.v1.CertificateSigningRequestSpec.usages': { listType: 'atomic' },
+  'certificates.v1.CertificateSigningRequestSpec.groups': { listType: 'atomic' },
+  'certificates.v1.CertificateSigningRequestStatus.conditions': { listType: 'map', listMapKeys: ['type'] },
 });
 
 /**

@@ -195,8 +195,113 @@ function contractTests(open: () => Promise<OpenStore>) {
   });
 }
 
+
+/** The contract of txn: multi-key compare-and-swap, all or nothing, TTL'd keys. */
+function txnContractTests(open: () => Promise<OpenStore>) {
+  test('txn applies every op when every compare holds, none when one fails, and says where each compared key stands', async () => {
+    const { store, cleanup } = await open();
+    const range = await store.create('/registry/ranges/servicenodeports', 'r1');
+    const ok = await store.txn(
+      [
+        { key: '/registry/services/specs/default/a', modRevision: 0 },
+        { key: '/registry/ranges/servicenodeports', modRevision: range.modRevision },
+      ],
+      [
+        { type: 'put', key: '/registry/services/specs/default/a', value: 'svc-a' },
+        { type: 'put', key: '/registry/ipaddresses/10.96.0.5', value: 'ip' },
+        { type: 'put', key: '/registry/ranges/servicenodeports', value: 'r2' },
+        { type: 'delete', key: '/registry/ipaddresses/absent' },
+      ],
+    );
+    assert.ok(ok.succeeded);
+    const [svc, ip, r2, nothing] = ok.results;
+    assert.equal(svc!.createRevision, svc!.modRevision);
+    assert.ok(ip!.modRevision >= svc!.modRevision && r2!.modRevision >= ip!.modRevision);
+    assert.equal(r2!.createRevision, range.createRevision);
+    assert.deepEqual([nothing!.deleted, nothing!.modRevision], [undefined, 0]);
+    assert.equal((await store.get('/registry/services/specs/default/a'))?.modRevision, svc!.modRevision);
+    assert.equal((await store.get('/registry/ranges/servicenodeports'))?.value, 'r2');
+    // A stale range revision: nothing of the transaction is written.
+    const before = await store.currentRevision();
+    const lost = await store.txn(
+      [
+        { key: '/registry/services/specs/default/b', modRevision: 0 },
+        { key: '/registry/ranges/servicenodeports', modRevision: range.modRevision },
+      ],
+      [
+        { type: 'put', key: '/registry/services/specs/default/b', value: 'svc-b' },
+        { type: 'put', key: '/registry/ranges/servicenodeports', value: 'r3' },
+      ],
+    );
+    assert.deepEqual(lost, {
+      succeeded: false,
+      current: [
+        { key: '/registry/services/specs/default/b', modRevision: 0 },
+        { key: '/registry/ranges/servicenodeports', modRevision: r2!.modRevision },
+      ],
+    });
+    assert.equal(await store.get('/registry/services/specs/default/b'), undefined);
+    assert.equal(await store.currentRevision(), before);
+    // Deletes in a transaction, guarded by the object's revision.
+    const del = await store.txn(
+      [{ key: '/registry/services/specs/default/a', modRevision: svc!.modRevision }],
+      [
+        { type: 'delete', key: '/registry/services/specs/default/a' },
+        { type: 'delete', key: '/registry/ipaddresses/10.96.0.5' },
+      ],
+    );
+    assert.ok(del.succeeded && del.results.every((r) => r.deleted));
+    assert.equal((await store.list('/registry/ipaddresses/')).items.length, 0);
+    await cleanup();
+  });
+
+  test('concurrent transactions on one key: exactly one wins each round', async () => {
+    const { store, cleanup } = await open();
+    const r = await store.create('/registry/ranges/serviceips', '0');
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.txn([{ key: '/registry/ranges/serviceips', modRevision: r.modRevision }], [{ type: 'put', key: '/registry/ranges/serviceips', value: String(i + 1) }]),
+      ),
+    );
+    assert.equal(attempts.filter((a) => a.succeeded).length, 1);
+    await cleanup();
+  });
+
+  test("a transaction's writes reach a watcher as single writes do, and a key put with a TTL goes when it runs out", async () => {
+    const { store, cleanup } = await open();
+    const w = await collect(store, '/registry/', await store.currentRevision());
+    const ok = await store.txn(
+      [{ key: '/registry/masterleases/127.0.0.2', modRevision: 0 }],
+      [
+        { type: 'put', key: '/registry/masterleases/127.0.0.2', value: 'lease', ttlSeconds: 1 },
+        { type: 'put', key: '/registry/ipaddresses/10.96.0.9', value: 'ip' },
+      ],
+    );
+    assert.ok(ok.succeeded);
+    await w.until(2);
+    assert.deepEqual(w.events.slice(0, 2).map((e) => [e.type, e.key]), [
+      ['ADDED', '/registry/masterleases/127.0.0.2'],
+      ['ADDED', '/registry/ipaddresses/10.96.0.9'],
+    ]);
+    await waitFor('the lease key to expire', async () => (await store.get('/registry/masterleases/127.0.0.2')) === undefined, 10_000);
+    await w.until(3);
+    assert.deepEqual([w.events[2]!.type, w.events[2]!.key, w.events[2]!.value], ['DELETED', '/registry/masterleases/127.0.0.2', 'lease']);
+    assert.ok(await store.get('/registry/ipaddresses/10.96.0.9'), 'a key put without a TTL stays');
+    // Put again without a TTL, a key stays for good.
+    await store.txn([], [{ type: 'put', key: '/registry/masterleases/127.0.0.3', value: 'l', ttlSeconds: 1 }]);
+    await store.txn([], [{ type: 'put', key: '/registry/masterleases/127.0.0.3', value: 'kept' }]);
+    // A marker put with the same TTL after it: once the marker is gone, the first TTL has run out too.
+    await store.txn([], [{ type: 'put', key: '/registry/masterleases/127.0.0.4', value: 'marker', ttlSeconds: 1 }]);
+    await waitFor('the marker to expire', async () => (await store.get('/registry/masterleases/127.0.0.4')) === undefined, 10_000);
+    assert.equal((await store.get('/registry/masterleases/127.0.0.3'))?.value, 'kept');
+    w.stop();
+    await cleanup();
+  });
+}
+
 describe('Store contract: SQLite', () => {
   contractTests(async () => tempSqliteStore());
+  txnContractTests(async () => tempSqliteStore());
 });
 
 const etcdSkip = etcdSkipReason();
@@ -209,6 +314,10 @@ describe('Store contract: etcd', { skip: etcdSkip }, () => {
   after(() => etcd?.stop());
   // Each test its own key space in the one etcd (--etcd-prefix); revisions are etcd's, shared.
   contractTests(async () => {
+    const store = openEtcdStore({ endpoints: [etcd!.url], prefix: `/kubesvc-test-${++n}/registry` });
+    return { store, cleanup: () => store.close() };
+  });
+  txnContractTests(async () => {
     const store = openEtcdStore({ endpoints: [etcd!.url], prefix: `/kubesvc-test-${++n}/registry` });
     return { store, cleanup: () => store.close() };
   });

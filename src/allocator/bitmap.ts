@@ -13,11 +13,19 @@ export interface Bitmap {
   allocateNext(): number;
   release(index: number): void;
   used(): number;
+  /** The allocated indexes as upstream's AllocationBitmap snapshots them: big.Int bytes, big-endian, bit i set for index i, no leading zeros. */
+  snapshot(): Buffer;
 }
 
-export function createBitmap(size: number, offset: number, random: () => number = Math.random): Bitmap {
+export function createBitmap(size: number, offset: number, random: () => number = Math.random, snapshot?: Uint8Array): Bitmap {
   const bits = new Uint8Array(Math.ceil(size / 8));
   let count = 0;
+  if (snapshot) {
+    // Big-endian: the last byte holds indexes 0-7; bits beyond the range are dropped.
+    for (let j = 0; j < snapshot.length && j < bits.length; j++) bits[j] = snapshot[snapshot.length - 1 - j]!;
+    if (size % 8 && bits.length) bits[bits.length - 1]! &= (1 << (size % 8)) - 1;
+    for (const b of bits) for (let v = b; v; v &= v - 1) count++;
+  }
   const has = (i: number) => (bits[i >> 3] & (1 << (i & 7))) !== 0;
   const set = (i: number) => {
     bits[i >> 3] |= 1 << (i & 7);
@@ -55,5 +63,10 @@ export function createBitmap(size: number, offset: number, random: () => number 
       count--;
     },
     used: () => count,
+    snapshot() {
+      let top = bits.length;
+      while (top > 0 && bits[top - 1] === 0) top--;
+      return Buffer.from(bits.subarray(0, top)).reverse();
+    },
   };
 }

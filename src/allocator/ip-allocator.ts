@@ -23,6 +23,8 @@ export interface IPAllocator {
   /** The address at index n of the usable range (0 → network+1): 10.96.0.1 for n = 0. */
   addressAt(n: number): string;
   used(): number;
+  /** The allocated addresses, in order. */
+  allocated(): string[];
 }
 
 export function rangeOffset(size: number, divisor: number, min: number, max: number): number {
@@ -69,5 +71,10 @@ export function createIPAllocator(cidr: string, random?: () => number): IPAlloca
     },
     addressAt: (n) => formatIPv4(first + n),
     used: () => bitmap.used(),
+    allocated() {
+      const out: string[] = [];
+      for (let i = 0; i < size && out.length < bitmap.used(); i++) if (bitmap.has(i)) out.push(formatIPv4(first + i));
+      return out;
+    },
   };
 }

@@ -16,6 +16,8 @@ export interface PortAllocator {
   allocateNext(): number;
   release(port: number): void;
   used(): number;
+  /** The allocated ports as upstream's RangeAllocation data holds them (see Bitmap.snapshot). */
+  snapshot(): Buffer;
 }
 
 export function parsePortRange(text: string): PortRange {
@@ -27,10 +29,11 @@ export function parsePortRange(text: string): PortRange {
   return { base: from, size: to - from + 1 };
 }
 
-export function createPortAllocator(rangeText: string, random?: () => number): PortAllocator {
+/** `snapshot`: start with the ports a RangeAllocation's data names. */
+export function createPortAllocator(rangeText: string, random?: () => number, snapshot?: Uint8Array): PortAllocator {
   const { base, size } = parsePortRange(rangeText);
   const range = `${base}-${base + size - 1}`;
-  const bitmap = createBitmap(size, rangeOffset(size, 32, 16, 128), random);
+  const bitmap = createBitmap(size, rangeOffset(size, 32, 16, 128), random, snapshot);
   const contains = (p: number) => p >= base && p < base + size;
   return {
     range,
@@ -51,5 +54,6 @@ export function createPortAllocator(rangeText: string, random?: () => number): P
       if (contains(p)) bitmap.release(p - base);
     },
     used: () => bitmap.used(),
+    snapshot: () => bitmap.snapshot(),
   };
 }

@@ -1,12 +1,10 @@
-// Assembles the API server: storage (Secrets encrypted at rest), allocators
-// (rebuilt from stored Services), registry, authentication and
+// Assembles the API server: storage (Secrets encrypted at rest), allocations
+// (kept in the store, repaired from stored Services), registry, authentication and
 // authorization, the default namespaces, the `kubernetes` Service and the
 // bootstrap RBAC policy, the HTTPS listeners and the admin kubeconfig.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Service } from '../api/types.js';
-import { createIPAllocator } from '../allocator/ip-allocator.js';
-import { createPortAllocator } from '../allocator/port-allocator.js';
 import type { KubeObject } from '../api/object.js';
 import { errors } from '../api/status.js';
 import { createRegistry, type Registry } from '../registry/registry.js';
@@ -38,7 +36,9 @@ import { accessReviewResources } from './reviews/access-reviews.js';
 import { authenticationReviewResources } from './reviews/authentication-reviews.js';
 import { createRbacResources } from '../registry/rbac/resource.js';
 import { ensureBootstrapPolicy } from '../auth/rbac/bootstrap-reconcile.js';
+import { ensureTokenBootstrap } from '../auth/bootstrap-token/ensure.js';
 import { componentUsers } from '../auth/user.js';
+import { startLeaseEndpointReconciler, type LeaseEndpointReconciler } from './endpoint-reconciler.js';
 import { createCustomResourceServing } from '../apiextensions/serving.js';
 import type { TransportOptions } from '../client/transport.js';
 
@@ -65,6 +65,12 @@ export interface ApiServerConfig {
   etcd?: EtcdStoreOptions;
   /** Further addresses clients reach the API at (the serving certificate names them), e.g. the in-cluster 172.18.0.1. */
   advertiseAddresses?: string[];
+  /**
+   * --advertise-address: this server's address for the `kubernetes`
+   * Endpoints, held as a lease in the store with the other API servers'
+   * (upstream's lease endpoint reconciler) on advertisePort.
+   */
+  advertiseAddress?: string;
   clusterDomain?: string;
   /**
    * 'RBAC' (the Node and RBAC authorizers; every cluster's) or 'AlwaysAllow',
@@ -148,9 +154,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   // Made (on a first start) on the thread pool while the rest is set up.
   const saKeys = ensureServiceAccountKeys(pkiDir(config.dataDir));
   saKeys.catch(() => undefined);
-  const ips = createIPAllocator(config.serviceClusterIPRange);
-  const nodePorts = createPortAllocator(config.serviceNodePortRange);
-  const allocation = createServiceAllocation({ ips, nodePorts });
+  const allocation = createServiceAllocation({ store, serviceClusterIPRange: config.serviceClusterIPRange, serviceNodePortRange: config.serviceNodePortRange });
   // Late-bound: authentication and authorization read the registry, and some resources ask them.
   let serverAuth: ServerAuth | undefined;
   const authOf = () => {
@@ -191,12 +195,12 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   });
 
   const { items: services } = await registry.list(def('services'), undefined);
-  for (const svc of services) allocation.restore(svc as unknown as Service);
+  await allocation.restore(services as unknown as Service[]);
 
   const clusterDomain = config.clusterDomain ?? 'cluster.local';
   const ca = ensureClusterCA(config.dataDir);
   const bindAddress = ['0.0.0.0', '::', '127.0.0.1'].includes(config.bind) ? [] : [config.bind];
-  const serving = ensureServingCert(config.dataDir, apiServerNames(clusterDomain, ips.addressAt(0), [...bindAddress, ...(config.advertiseAddresses ?? [])]));
+  const serving = ensureServingCert(config.dataDir, apiServerNames(clusterDomain, allocation.firstAddress(), [...bindAddress, ...(config.advertiseAddresses ?? []), ...(config.advertiseAddress ? [config.advertiseAddress] : [])]));
   let address = '';
   const auth = (serverAuth = setupAuth({
     registry,
@@ -238,9 +242,14 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     throw e;
   }
   address = http.address;
-  await bootstrap(registry, def, ips.addressAt(0), config.advertisePort ?? defaultAdvertisePort);
+  await bootstrap(registry, def, allocation.firstAddress(), config.advertisePort ?? defaultAdvertisePort);
   await ensureBootstrapPolicy(registry, rbac);
+  await ensureTokenBootstrap(registry, def, { server: `https://${http.address}`, caCertPem: ca.cert });
   await customResources.start(registry);
+  let endpointLease: LeaseEndpointReconciler | undefined;
+  if (config.advertiseAddress) {
+    endpointLease = await startLeaseEndpointReconciler(registry, def, { ip: config.advertiseAddress, port: config.advertisePort ?? defaultAdvertisePort });
+  }
   ready = true;
   const url = `https://${http.address}`;
   const transportFor = (identity: ClientIdentity, via: 'socket' | 'tcp' = 'socket'): TransportOptions => {
@@ -263,6 +272,7 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
     transportFor,
     def,
     async close() {
+      await endpointLease?.stop().catch((e: unknown) => log.error('cannot remove the endpoint lease', { error: errorMessage(e) }));
       customResources.stop();
       await http.close();
       auth.stop();

@@ -117,7 +117,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const validation = parseFieldValidation(q.get('fieldValidation'));
       const decoded = decodeObject(await readBody(req), req.headers['content-type'], def, validation);
       def.convertOnDecode?.(decoded.object);
-      const subresource = sub === 'status' || sub === 'finalize' ? sub : '';
+      const subresource = sub === 'status' || sub === 'finalize' || sub === 'approval' ? sub : '';
       const result = await registry.update(
         def,
         ns,
@@ -188,7 +188,7 @@ async function patch(
   // Apply's fieldManager is there (validateWriteOptions).
   const fieldManager = q.get('fieldManager') || undefined;
   const warnings: string[] = [];
-  const subresource = info.subresource === 'status' ? 'status' : '';
+  const subresource = info.subresource === 'status' || info.subresource === 'approval' ? info.subresource : '';
 
   if (contentType === 'application/apply-patch+yaml') {
     const applied = checkObject(parseStructured(body, 'application/yaml'), def, validation);

@@ -20,6 +20,7 @@ import { jobsResource } from '../registry/jobs/resource.js';
 import { cronJobsResource } from '../registry/cronjobs/resource.js';
 import { podDisruptionBudgetsResource } from '../registry/poddisruptionbudgets/resource.js';
 import { leasesResource } from '../registry/leases/resource.js';
+import { certificateSigningRequestsResource } from '../registry/certificates/resource.js';
 import { logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -113,6 +114,7 @@ export function buildResources(deps: ResourceDeps): ResourceDef[] {
     podDisruptionBudgetsResource,
     leasesResource,
     endpointSlicesResource,
+    certificateSigningRequestsResource,
   );
   return defs;
 }

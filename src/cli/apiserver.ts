@@ -9,7 +9,7 @@ import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
 import { etcdFlags, etcdFlagsUsage, etcdFromFlags } from './etcd-flags.js';
 
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
-                         [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
+                         [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767] [--advertise-address IP]
                          [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--logging-format text|json]
                          [--etcd-servers URL,... [--etcd-cafile F] [--etcd-certfile F --etcd-keyfile F] [--etcd-prefix /registry]]
 
@@ -22,7 +22,11 @@ system:anonymous) and authorized (Node, RBAC). Stores objects in DIR/state.db
 admin's kubeconfig to DIR/kubeconfig. With --audit-policy-file (an
 audit.k8s.io/v1 Policy) and --audit-log-path (a file, or - for standard
 output), every request is recorded as an audit.k8s.io/v1 Event per line,
-as kube-apiserver's log backend writes them. Logs go to standard error.
+as kube-apiserver's log backend writes them. With --advertise-address, the
+server holds a lease for that address in the store (/registry/masterleases/IP,
+15s TTL, renewed every 10s) and the "kubernetes" Endpoints name every API
+server holding one, on its --port (upstream's lease endpoint reconciler).
+Logs go to standard error.
 ${etcdFlagsUsage}
 ${logFlagsUsage}`;
 
@@ -32,6 +36,7 @@ export const apiserverFlags = {
   bind: { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   'service-node-port-range': { type: 'string' },
+  'advertise-address': { type: 'string' },
   'audit-policy-file': { type: 'string' },
   'audit-log-path': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -54,6 +59,17 @@ function auditFlags(values: Record<string, string | boolean | undefined>): ApiSe
   return { policyFile: resolve(policyFile), logPath: logPath === '-' ? '-' : resolve(logPath) };
 }
 
+/** --advertise-address: an IPv4 address; the `kubernetes` Endpoints name it on the secure port (--port). */
+function advertiseFlags(values: Record<string, string | boolean | undefined>): Partial<ApiServerConfig> {
+  const ip = values['advertise-address'] as string | undefined;
+  if (ip === undefined) return {};
+  if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip) || ip.split('.').some((o) => Number(o) > 255) || ip === '0.0.0.0') {
+    throw new UsageError(`--advertise-address ${ip}: must be an IPv4 address`);
+  }
+  const port = intFlag(values.port as string | undefined, 'port', defaultApiServerConfig.port);
+  return { advertiseAddress: ip, ...(port ? { advertisePort: port } : {}) };
+}
+
 export async function startApiServerFromFlags(
   values: Record<string, string | boolean | undefined>,
   defaultDataDir?: string,
@@ -69,6 +85,7 @@ export async function startApiServerFromFlags(
     serviceNodePortRange: (values['service-node-port-range'] as string | undefined) ?? defaultApiServerConfig.serviceNodePortRange,
     audit: auditFlags(values),
     etcd: etcdFromFlags(values),
+    ...advertiseFlags(values),
     ...extra,
   });
 }

@@ -10,15 +10,30 @@ import { controllerCredentials } from './controller-credentials.js';
 import { componentUsers } from '../auth/user.js';
 import { parseFlags, UsageError } from './args.js';
 import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
+import { leaderElectionDefaults, leaderElectionIdentity, startLeaderElection, validateLeaderElection } from '../controllers/leader-election.js';
+import { createEventRecorder } from '../client/events.js';
+import { parseGoDuration } from '../util/go-duration.js';
+import { errorMessage } from '../util/errors.js';
+import { clusterSigningFlags, clusterSigningOption, clusterSigningUsage } from './cluster-signing.js';
 
 const log = logger('controllers');
 
 export const controllersUsage = `Usage: kubesvc controllers (--kubeconfig FILE | --data-dir DIR) [--controllers a,b,...]
                            [--max-endpoints-per-slice 100] [--load-balancer-ip-range 172.18.255.1-172.18.255.250]
                            [--root-ca-file DIR/pki/ca.crt] [-v N] [--logging-format text|json]
+                           [--leader-elect[=true|false]] [--leader-elect-lease-duration 15s]
+                           [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]
+                           [--leader-elect-resource-name kube-controller-manager] [--leader-elect-resource-namespace kube-system]
 
 Runs the controllers (${controllerNames.join(', ')}) against the API server.
 root-ca-cert-publisher runs with --root-ca-file (the CA it publishes as kube-root-ca.crt).
+With --leader-elect (the default, as kube-controller-manager's) the controllers
+run only while this process holds the Lease kube-system/kube-controller-manager
+(holder <hostname>_<uuid>): a standby takes it over once the leader has not
+renewed it for the lease duration; a leader that cannot renew it within the
+renew deadline stops and exits ("leaderelection lost"). On SIGINT/SIGTERM the
+leader releases the Lease, so a standby takes over at its next retry.
+${clusterSigningUsage}
 Logs go to standard error. ${logFlagsUsage}`;
 
 export function parseControllerList(text: string | undefined): ControllerName[] | undefined {
@@ -28,7 +43,31 @@ export function parseControllerList(text: string | undefined): ControllerName[] 
   return names as ControllerName[];
 }
 
-export async function controllersCommand(argv: string[]): Promise<void> {
+/** --leader-elect takes Go's boolean forms (--leader-elect=false); node's parser only the bare flag. */
+function leaderElectArg(argv: string[]): { argv: string[]; leaderElect: boolean } {
+  let leaderElect = true;
+  const rest = argv.filter((a) => {
+    const m = /^--leader-elect(?:=(.*))?$/.exec(a);
+    if (!m) return true;
+    const v = (m[1] ?? 'true').toLowerCase();
+    if (!['true', 'false', '1', '0', 't', 'f'].includes(v)) throw new UsageError(`invalid argument "${m[1]}" for "--leader-elect" flag: strconv.ParseBool: parsing "${m[1]}": invalid syntax`);
+    leaderElect = ['true', '1', 't'].includes(v);
+    return false;
+  });
+  return { argv: rest, leaderElect };
+}
+
+function durationFlag(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  try {
+    return parseGoDuration(value);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${errorMessage(e)}`);
+  }
+}
+
+export async function controllersCommand(args: string[]): Promise<void> {
+  const { argv, leaderElect } = leaderElectArg(args);
   const { values } = parseFlags(argv, {
     kubeconfig: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -36,7 +75,15 @@ export async function controllersCommand(argv: string[]): Promise<void> {
     'max-endpoints-per-slice': { type: 'string' },
     'load-balancer-ip-range': { type: 'string' },
     'root-ca-file': { type: 'string' },
+    'leader-elect': { type: 'boolean' },
+    'leader-elect-lease-duration': { type: 'string' },
+    'leader-elect-renew-deadline': { type: 'string' },
+    'leader-elect-retry-period': { type: 'string' },
+    'leader-elect-resource-name': { type: 'string' },
+    'leader-elect-resource-namespace': { type: 'string' },
+    'leader-elect-resource-lock': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...clusterSigningFlags,
     ...logFlags,
   });
   if (values.help) {
@@ -62,18 +109,75 @@ export async function controllersCommand(argv: string[]): Promise<void> {
   const dataDir = values.kubeconfig ? undefined : values['data-dir'];
   const credentials = dataDir ? controllerCredentials((identity) => dataDirTransport(resolve(dataDir), identity)) : undefined;
   const client = credentials?.manager ?? clientFor(values, componentUsers.controllerManager, 'kube-controller-manager');
-  const running = await startControllers(client, {
-    clientFor: credentials?.clientFor,
-    only: parseControllerList(values.controllers),
-    options: {
-      ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
-      ...(values['load-balancer-ip-range'] ? { loadBalancerIPRange: values['load-balancer-ip-range'] } : {}),
-      ...(rootCA ? { rootCA } : {}),
+  const start = () =>
+    startControllers(client, {
+      clientFor: credentials?.clientFor,
+      only: parseControllerList(values.controllers),
+      options: {
+        ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
+        ...(values['load-balancer-ip-range'] ? { loadBalancerIPRange: values['load-balancer-ip-range'] } : {}),
+        ...(rootCA ? { rootCA } : {}),
+        ...clusterSigningOption(values, dataDir),
+      },
+    });
+  const close = () => {
+    credentials?.close();
+    client.close();
+  };
+  if (!leaderElect) {
+    const running = await start();
+    log.info('ready', { controllers: running.controllers.map((c) => c.name).join(',') });
+    await untilSignal();
+    await running.stop();
+    close();
+    return;
+  }
+
+  const timing = {
+    leaseDurationMs: durationFlag(values['leader-elect-lease-duration'], 'leader-elect-lease-duration', leaderElectionDefaults.leaseDurationMs),
+    renewDeadlineMs: durationFlag(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline', leaderElectionDefaults.renewDeadlineMs),
+    retryPeriodMs: durationFlag(values['leader-elect-retry-period'], 'leader-elect-retry-period', leaderElectionDefaults.retryPeriodMs),
+  };
+  const invalidTiming = validateLeaderElection(timing);
+  if (invalidTiming) throw new UsageError(invalidTiming);
+  const lock = values['leader-elect-resource-lock'] ?? 'leases';
+  if (lock !== 'leases') throw new UsageError(`--leader-elect-resource-lock ${lock}: only "leases" is supported (upstream's only lock since v1.24)`);
+  const identity = leaderElectionIdentity();
+  let running: Awaited<ReturnType<typeof startControllers>> | undefined;
+  let starting: Promise<unknown> = Promise.resolve();
+  const events = createEventRecorder(client, 'kube-controller-manager', identity);
+  const elector = startLeaderElection(client, {
+    namespace: values['leader-elect-resource-namespace'] ?? 'kube-system',
+    name: values['leader-elect-resource-name'] ?? 'kube-controller-manager',
+    identity,
+    ...timing,
+    events,
+    callback: {
+      onStartedLeading: () => {
+        starting = start().then((r) => {
+          running = r;
+          log.info('ready', { controllers: r.controllers.map((c) => c.name).join(','), leader: identity });
+        });
+      },
+      onStoppedLeading: async () => {
+        await starting.catch(() => undefined);
+        await running?.stop();
+        running = undefined;
+      },
+      onNewLeader: (leader) => log.info('new leader elected', { identity: leader }),
     },
   });
-  log.info('ready', { controllers: running.controllers.map((c) => c.name).join(',') });
-  await untilSignal();
-  await running.stop();
-  credentials?.close();
-  client.close();
+  const outcome = await Promise.race([untilSignal().then(() => 'signal' as const), elector.done.then(() => 'lost' as const)]);
+  if (outcome === 'lost') {
+    // kube-controller-manager's OnStoppedLeading: the controllers stopped, the process exits.
+    log.error('leaderelection lost');
+    close();
+    process.exitCode = 1;
+    return;
+  }
+  await starting.catch(() => undefined);
+  await running?.stop();
+  await elector.stop();
+  await events.flush().catch(() => undefined);
+  close();
 }

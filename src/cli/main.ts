@@ -20,6 +20,7 @@ Commands:
   trace       one real probe to a Service, with the kernel's path for its packet explained
   down        remove what a crashed cluster left behind (namespaces, links, processes)
   images      the data dir's image store: load a docker-save/OCI archive, pull, ls, rm
+  token       bootstrap tokens for joining nodes: create [--print-join-command], list, delete
   help        show this help
 
 Run 'kubesvc <command> --help' for a command's flags.`;
@@ -39,6 +40,7 @@ const commands: Record<string, () => Promise<Command>> = {
   trace: async () => (await import('./trace.js')).traceCommand,
   down: async () => (await import('./down.js')).downCommand,
   images: async () => (await import('./images.js')).imagesCommand,
+  token: async () => (await import('./token.js')).tokenCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

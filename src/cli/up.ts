@@ -11,6 +11,7 @@ import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { controllerCredentials, type ControllerCredentials } from './controller-credentials.js';
 import { controllerNames, startControllers } from '../controllers/manager.js';
+import { clusterSigningOption } from './cluster-signing.js';
 import { startNode, type RunningNode } from './agent.js';
 import { installDisabledByEnv, prepareNodeHost } from './host-setup.js';
 import { apiserverFlags, startApiServerFromFlags } from './apiserver.js';
@@ -167,7 +168,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     // A failure in one waits for the others to settle, so that stop() finds everything they started.
     const controllersStarting = (async () => {
       const since = performance.now();
-      controllers = await startControllers(creds.manager, { options: { rootCA: server.caCert }, clientFor: creds.clientFor });
+      controllers = await startControllers(creds.manager, { options: { rootCA: server.caCert, ...clusterSigningOption({}, dataDir) }, clientFor: creds.clientFor });
       progress('controllers', since);
     })();
     const systemComponents = (async () => {

@@ -25,6 +25,8 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodMs: number;
   /** The cluster CA (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt (--root-ca-file). */
   rootCA?: string;
+  /** The CA csrsigning signs with (--cluster-signing-cert-file/-key-file, --cluster-signing-duration). */
+  clusterSigning?: import('./certificates/types.js').SigningCA;
 }
 
 export const defaultControllerOptions: ControllerOptions = {

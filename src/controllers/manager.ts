@@ -22,6 +22,10 @@ import { createTTLAfterFinishedController } from './job/ttl-after-finished.js';
 import { createCronJobController } from './cronjob/controller.js';
 import { createClusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { createDisruptionController } from './disruption/controller.js';
+import { createCSRApprovingController } from './certificates/approver.js';
+import { createCSRSigningController } from './certificates/signer.js';
+import { createBootstrapSignerController } from './bootstrap/signer.js';
+import { createTokenCleanerController } from './bootstrap/tokencleaner.js';
 
 export const controllerNames = [
   'serviceaccount',
@@ -42,6 +46,10 @@ export const controllerNames = [
   'root-ca-cert-publisher',
   'clusterrole-aggregation',
   'disruption',
+  'csrapproving',
+  'csrsigning',
+  'bootstrapsigner',
+  'tokencleaner',
 ] as const;
 
 export type ControllerName = (typeof controllerNames)[number];
@@ -67,6 +75,10 @@ const eventSources: Record<ControllerName, string> = {
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
   // Upstream's disruption controller records as the manager itself.
   disruption: 'controllermanager',
+  csrapproving: 'csrapproving',
+  csrsigning: 'csrsigning',
+  bootstrapsigner: 'bootstrapsigner',
+  tokencleaner: 'tokencleaner',
 };
 
 const constructors: Record<ControllerName, (ctx: ControllerContext) => Controller> = {
@@ -88,11 +100,16 @@ const constructors: Record<ControllerName, (ctx: ControllerContext) => Controlle
   'root-ca-cert-publisher': createRootCAPublisher,
   'clusterrole-aggregation': createClusterRoleAggregationController,
   disruption: createDisruptionController,
+  csrapproving: createCSRApprovingController,
+  csrsigning: createCSRSigningController,
+  bootstrapsigner: createBootstrapSignerController,
+  tokencleaner: createTokenCleanerController,
 };
 
 /** The controllers that run with these options: the publisher needs a root CA (--root-ca-file), as upstream's. */
 export function enabledControllers(options: Partial<ControllerOptions>): ControllerName[] {
-  return controllerNames.filter((n) => n !== 'root-ca-cert-publisher' || !!options.rootCA);
+  // csrsigning needs the signing CA (--cluster-signing-cert-file), as upstream's starts only with one.
+  return controllerNames.filter((n) => (n !== 'root-ca-cert-publisher' || !!options.rootCA) && (n !== 'csrsigning' || !!options.clusterSigning));
 }
 
 export interface RunningControllers {
@@ -123,6 +140,10 @@ export const controllerAccounts: Record<ControllerName, string> = {
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
   'clusterrole-aggregation': 'clusterrole-aggregation-controller',
   disruption: 'disruption-controller',
+  csrapproving: 'certificate-controller',
+  csrsigning: 'certificate-controller',
+  bootstrapsigner: 'bootstrap-signer',
+  tokencleaner: 'token-cleaner',
 };
 
 export interface StartControllersOptions {

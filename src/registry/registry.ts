@@ -117,11 +117,12 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     if (errs.length) throw invalid(def, obj.metadata.name ?? '', errs);
   }
 
-  function validateUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject, status: boolean): void {
+  function validateUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject, subresource: string | undefined): void {
+    const own = subresource ? def.strategy.subresourceUpdates?.[subresource] : undefined;
     const errs = [
       ...validateObjectMetaUpdate(obj.metadata, old.metadata),
       ...validateObjectMeta(obj.metadata, { namespaced: def.namespaced, nameValidator: def.validateName }),
-      ...((status ? def.strategy.validateStatusUpdate?.(obj, old) : def.strategy.validateUpdate?.(obj, old)) ?? []),
+      ...((own ? own.validateUpdate(obj, old) : subresource === 'status' ? def.strategy.validateStatusUpdate?.(obj, old) : def.strategy.validateUpdate?.(obj, old)) ?? []),
     ];
     if (errs.length) throw invalid(def, obj.metadata.name ?? '', errs);
   }
@@ -179,7 +180,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     await def.strategy.admitCreate?.(obj, ctx);
     // As upstream's store: allocation (BeginCreate) comes before validation, so
     // validation sees allocated values (e.g. a LoadBalancer's healthCheckNodePort).
-    const txn = def.strategy.beginCreate?.(obj, ctx);
+    const txn = await def.strategy.beginCreate?.(obj, ctx);
     try {
       validateCreate(def, obj);
       if (opts.dryRun) {
@@ -187,9 +188,10 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         txn?.commit();
         return { object: obj, warnings: ctx.warnings, created: true };
       }
-      const stored = await store.create(objectKey(def, meta.namespace, meta.name!), encode(obj));
+      const key = objectKey(def, meta.namespace, meta.name!);
+      const revision = txn?.write ? await txn.write({ key, value: () => encode(obj) }) : (await store.create(key, encode(obj))).modRevision;
       txn?.commit();
-      return { object: withRevision(def, obj, stored.modRevision), warnings: ctx.warnings, created: true };
+      return { object: withRevision(def, obj, revision), warnings: ctx.warnings, created: true };
     } catch (e) {
       txn?.rollback();
       if (e instanceof KeyExistsError) throw errors.alreadyExists(gr(def), meta.name!);
@@ -207,7 +209,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
     namespace: string | undefined,
     name: string,
     mutate: Mutate,
-    opts: WriteOptions & { subresource?: 'status' | 'finalize' | 'binding' | ''; forceAllowCreate?: () => Promise<WriteResult> } = {},
+    opts: WriteOptions & { subresource?: 'status' | 'finalize' | 'binding' | 'approval' | ''; forceAllowCreate?: () => Promise<WriteResult> } = {},
   ): Promise<WriteResult> {
     const key = objectKey(def, namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -241,7 +243,11 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       if (!next.metadata.deletionTimestamp) delete next.metadata.deletionTimestamp;
       if (next.metadata.deletionGracePeriodSeconds === undefined) delete next.metadata.deletionGracePeriodSeconds;
       const ctx: RequestContext = { ...ctxFor(opts), subresource: opts.subresource || undefined };
-      if (opts.subresource === 'status') {
+      const own = opts.subresource ? def.strategy.subresourceUpdates?.[opts.subresource] : undefined;
+      if (own) {
+        own.prepareForUpdate(next, old);
+        await own.admit?.(next, old, ctx);
+      } else if (opts.subresource === 'status') {
         def.strategy.prepareForStatusUpdate?.(next, old);
       } else {
         // Spec writes keep the stored status; a binding writes both (nodeName and PodScheduled).
@@ -256,15 +262,15 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       }
       next.metadata.resourceVersion = old.metadata.resourceVersion;
       if (deepEqual(next, old)) {
-        validateUpdate(def, next, old, opts.subresource === 'status');
+        validateUpdate(def, next, old, opts.subresource);
         return { object: old, warnings: ctx.warnings };
       }
 
       // Removing the last finalizer of an object being deleted completes the delete.
       if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length && !opts.dryRun) {
-        validateUpdate(def, next, old, opts.subresource === 'status');
+        validateUpdate(def, next, old, opts.subresource);
         try {
-          await store.delete(key, stored.modRevision);
+          await deleteStored(def, key, old, stored.modRevision);
         } catch (e) {
           if (e instanceof RevisionConflictError && !requestedRV && attempt < 10) continue;
           throw e;
@@ -273,16 +279,18 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         return { object: next, warnings: ctx.warnings };
       }
 
-      const txn = opts.subresource === 'status' ? undefined : def.strategy.beginUpdate?.(next, old, ctx);
+      const txn = opts.subresource === 'status' || own ? undefined : await def.strategy.beginUpdate?.(next, old, ctx);
       try {
-        validateUpdate(def, next, old, opts.subresource === 'status');
+        validateUpdate(def, next, old, opts.subresource);
         if (opts.dryRun) {
           txn?.commit();
           return { object: next, warnings: ctx.warnings };
         }
-        const written = await store.update(key, encode(next), stored.modRevision);
+        const revision = txn?.write
+          ? await txn.write({ key, value: () => encode(next), expectedRevision: stored.modRevision })
+          : (await store.update(key, encode(next), stored.modRevision)).modRevision;
         txn?.commit();
-        return { object: withRevision(def, next, written.modRevision), warnings: ctx.warnings };
+        return { object: withRevision(def, next, revision), warnings: ctx.warnings };
       } catch (e) {
         txn?.rollback();
         if (e instanceof RevisionConflictError) {
@@ -293,6 +301,19 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
         throw e;
       }
     }
+  }
+
+  /** Deletes the stored object, with what its strategy releases in the same transaction. */
+  async function deleteStored(def: ResourceDef, key: string, obj: KubeObject, revision: number): Promise<void> {
+    const txn = def.strategy.beginDelete?.(obj);
+    try {
+      if (txn?.write) await txn.write({ key, expectedRevision: revision });
+      else await store.delete(key, revision);
+    } catch (e) {
+      txn?.rollback();
+      throw e;
+    }
+    txn?.commit();
   }
 
   async function remove(def: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
@@ -352,7 +373,7 @@ export function createRegistry(store: Store, hooks: RegistryHooks = {}) {
       }
       if (opts.dryRun) return { object: obj, deleted: true };
       try {
-        await store.delete(key, stored.modRevision);
+        await deleteStored(def, key, obj, stored.modRevision);
       } catch (e) {
         if (e instanceof RevisionConflictError && attempt < 10) continue;
         if (e instanceof KeyNotFoundError) throw errors.notFound(gr(def), name);

@@ -35,6 +35,23 @@ export interface RequestContext {
 export interface WriteTransaction {
   commit(): void;
   rollback(): void;
+  /**
+   * Writes the object together with the keys the transaction holds
+   * (allocations) as one store transaction, retrying its own conflicts;
+   * resolves to the object's new revision (its deletion's, for a delete).
+   * The object's own conflict is the store's KeyExistsError,
+   * RevisionConflictError or KeyNotFoundError. Without it the registry
+   * writes the object alone.
+   */
+  write?(object: ObjectWrite): Promise<number>;
+}
+
+/** The object's part of a transaction: create (no expectedRevision), update (a value and the revision it replaces) or delete (no value). */
+export interface ObjectWrite {
+  key: string;
+  /** The stored form, read at each attempt (the transaction may change the object between attempts). */
+  value?: () => string;
+  expectedRevision?: number;
 }
 
 export interface Strategy {
@@ -55,8 +72,10 @@ export interface Strategy {
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Allocation before the store write; throws StatusError on failure. */
-  beginCreate?(obj: KubeObject, ctx: RequestContext): WriteTransaction;
-  beginUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): WriteTransaction;
+  beginCreate?(obj: KubeObject, ctx: RequestContext): WriteTransaction | Promise<WriteTransaction>;
+  beginUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): WriteTransaction | Promise<WriteTransaction>;
+  /** What a delete releases with the object (its transaction's write deletes it). */
+  beginDelete?(obj: KubeObject): WriteTransaction;
   /** After an object is gone from the store (release allocations, dependent cleanup). */
   afterDelete?(obj: KubeObject): Promise<void> | void;
   /**
@@ -68,10 +87,23 @@ export interface Strategy {
   prepareForDelete?(obj: KubeObject): void;
   /** After deletionTimestamp was set (start namespace cleanup). */
   afterDeleteRequested?(obj: KubeObject): Promise<void> | void;
+  /**
+   * Subresources written with a strategy of their own (a CSR's status and
+   * approval, upstream's csrStatusStrategy and csrApprovalStrategy): used
+   * instead of the status hooks above for that subresource.
+   */
+  subresourceUpdates?: Record<string, SubresourceStrategy>;
   /** Whether metadata.generation tracks spec changes for this kind. */
   tracksGeneration?: boolean;
   /** Normalise a stored object for reading (defaults for fields added later). */
   decorate?(obj: KubeObject): void;
+}
+
+export interface SubresourceStrategy {
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
+  /** Admission of the write (who may approve or sign); throws a StatusError to refuse. */
+  admit?(obj: KubeObject, old: KubeObject, ctx: RequestContext): Promise<void>;
+  validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
 /** Who creates a create-only resource (an access review, a token review), and where. */

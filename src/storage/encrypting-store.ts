@@ -45,6 +45,9 @@ export function encryptingStore(inner: Store, config: EncryptionConfig): Store {
     async delete(key, expectedRevision) {
       return read(await inner.delete(key, expectedRevision));
     },
+    txn(compares, ops) {
+      return inner.txn(compares, ops.map((op) => (op.type === 'put' ? { ...op, value: t.toStorage(op.key, op.value) } : op)));
+    },
     watch(prefix, fromRevision, onEvent) {
       return inner.watch(prefix, fromRevision, (e) => {
         const plain = readEvent(e);

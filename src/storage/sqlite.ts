@@ -22,6 +22,10 @@ import {
   type ListResult,
   type Store,
   type StoredValue,
+  type TxnCompare,
+  type TxnOp,
+  type TxnOpResult,
+  type TxnResult,
   type Watch,
   type WatchEvent,
 } from './store.js';
@@ -172,6 +176,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted', 0);
     INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ${storeFormat});
+    CREATE TABLE IF NOT EXISTS expiry (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
   `);
   // Data dirs from before lists at a revision: the log gains the revisions
   // of the value each write replaced. Older kubesvc versions write on
@@ -226,6 +231,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     compacted: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'compacted'"),
     setCompacted: db.prepare<[number]>("UPDATE meta SET value = ? WHERE name = 'compacted'"),
     deleteHistory: db.prepare<[number]>('DELETE FROM log WHERE revision < ?'),
+    setExpiry: db.prepare<[string, number]>('INSERT OR REPLACE INTO expiry (key, at) VALUES (?, ?)'),
+    clearExpiry: db.prepare<[string]>('DELETE FROM expiry WHERE key = ?'),
+    expired: db.prepare<[number], { key: string }>('SELECT key FROM expiry WHERE at <= ?'),
+    nextExpiry: db.prepare<[], { at: number | null }>('SELECT MIN(at) AS at FROM expiry'),
   };
 
   const subscribers = new Set<Subscriber>();
@@ -283,6 +292,73 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     return { ...toStored(old), deletedRevision: rev };
   });
 
+  /** One put or delete inside a transaction; its event, published once the transaction commits. */
+  function applyOp(op: TxnOp, now: number): [TxnOpResult, WatchEvent | undefined] {
+    const old = stmt.get.get(op.key);
+    if (op.type === 'delete') {
+      if (!old) return [{ key: op.key, createRevision: 0, modRevision: 0 }, undefined];
+      const rev = Number(stmt.append.run(op.key, 'DELETED', old.value, old.value, old.mod_revision, old.create_revision).lastInsertRowid);
+      stmt.deleteCurrent.run(op.key);
+      if (ttlKeys) stmt.clearExpiry.run(op.key);
+      const e: WatchEvent = { type: 'DELETED', key: op.key, value: old.value, prevValue: old.value, revision: rev };
+      return [{ key: op.key, createRevision: old.create_revision, modRevision: rev, deleted: true }, e];
+    }
+    let result: TxnOpResult;
+    let e: WatchEvent;
+    if (old) {
+      const rev = Number(stmt.append.run(op.key, 'MODIFIED', op.value, old.value, old.mod_revision, old.create_revision).lastInsertRowid);
+      stmt.updateCurrent.run(op.value, rev, op.key);
+      result = { key: op.key, createRevision: old.create_revision, modRevision: rev };
+      e = { type: 'MODIFIED', key: op.key, value: op.value, prevValue: old.value, revision: rev };
+    } else {
+      const rev = Number(stmt.append.run(op.key, 'ADDED', op.value, null, null, null).lastInsertRowid);
+      stmt.insertCurrent.run(op.key, op.value, rev, rev);
+      result = { key: op.key, createRevision: rev, modRevision: rev };
+      e = { type: 'ADDED', key: op.key, value: op.value, revision: rev };
+    }
+    if (op.ttlSeconds !== undefined) {
+      stmt.setExpiry.run(op.key, now + op.ttlSeconds * 1000);
+      ttlKeys = true;
+    } else if (ttlKeys) {
+      stmt.clearExpiry.run(op.key);
+    }
+    return [result, e];
+  }
+
+  const txnTx = db.transaction((compares: TxnCompare[], ops: TxnOp[]): [TxnResult, WatchEvent[]] => {
+    const current = compares.map((c) => ({ key: c.key, modRevision: stmt.get.get(c.key)?.mod_revision ?? 0 }));
+    if (current.some((c, i) => c.modRevision !== compares[i]!.modRevision)) return [{ succeeded: false, current }, []];
+    const now = Date.now();
+    const results: TxnOpResult[] = [];
+    const events: WatchEvent[] = [];
+    for (const op of ops) {
+      const [r, e] = applyOp(op, now);
+      results.push(r);
+      if (e) events.push(e);
+    }
+    return [{ succeeded: true, results }, events];
+  });
+
+  let closed = false;
+  // Keys put with a TTL (the API servers' leases): removed, as etcd's expired
+  // leases remove theirs, by a sweep once a second while any is held.
+  let ttlKeys = stmt.nextExpiry.get()?.at != null;
+  const sweepExpired = db.transaction((now: number): WatchEvent[] => {
+    const events: WatchEvent[] = [];
+    for (const { key } of stmt.expired.all(now)) {
+      const [, e] = applyOp({ type: 'delete', key }, now);
+      stmt.clearExpiry.run(key);
+      if (e) events.push(e);
+    }
+    ttlKeys = stmt.nextExpiry.get()?.at != null;
+    return events;
+  });
+  const sweeper = setInterval(() => {
+    if (!ttlKeys || closed) return;
+    for (const e of sweepExpired(Date.now())) publish(e);
+  }, 1000);
+  sweeper.unref();
+
   /** A past row from a log row that did not record revisions: they are found in the log, if it still holds them. */
   function withRevisions(row: PastRow, revision: number, compacted: number): CurrentRow {
     if (row.mod_revision !== null && row.create_revision !== null) return row as CurrentRow;
@@ -313,8 +389,6 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     return { items: rows.map(toStored), revision, more: count > rows.length, count };
   });
 
-  let closed = false;
-
   return {
     async get(key) {
       const r = stmt.get.get(key);
@@ -340,6 +414,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const deleted = deleteTx(key, expectedRevision);
       publish({ type: 'DELETED', key, value: deleted.value, prevValue: deleted.value, revision: deleted.deletedRevision });
       return deleted;
+    },
+    async txn(compares, ops) {
+      const [result, events] = txnTx(compares, ops);
+      for (const e of events) publish(e);
+      return result;
     },
     async watch(prefix, fromRevision, onEvent): Promise<Watch> {
       const compacted = stmt.compacted.get()?.value ?? 0;
@@ -367,6 +446,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(sweeper);
       subscribers.clear();
       db.close();
     },

@@ -88,6 +88,34 @@ export interface Watch {
   stop(): void;
 }
 
+/** One condition of a transaction: the key's modRevision is this one, 0 meaning the key does not exist (etcd's Compare MOD EQUAL). */
+export interface TxnCompare {
+  key: string;
+  modRevision: number;
+}
+
+/**
+ * One write of a transaction. A put with ttlSeconds lives that long unless
+ * put again (etcd: a key attached to a lease granted for the TTL); a put
+ * without one keeps the key for good. Deleting a missing key does nothing.
+ */
+export type TxnOp = { type: 'put'; key: string; value: string; ttlSeconds?: number } | { type: 'delete'; key: string };
+
+export interface TxnOpResult {
+  key: string;
+  /** The key's create revision after a put (the deleted value's for a delete; 0 when nothing was deleted). */
+  createRevision: number;
+  /** The revision of this write (etcd: the transaction's one revision; SQLite: one per write, in order). */
+  modRevision: number;
+  /** A delete removed a key. */
+  deleted?: boolean;
+}
+
+export type TxnResult =
+  | { succeeded: true; results: TxnOpResult[] }
+  /** A compare failed: nothing was written; each compared key's modRevision now (0: absent), in the compares' order. */
+  | { succeeded: false; current: TxnCompare[] };
+
 export interface Store {
   get(key: string): Promise<StoredValue | undefined>;
   /**
@@ -105,6 +133,13 @@ export interface Store {
   update(key: string, value: string, expectedRevision?: number): Promise<StoredValue>;
   /** Returns the deleted value; KeyNotFoundError, RevisionConflictError. */
   delete(key: string, expectedRevision?: number): Promise<StoredValue & { deletedRevision: number }>;
+  /**
+   * etcd's Txn reduced to compare-and-swap: when every compare holds, all
+   * ops are applied as one atomic write; otherwise none is, and the result
+   * says where each compared key stands. A transaction's events reach
+   * watchers as the single writes would, in the ops' order.
+   */
+  txn(compares: TxnCompare[], ops: TxnOp[]): Promise<TxnResult>;
   /**
    * Events for keys under prefix with revision > fromRevision, history first,
    * then live; resolves once the watch is in place, rejects with

@@ -9,6 +9,7 @@ import type { KubeObject } from '../../api/object.js';
 import type { Pod } from '../../api/types.js';
 import type { Authorizer } from '../../auth/attributes.js';
 import { createRequestAuthenticator, type TokenAuthenticator } from '../../auth/authn/authenticator.js';
+import { createBootstrapTokenAuthenticator } from '../../auth/bootstrap-token/authenticator.js';
 import { createNodeAuthorizer } from '../../auth/authz/node.js';
 import { createNodeGraph } from '../../auth/authz/node-graph.js';
 import { alwaysAllow, unionAuthorizer } from '../../auth/authz/union.js';
@@ -65,7 +66,15 @@ export function setupAuth(config: AuthConfig): ServerAuth {
   const issuer = createTokenIssuer({ privateKey: keys.privateKey, keyId: keys.keyId, issuer: issuerURL });
   const live = liveObjects(registry, def);
   const validator = createTokenValidator({ publicKeys: [keys.publicKey], issuers: [issuerURL], audiences: apiAudiences, lookup: live.lookup });
-  const tokens: TokenAuthenticator = { authenticate: (token) => validator.validate(token) };
+  // --enable-bootstrap-token-auth: bootstrap tokens first; a token that is not one goes on to the service account validator.
+  const bootstrapTokens = createBootstrapTokenAuthenticator((ns, name) => live.secretObject(ns, name));
+  const tokens: TokenAuthenticator = {
+    authenticate(token) {
+      const bootstrap = bootstrapTokens.authenticate(token);
+      if (bootstrap && 'user' in bootstrap) return Promise.resolve({ user: bootstrap.user, audiences: apiAudiences });
+      return validator.validate(token);
+    },
+  };
 
   const policy = createPolicyCache(registry, config.rbac);
   const rbac = createRbacAuthorizer(policy);
@@ -161,6 +170,8 @@ function liveObjects(registry: Registry, def: (resource: string) => ResourceDef)
   };
   return {
     lookup,
+    /** A followed Secret as it is stored (bootstrap token Secrets). */
+    secretObject: (namespace: string, name: string) => secrets.get(namespace, name) as { type?: string; data?: Record<string, string> } | undefined,
     pods,
     ready: Promise.all(followers.map((f) => f.ready)).then(() => undefined),
     stop() {

@@ -17,6 +17,8 @@ export interface CertificateRequest {
   notBefore: Date;
   notAfter: Date;
   publicKey: KeyObject;
+  /** keyUsage bits (digitalSignature 0, keyEncipherment 2, ...) of a leaf; digitalSignature and keyEncipherment when unset. */
+  keyUsageBits?: number[];
   /** Subject alternative names: DNS names and IPv4 addresses. */
   dnsNames?: string[];
   ips?: string[];
@@ -35,27 +37,27 @@ function length(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-function tlv(tag: number, ...content: Buffer[]): Buffer {
+export function tlv(tag: number, ...content: Buffer[]): Buffer {
   const body = Buffer.concat(content);
   return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
 }
 
-const sequence = (...c: Buffer[]) => tlv(0x30, ...c);
-const set = (...c: Buffer[]) => tlv(0x31, ...c);
+export const sequence = (...c: Buffer[]) => tlv(0x30, ...c);
+export const set = (...c: Buffer[]) => tlv(0x31, ...c);
 const octetString = (b: Buffer) => tlv(0x04, b);
-const bitString = (b: Buffer, unusedBits = 0) => tlv(0x03, Buffer.from([unusedBits]), b);
+export const bitString = (b: Buffer, unusedBits = 0) => tlv(0x03, Buffer.from([unusedBits]), b);
 const boolean = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0x00]));
 const utf8String = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 const explicit = (n: number, c: Buffer) => tlv(0xa0 + n, c);
 
-function integer(b: Buffer): Buffer {
+export function integer(b: Buffer): Buffer {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0 && (b[i + 1]! & 0x80) === 0) i++;
   const v = b.subarray(i);
   return tlv(0x02, v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
 }
 
-function oid(dotted: string): Buffer {
+export function oid(dotted: string): Buffer {
   const arcs = dotted.split('.').map(Number);
   const out = [40 * arcs[0]! + arcs[1]!];
   for (const arc of arcs.slice(2)) {
@@ -90,7 +92,7 @@ const OID = {
 };
 
 /** A distinguished name: the organizations (one RDN each, so no DER SET ordering to mind), then the common name. */
-const name = (commonName: string, organizations: string[] = []) =>
+export const name = (commonName: string, organizations: string[] = []) =>
   sequence(
     ...organizations.map((o) => set(sequence(oid(OID.organizationName), utf8String(o)))),
     set(sequence(oid(OID.commonName), utf8String(commonName))),
@@ -125,7 +127,7 @@ function keyIdentifier(key: KeyObject): Buffer {
   return createHash('sha1').update(spki.subarray(bits.body + 1, bits.end)).digest();
 }
 
-function signatureAlgorithm(key: KeyObject): { id: Buffer; hash: string } {
+export function signatureAlgorithm(key: KeyObject): { id: Buffer; hash: string } {
   if (key.asymmetricKeyType === 'rsa') return { id: sequence(oid(OID.sha256WithRSAEncryption), tlv(0x05)), hash: 'sha256' };
   if (key.asymmetricKeyType === 'ec') return { id: sequence(oid(OID.ecdsaWithSHA256)), hash: 'sha256' };
   throw new Error(`cannot sign certificates with a ${key.asymmetricKeyType} key`);
@@ -145,7 +147,7 @@ export function createCertificate(req: CertificateRequest): string {
   const issuerKeyId = keyIdentifier(createPublicKey(signer));
   const extensions = [
     extension(OID.basicConstraints, true, req.isCA ? sequence(boolean(true)) : sequence()),
-    extension(OID.keyUsage, true, keyUsage(req.isCA ? [0, 2, 5] : [0, 2])),
+    ...(req.isCA || req.keyUsageBits?.length !== 0 ? [extension(OID.keyUsage, true, keyUsage(req.isCA ? [0, 2, 5] : (req.keyUsageBits ?? [0, 2])))] : []),
     ...(req.isCA ? [] : [extension(OID.extKeyUsage, false, sequence(...(req.usage === 'server+client' ? [oid(OID.serverAuth), oid(OID.clientAuth)] : [oid(req.usage === 'client' ? OID.clientAuth : OID.serverAuth)])))]),
     extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(req.publicKey))),
     ...(req.issuer ? [extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, issuerKeyId)))] : []),

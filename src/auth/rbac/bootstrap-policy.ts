@@ -259,6 +259,12 @@ const systemRoles: ClusterRole[] = [
     rule(['get', 'list', 'watch', 'update', 'patch'], [core], ['persistentvolumeclaims']),
   ]),
   clusterRole('system:kube-dns', [rule(['list', 'watch'], [core], ['endpoints', 'services'])]),
+  // TLS bootstrap: what a bootstrap token's user may ask, and the approver's SubjectAccessReview permissions.
+  clusterRole('system:node-bootstrapper', [rule(['create', 'get', 'list', 'watch'], [certificates], ['certificatesigningrequests'])]),
+  clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [rule(['create'], [certificates], ['certificatesigningrequests/nodeclient'])]),
+  clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], [certificates], ['certificatesigningrequests/selfnodeclient'])]),
+  clusterRole('system:certificates.k8s.io:kube-apiserver-client-approver', [rule(['approve'], [certificates], ['signers'], ['kubernetes.io/kube-apiserver-client'])]),
+  clusterRole('system:certificates.k8s.io:kube-apiserver-client-kubelet-approver', [rule(['approve'], [certificates], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet'])]),
   clusterRole('system:service-account-issuer-discovery', [
     urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/']),
   ]),
@@ -286,6 +292,14 @@ const systemBindings: ClusterRoleBinding[] = [
  * kube-system, as with --use-service-account-credentials.
  */
 const controllerRoleRules: Record<string, PolicyRule[]> = {
+  'certificate-controller': [
+    rule(['delete', 'get', 'list', 'watch'], [certificates], ['certificatesigningrequests']),
+    rule(['update'], [certificates], ['certificatesigningrequests/approval', 'certificatesigningrequests/status']),
+    rule(['approve'], [certificates], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    rule(['sign'], [certificates], ['signers'], ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']),
+    rule(['create'], [authorization], ['subjectaccessreviews']),
+    eventsRule(),
+  ],
   'clusterrole-aggregation-controller': [rule(['escalate', 'get', 'list', 'watch', 'update', 'patch'], [rbacGroup], ['clusterroles'])],
   'daemon-set-controller': [
     rule(read, [extensions, apps], ['daemonsets']),

@@ -71,8 +71,9 @@ export function servicesResource(deps: ServiceResourceDeps): ResourceDef {
         settleFamilies(obj, old);
         return deps.allocation.beginUpdate(svc(obj), svc(old), ctx.dryRun);
       },
+      // The addresses and ports are released in the delete's own transaction.
+      beginDelete: (obj) => deps.allocation.beginDelete(svc(obj)),
       async afterDelete(obj) {
-        deps.allocation.releaseAll(svc(obj));
         await deps.deleteEndpoints(obj.metadata.namespace!, obj.metadata.name!);
       },
       decorate(obj) {

@@ -52,6 +52,8 @@ export interface WatchStream {
 const connectErrors = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'connect-timeout']);
 const brokenErrors = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'request-timeout']);
 const connectTimeoutMs = 3000;
+/** Pauses before another pass over the endpoints while the members have no leader. */
+const unavailableRetriesMs = [250, 500, 1000, 2000];
 
 export const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const unb64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
@@ -176,24 +178,32 @@ export function createEtcdClient(options: EtcdClientOptions): EtcdClient {
   return {
     async call<T>(path: string, body: unknown, write = false) {
       const text = JSON.stringify(body);
-      const failures: string[] = [];
-      for (let i = 0; i < urls.length; i++) {
-        const at = (preferred + i) % urls.length;
-        try {
-          const result = await callAt<T & { header?: ResponseHeader }>(urls[at]!, path, text);
-          preferred = at;
-          return result;
-        } catch (e) {
-          const code = (e as { etcdCode?: string }).etcdCode;
-          const movable = code !== undefined && (connectErrors.has(code) || (!write && brokenErrors.has(code)));
-          if (!movable && !unavailable(e)) {
-            if (code !== undefined) throw new EtcdUnavailableError(`etcd ${urls[at]!.origin}: ${(e as Error).message}`);
-            throw e;
+      // No endpoint could serve and some member said it is unavailable (no leader while the members
+      // elect a new one after one died, about a second): tried again after a pause, as etcd's client
+      // retries unavailable calls. Every endpoint refusing fails at once: etcd is down.
+      for (let round = 0; ; round++) {
+        const failures: string[] = [];
+        let electing = false;
+        for (let i = 0; i < urls.length; i++) {
+          const at = (preferred + i) % urls.length;
+          try {
+            const result = await callAt<T & { header?: ResponseHeader }>(urls[at]!, path, text);
+            preferred = at;
+            return result;
+          } catch (e) {
+            const code = (e as { etcdCode?: string }).etcdCode;
+            const movable = code !== undefined && (connectErrors.has(code) || (!write && brokenErrors.has(code)));
+            if (!movable && !unavailable(e)) {
+              if (code !== undefined) throw new EtcdUnavailableError(`etcd ${urls[at]!.origin}: ${(e as Error).message}`);
+              throw e;
+            }
+            if (unavailable(e)) electing = true;
+            failures.push(`${urls[at]!.origin} (${(e as Error).message})`);
           }
-          failures.push(`${urls[at]!.origin} (${(e as Error).message})`);
         }
+        if (!electing || round >= unavailableRetriesMs.length) throw new EtcdUnavailableError(`cannot reach etcd: ${failures.join('; ')}`);
+        await new Promise((r) => setTimeout(r, unavailableRetriesMs[round]));
       }
-      throw new EtcdUnavailableError(`cannot reach etcd: ${failures.join('; ')}`);
     },
     watch(createRequest, onMessage, onEnd) {
       let stopped = false;

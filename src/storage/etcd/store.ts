@@ -31,6 +31,8 @@ import {
   type ListResult,
   type Store,
   type StoredValue,
+  type TxnOp,
+  type TxnOpResult,
   type Watch,
   type WatchEvent,
 } from '../store.js';
@@ -154,6 +156,9 @@ export function openEtcdStore(options: EtcdStoreOptions): Store {
     /** The pause before resuming: doubled per failure in a row (to 5s), reset by any message. */
     let backoffMs = 0;
     const start = () => {
+      // Events at or below the revision this stream resumes after were delivered by the one before;
+      // several events of one revision (a transaction's) all pass.
+      const resumedAfter = last;
       stream = client.watch(
         { key: b64(toEtcd(prefix)), range_end: prefixEnd(toEtcd(prefix)), start_revision: String(last + 1), prev_kv: true },
         (m) => {
@@ -167,7 +172,7 @@ export function openEtcdStore(options: EtcdStoreOptions): Store {
           for (const e of (m.events as RawEvent[] | undefined) ?? []) {
             const kv = e.kv!;
             const revision = num(kv.mod_revision);
-            if (revision <= last) continue;
+            if (revision <= resumedAfter) continue;
             last = revision;
             const key = fromEtcd(Buffer.from(kv.key ?? '', 'base64').toString('utf8'));
             const prev = e.prev_kv ? toKeyValue(e.prev_kv).value : undefined;
@@ -262,6 +267,36 @@ export function openEtcdStore(options: EtcdStoreOptions): Store {
       const prev = r.responses?.[0]?.response_delete_range?.prev_kvs?.[0];
       if (!prev) throw new KeyNotFoundError(key);
       return { ...stored(prev), deletedRevision: revisionOf(r.header) };
+    },
+    async txn(compares, ops) {
+      // A TTL is a lease granted for it, the key attached (kube-apiserver's etcd3 store: one lease per TTL'd write).
+      const leases = new Map<number, string>();
+      for (const op of ops) {
+        if (op.type === 'put' && op.ttlSeconds !== undefined && !leases.has(op.ttlSeconds)) {
+          const granted = await client.call<{ ID?: string }>('/v3/lease/grant', { TTL: String(op.ttlSeconds) }, true);
+          leases.set(op.ttlSeconds, granted.ID ?? '0');
+        }
+      }
+      const request = (op: TxnOp) =>
+        op.type === 'put'
+          ? { request_put: { key: b64(toEtcd(op.key)), value: b64(op.value), prev_kv: true, ...(op.ttlSeconds !== undefined ? { lease: leases.get(op.ttlSeconds) } : {}) } }
+          : { request_delete_range: { key: b64(toEtcd(op.key)), prev_kv: true } };
+      const r = await txn({
+        compare: compares.map((c) => ({ key: b64(toEtcd(c.key)), target: 'MOD', result: 'EQUAL', mod_revision: String(c.modRevision) })),
+        success: ops.map(request),
+        failure: compares.map((c) => ({ request_range: { key: b64(toEtcd(c.key)), keys_only: true } })),
+      });
+      if (!r.succeeded) {
+        return { succeeded: false, current: compares.map((c, i) => ({ key: c.key, modRevision: num(r.responses?.[i]?.response_range?.kvs?.[0]?.mod_revision) })) };
+      }
+      const rev = revisionOf(r.header);
+      const results = ops.map((op, i): TxnOpResult => {
+        const res = r.responses?.[i];
+        if (op.type === 'put') return { key: op.key, createRevision: num(res?.response_put?.prev_kv?.create_revision) || rev, modRevision: rev };
+        const prev = res?.response_delete_range?.prev_kvs?.[0];
+        return prev ? { key: op.key, createRevision: num(prev.create_revision), modRevision: rev, deleted: true } : { key: op.key, createRevision: 0, modRevision: 0 };
+      });
+      return { succeeded: true, results };
     },
     async watch(prefix, fromRevision, onEvent) {
       // The history must still be there: what a list at fromRevision needs (revision 0 is etcd's "now", so 1 stands for it).
