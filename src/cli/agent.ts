@@ -16,6 +16,8 @@ import { componentUsers } from '../auth/user.js';
 import { nodePrerequisites } from './host-setup.js';
 import { nodeIndex } from './nodes.js';
 import { readImageSettings, type ImageSettings } from './image-settings.js';
+import { nodeResolvConfPath } from './egress-settings.js';
+import { existsSync } from 'node:fs';
 import { coreDnsImage, kubeProxyImage } from './system-components.js';
 import { logger } from '../util/log.js';
 import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
@@ -45,6 +47,8 @@ export interface NodeOptions {
   syncFrequencyMs?: number;
   /** Where the images come from (`up --images`, `--registry-mirror`); default: the built-in ones built in, no mirrors. */
   images?: ImageSettings;
+  /** The kubelet's --resolv-conf: the node's resolvers (`up` writes them for its egress; default /etc/resolv.conf). */
+  resolvConf?: string;
 }
 
 /**
@@ -72,6 +76,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       volumeResyncMs: opts.syncFrequencyMs,
       imageSource: { mode: opts.images?.images ?? 'builtin', systemImages },
       registryMirrors: opts.images?.registryMirrors,
+      resolvConf: opts.resolvConf,
     });
   } catch (e) {
     await network.destroy();
@@ -102,7 +107,9 @@ export async function agentCommand(argv: string[]): Promise<void> {
   if (why) throw new UsageError(why);
   const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
   const client = createClient(createTransport(dataDirTransport(dataDir, componentUsers.node(values.node))), 'kubelet');
-  const node = await startNode({ client, dataDir, name: values.node, images: readImageSettings(dataDir) });
+  // The node's resolvers as `up` last wrote them for its egress, else the machine's.
+  const resolvConf = existsSync(nodeResolvConfPath(dataDir)) ? nodeResolvConfPath(dataDir) : undefined;
+  const node = await startNode({ client, dataDir, name: values.node, images: readImageSettings(dataDir), resolvConf });
   log.info('ready', { node: node.name, netns: node.network.netns, nodeIP: node.network.nodeIP, podCIDR: node.network.podCIDR });
   await untilSignal();
   await node.stop();

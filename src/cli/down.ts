@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { clusterIdFor } from '../agent/cluster-id.js';
 import { agentSocketPath, apiServerSocketPath } from '../util/data-dir.js';
 import { cleanupStale } from '../agent/network.js';
+import { cleanupEgress } from '../agent/egress.js';
 import { cleanupOciLeftovers, ociPaths } from '../agent/oci-leftovers.js';
 import { dataDirOwner } from '../storage/data-dir-lock.js';
 import { knownNodes } from './nodes.js';
@@ -13,7 +14,7 @@ import { parseFlags, UsageError } from './args.js';
 export async function downCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
-    console.log('Usage: kubesvc down [--data-dir .kubesvc]\n\nRemoves the network namespaces, links and processes a stopped or crashed cluster left behind.');
+    console.log('Usage: kubesvc down [--data-dir .kubesvc]\n\nRemoves the network namespaces, links and processes a stopped or crashed cluster left behind, and its egress (the host\'s table ip kubesvc-egress-<id>, link and forwarding settings).');
     return;
   }
   if (process.getuid?.() !== 0) throw new UsageError('down removes network namespaces, which needs root');
@@ -28,6 +29,8 @@ export async function downCommand(argv: string[]): Promise<void> {
     for (const p of [...left.problems, ...left.busyCgroups.map((c) => `cgroup ${c} still in use`)]) console.error(`kubesvc: node ${node}: ${p}`);
   }
   const removed = await cleanupStale(clusterId);
+  const egress = await cleanupEgress(clusterId);
+  if (egress.length) console.log(`kubesvc: removed the egress: ${egress.join(', ')}`);
   rmSync(apiServerSocketPath(dataDir), { force: true });
   for (const node of knownNodes(dataDir)) rmSync(agentSocketPath(dataDir, node), { force: true });
   console.log(removed.length ? `kubesvc: removed ${removed.length} namespace(s): ${removed.join(' ')}` : 'kubesvc: nothing to clean up');

@@ -67,9 +67,10 @@ export function coreDnsDeployment(): Deployment & KubeObject {
             {
               name: 'coredns',
               image: coreDnsImage,
-              // The cluster network has no way out (by design), so there is no upstream to forward to: names outside
-              // the zone are REFUSED at once, as CoreDNS does for names no plugin serves, instead of timing out.
-              args: ['--listen', '0.0.0.0:53', '--cluster-domain', 'cluster.local', '--autopath', '--upstream', 'none'],
+              // Names outside the zone go to the resolvers of the pod's /etc/resolv.conf (CoreDNS's `forward .
+              // /etc/resolv.conf`): with dnsPolicy Default, the node's, which `up` fills for its egress; with
+              // egress off it names none, and such names are REFUSED at once, as CoreDNS does for names no plugin serves.
+              args: ['--listen', '0.0.0.0:53', '--cluster-domain', 'cluster.local', '--autopath'],
               ports: [
                 { name: 'dns', containerPort: 53, protocol: 'UDP' },
                 { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
@@ -276,6 +277,7 @@ async function createOrMigrate<T extends KubeObject>(client: Client, type: Resou
     return createIfMissing(client, type, obj);
   }
   const spec = JSON.stringify(current.spec);
-  const older = spec.includes('--data-dir') || spec.includes('--config-map') || lacksPrivileged((obj as { spec?: unknown }).spec, current.spec);
+  // An older coredns was told `--upstream none` (the network had no way out): it now follows the node's resolv.conf.
+  const older = spec.includes('--data-dir') || spec.includes('--config-map') || spec.includes('"--upstream","none"') || lacksPrivileged((obj as { spec?: unknown }).spec, current.spec);
   if (older) await resource.update({ ...obj, metadata: { ...current.metadata } });
 }

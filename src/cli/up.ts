@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clusterIdFor } from '../agent/cluster-id.js';
-import { CLUSTER_POD_CIDR, CONTROL_PLANE_IP, cleanupStale, destroyClusterNetwork } from '../agent/network.js';
+import { CLUSTER_POD_CIDR, CONTROL_PLANE_IP, cleanupStale, destroyClusterNetwork, podNetnsName } from '../agent/network.js';
 import { componentUsers } from '../auth/user.js';
 import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
@@ -20,7 +20,7 @@ import { untilSignal } from '../util/signals.js';
 import { parseGoDuration } from '../util/go-duration.js';
 import { errorMessage } from '../util/errors.js';
 import { parseFlags, UsageError } from './args.js';
-import { nodeIndex, nodeName } from './nodes.js';
+import { nodeIndex, nodeName, nodeNetns } from './nodes.js';
 import { chooseNodeProxy } from './proxy-config.js';
 import { clusterDNSIP, ensureClusterDns, ensureKubeProxy } from './system-components.js';
 import { serveApiInCluster, withdrawApiInCluster, type InClusterApi } from './in-cluster-api.js';
@@ -28,11 +28,17 @@ import { applyImageFlags, describeImageSettings, parseImagesFlag, parseRegistryM
 import { logFlags, parseLogFlags } from './log-flags.js';
 import { openUpLogs, upLogFiles, upLogsDir } from './up-logs.js';
 import { configureLogging, resetLogging } from '../util/log.js';
+import { cleanupEgress, decideEgress, nodeResolvConfText, setUpEgress, type EgressDecision } from '../agent/egress.js';
+import { applyEgressFlag, egressFlags, nodeResolvConfPath, parseEgressFlags } from './egress-settings.js';
+import { writeFileSync } from 'node:fs';
+import type { Dashboard } from '../dashboard/server.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|nftables-maps|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
                   [--sync-frequency 1m] [--images builtin|registry] [--registry-mirror NAME=URL]...
+                  [--egress auto|off | --no-egress]
                   [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--log-format text|json]
+                  [--dashboard-port 0]
 
 Starts a local cluster whose API the real kubectl drives. Objects persist in
 the data dir (SQLite); a second 'up' with the same data dir brings them back.
@@ -55,6 +61,13 @@ images from registry NAME (docker.io is Docker Hub's) go to URL and nowhere
 else, e.g. registry.k8s.io=http://127.0.0.1:5000 (plain HTTP for loopback only);
 'none' forgets them. Both are kept in the data dir: 'up' again keeps them
 unless given again.
+--egress auto (the default): pods reach addresses beyond the cluster through
+this machine when it has a default route — masqueraded at their node and
+again as they leave the machine's default interface (one veth with a
+169.254.222.x/30 and an nftables table ip kubesvc-egress-<id> of the cluster's
+own; no cluster route in the host) — and the cluster DNS forwards names outside
+the cluster to the machine's resolvers. --egress off (--no-egress): a closed
+network, those names REFUSED. Kept in the data dir too.
 
 The API server serves HTTPS only and authenticates every request (client
 certificates of the cluster CA in DATA_DIR/pki, ServiceAccount tokens); RBAC
@@ -66,7 +79,11 @@ ${upLogFiles.controllers} (controllers, scheduler, client informers) and ${upLog
 node's agent and network). kube-proxy and coredns are pods: kubectl logs -n kube-system.
 -v N (--v N): log info messages of verbosity N and below (klog's; default 0);
 --log-format (--logging-format) text|json: klog's text lines (default) or
-component-base's JSON lines.`;
+component-base's JSON lines.
+
+--dashboard-port: the live page of the cluster, on 127.0.0.1 (default 0: a free
+port); the ready screen prints its URL with a one-time token that the first
+browser to open it trades for a session cookie.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
@@ -79,7 +96,9 @@ export async function upCommand(argv: string[]): Promise<void> {
     'sync-frequency': { type: 'string' },
     images: { type: 'string' },
     'registry-mirror': { type: 'string', multiple: true },
+    'dashboard-port': { type: 'string' },
     ...logFlags,
+    ...egressFlags,
   });
   if (values.help) {
     console.log(upUsage);
@@ -98,8 +117,11 @@ export async function upCommand(argv: string[]): Promise<void> {
   }
   const logSettings = parseLogFlags(values);
   // The only list among the flags: the API server's flags are the others.
-  const { 'registry-mirror': mirrorFlags, ...singleValues } = values;
+  const { 'registry-mirror': mirrorFlags, 'dashboard-port': dashboardPortFlag, ...singleValues } = values;
+  const dashboardPort = dashboardPortFlag === undefined ? 0 : Number(dashboardPortFlag);
+  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new UsageError('--dashboard-port must be a port number (0: any free port)');
   const imageFlags = { images: parseImagesFlag(values.images), registryMirrors: parseRegistryMirrorFlags(mirrorFlags) };
+  const egressFlag = parseEgressFlags(values);
   const install = nodeCount > 0 && !values['no-install'] && !installDisabledByEnv();
   const proxy = chooseNodeProxy(values['proxy-mode'], values['proxy-config'], CLUSTER_POD_CIDR);
   // The host first: installing what nodes need may take a while, and says so line by line.
@@ -141,9 +163,14 @@ export async function upCommand(argv: string[]): Promise<void> {
   let inCluster: InClusterApi | undefined;
   let networkCreated = false;
   let images: ImageSettings | undefined;
+  let egress: EgressDecision | undefined;
+  let egressHostChanges: string[] = [];
+  let dashboard: Dashboard | undefined;
   const stop = async () => {
+    await dashboard?.close();
     await inCluster?.stop();
     await Promise.all(nodes.map((n) => n.stop()));
+    if (networkCreated) await cleanupEgress(clusterId).catch((e: unknown) => console.error(`kubesvc: removing the egress: ${errorMessage(e)}`));
     if (networkCreated) await destroyClusterNetwork(clusterId);
     await controllers?.stop();
     credentials?.close();
@@ -161,6 +188,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     // Under the data dir's lock the server holds: no other `up` of this cluster reads or writes them meanwhile.
     images = applyImageFlags(dataDir, imageFlags);
     const settings = images;
+    const egressSetting = applyEgressFlag(dataDir, egressFlag);
     credentials = controllerCredentials(server.transportFor);
     const creds = credentials;
     // Three independent lines side by side, each only through the API as separate components would be:
@@ -182,6 +210,9 @@ export async function upCommand(argv: string[]): Promise<void> {
       // Whatever a crashed run of this cluster left behind goes first.
       await cleanupStale(clusterId);
       networkCreated = true;
+      await cleanupEgress(clusterId);
+      const egressPlan = (egress = await decideEgress(clusterId, egressSetting));
+      writeFileSync(nodeResolvConfPath(dataDir), nodeResolvConfText(egressPlan), { mode: 0o644 });
       // The API in the cluster and the nodes side by side (both make the cluster network first, once): no pod
       // reaches the API before its node ran it, and kube-proxy, the first to, retries as any client does.
       const apiInCluster = serveApiInCluster(server, client, clusterId).then((api) => {
@@ -193,7 +224,7 @@ export async function upCommand(argv: string[]): Promise<void> {
         apiInCluster,
         ...Array.from({ length: nodeCount }, (_, i) => {
           const nodeSince = performance.now();
-          return startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images: settings }).then((node) => {
+          return startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images: settings, resolvConf: nodeResolvConfPath(dataDir) }).then((node) => {
             nodes.push(node);
             progress(node.name, nodeSince);
           });
@@ -202,9 +233,17 @@ export async function upCommand(argv: string[]): Promise<void> {
       const failed = nodeStarts.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
+      egressHostChanges = (await setUpEgress(egressPlan, clusterId, nodes.map((n) => n.network.netns))).hostChanges;
     })();
     const failed = (await Promise.allSettled([controllersStarting, systemComponents, nodesStarting])).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+    // Loaded once the cluster is up: the page's server is not on the way to it.
+    dashboard = await (await import('../dashboard/server.js')).startDashboard({
+      client,
+      port: dashboardPort,
+      nodeNetns: (n) => nodeNetns(dataDir, n),
+      podNetns: (n, uid) => podNetnsName(clusterId, nodeIndex(n), uid),
+    });
   } catch (e) {
     await stop();
     throw e;
@@ -229,6 +268,8 @@ export async function upCommand(argv: string[]): Promise<void> {
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
   proxy        DaemonSet kube-system/kube-proxy, ${proxy.running} mode (${proxy.why}; ConfigMap kube-system/kube-proxy)
   images       ${describeImageSettings(images!)}
+  egress       ${egress ? [egress.why, ...egressHostChanges].join('\n               ') : 'none: no nodes'}
+  dashboard    ${dashboard!.url}   (loopback; the token works once)
   logs         ${upLogsDir(dataDir)}/{${Object.values(upLogFiles).map((f) => f.replace(/\.log$/, '')).join(',')}}.log; kube-proxy, coredns: kubectl logs -n kube-system
 
   export KUBECONFIG=${server.kubeconfigPath}

@@ -15,6 +15,7 @@ import { createDnsMetrics } from './metrics.js';
 import { minimalEndpointSlice, minimalPod, minimalService } from './objects.js';
 import { createDnsIndex } from './records.js';
 import { startDnsServer } from './server.js';
+import { createRecentQueries } from './recent.js';
 
 const log = logger('dns');
 /** Objects per list request (client-go's reflector pages by 500). */
@@ -82,6 +83,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     (opts.upstreams.length
       ? createForwarder({ upstreams: opts.upstreams, onForward: (to, outcome, s) => metrics.forwarded(to, outcome === 'error' ? 'error' : String(outcome), s) })
       : undefined);
+  const recent = createRecentQueries();
   const server = await startDnsServer({
     host: opts.host,
     port: opts.port,
@@ -93,10 +95,13 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     podNamespace: opts.autopath ? (ip) => podNamespaces.get(ip) : undefined,
     metrics,
     generation: () => index.generation(),
+    recent,
   });
   let http: Awaited<ReturnType<typeof startDnsHttp>>;
   try {
-    http = await startDnsHttp({ health: opts.health, ready: opts.ready, metrics: opts.metrics, isReady: synced, registry: metrics.registry });
+    // Pods may not read other pods' questions: /recent is for the node (the live page reads it from there).
+    const mayReadRecent = (address: string) => !podNamespaces.has(address);
+    http = await startDnsHttp({ health: opts.health, ready: opts.ready, metrics: opts.metrics, isReady: synced, registry: metrics.registry, recent, mayReadRecent });
   } catch (e) {
     await server.close();
     throw e;

@@ -17,6 +17,7 @@ import { Rcode, RRClass, RRType, type Message, type Question, type ResourceRecor
 import { normalizeName, parseMessage, serializeMessage, WireError } from './wire.js';
 import { createWireCache, type WireCacheEntry } from './wire-cache.js';
 import { errorMessage } from '../util/errors.js';
+import type { RecentQueries } from './recent.js';
 
 const log = logger('dns');
 
@@ -51,6 +52,8 @@ export interface DnsServerOptions {
    * answers are kept as finished bytes until it moves (wire-cache.ts).
    */
   generation?: () => number;
+  /** Where every answer sent is noted (recent.ts): the last few questions and answers, for people watching. */
+  recent?: RecentQueries;
 }
 
 export interface DnsServer {
@@ -235,10 +238,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     log.error('query failed', { client: client.address, error: errorMessage(e) });
     return buf.length >= 12 ? errorOnly(buf, Rcode.SERVFAIL) : undefined;
   };
+  const noted = (out: Buffer | undefined, client: { address: string; proto: 'udp' | 'tcp' }) => {
+    if (out) opts.recent?.add(client.address, client.proto, out);
+    return out;
+  };
   const safeHandle = (buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Buffer | undefined | Promise<Buffer | undefined> => {
     try {
       const r = handle(buf, client);
-      return r instanceof Promise ? r.catch((e: unknown) => failed(buf, client, e)) : r;
+      return r instanceof Promise ? r.catch((e: unknown) => failed(buf, client, e)).then((out) => noted(out, client)) : noted(r, client);
     } catch (e) {
       return failed(buf, client, e);
     }

@@ -28,6 +28,11 @@ export interface TraceOptions {
   podNetns(nodeName: string, uid: string): string;
   /** How long the probe waits for an answer (default 1 s). */
   timeoutMs?: number;
+  /**
+   * The command's own Ctrl-C: clean up, then exit (default). A trace run inside a longer-lived process (up's live
+   * page) passes false: that process's own stop must run, and this trace's cleanup is in its finally.
+   */
+  exitOnSignal?: boolean;
 }
 
 /** The nodes' proxy mode: the ConfigMap's, with what actually runs (the kernel's tables say). */
@@ -115,8 +120,11 @@ export async function runTrace(opts: TraceOptions): Promise<TraceReport> {
   const onSignal = (signal: NodeJS.Signals) => {
     void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const exitOnSignal = opts.exitOnSignal ?? true;
+  if (exitOnSignal) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   try {
     const helper: ProbeHelper = startProbeHelper(sourceNetns);
     cleanups.push(() => helper.close());

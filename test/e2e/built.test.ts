@@ -27,7 +27,7 @@ describe('the built kubesvc (dist/, as npm start runs it)', { skip, timeout: 120
     dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-built-'));
     // The node flags of the shebang, as npx kubesvc runs it.
     const flags = readFileSync(built, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
-    up = spawn(process.execPath, [...flags, built, 'up', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    up = spawn(process.execPath, [...flags, built, 'up', '--data-dir', dataDir, '--port', '0', '--no-egress'], { stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout!.on('data', (d) => (output += d));
     up.stderr!.on('data', (d) => (output += d));
     await waitFor('the ready screen', () => output.includes('kubesvc is up') || up.exitCode !== null, 30_000);

@@ -81,7 +81,7 @@ describe('up right after a kill -9', { skip: namespaceSkipReason(['iptables-rest
   test('the whole process group killed: up on the same data dir starts at once', async () => {
     const dataDir = temp('kill9');
     dataDirs.push(dataDir);
-    const first = spawn(cli[0]!, [...cli.slice(1), 'up', '--data-dir', dataDir, '--port', '0'], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = spawn(cli[0]!, [...cli.slice(1), 'up', '--data-dir', dataDir, '--port', '0', '--no-egress'], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     first.stdout.on('data', (d) => (out += d));
     first.stderr.on('data', (d) => (out += d));
@@ -98,7 +98,7 @@ describe('up right after a kill -9', { skip: namespaceSkipReason(['iptables-rest
     const log = join(dataDir, 'first-up.log');
     // sh starts up in the background, prints its pid, and becomes a sleep that never waits for it.
     const script = `"$0" "$@" > ${log} 2>&1 & echo $!; exec sleep 300`;
-    const parent = spawn('sh', ['-c', script, ...cli, 'up', '--data-dir', dataDir, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const parent = spawn('sh', ['-c', script, ...cli, 'up', '--data-dir', dataDir, '--port', '0', '--no-egress'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       let pidText = '';
       parent.stdout.on('data', (d) => (pidText += d));

@@ -14,7 +14,7 @@ export interface CliProcess {
 
 /** Runs `kubesvc ARGS`; inside network namespace `netns` when given (ip netns exec replaces itself, so signals reach kubesvc). */
 export function startCli(args: string[], env: Record<string, string> = {}, netns?: string): CliProcess {
-  const argv = [process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args];
+  const argv = [process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...withoutEgress(args)];
   if (netns) argv.unshift('ip', 'netns', 'exec', netns);
   const child = spawn(argv[0], argv.slice(1), {
     cwd: repoRoot,
@@ -26,6 +26,14 @@ export function startCli(args: string[], env: Record<string, string> = {}, netns
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
+}
+
+/**
+ * A cluster a test starts never touches the machine's network: `up` gets
+ * --no-egress unless the test says otherwise (test/e2e/egress.test.ts, with its stand-in outside).
+ */
+export function withoutEgress(args: string[]): string[] {
+  return args[0] === 'up' && !args.some((a) => a === '--no-egress' || a.startsWith('--egress')) ? [...args, '--no-egress'] : args;
 }
 
 export async function waitForOutput(p: CliProcess, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {

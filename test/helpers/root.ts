@@ -28,6 +28,7 @@ const testOnlyPackages: Record<string, string> = {
   kubectl: 'kubectl, from the Kubernetes project',
   etcd: 'etcd-server',
   etcdctl: 'etcd-client',
+  chromium: 'chromium',
 };
 
 function packageOf(tool: string): string {

@@ -14,10 +14,13 @@ export interface UpCluster {
   stop(): Promise<void>;
 }
 
-/** `kubesvc up --data-dir <temp> --port 0 ...args`, ready; `name` prefixes the data dir. */
-export async function startUp(name: string, args: string[] = [], opts: { dataDir?: string } = {}): Promise<UpCluster> {
+/**
+ * `kubesvc up --data-dir <temp> --port 0 ...args`, ready; `name` prefixes the data dir. Egress is off
+ * (--no-egress, ./cli.ts) unless `args` say otherwise; `env` reaches the command (egress's test-only stand-in).
+ */
+export async function startUp(name: string, args: string[] = [], opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<UpCluster> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `kubesvc-${name}-`));
-  const up = startCli(['up', '--data-dir', dataDir, '--port', '0', ...args]);
+  const up = startCli(['up', '--data-dir', dataDir, '--port', '0', ...args], opts.env);
   const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
   const stop = async () => {
     up.child.kill('SIGINT');
