@@ -6,7 +6,9 @@
 // k8s-app=kube-dns, ServiceAccount coredns bound to ClusterRole
 // system:coredns) behind Service `kube-dns` at 10.96.0.10. Created when
 // missing, never overwritten (a user's edits survive restarts), except the
-// proxy configuration when `up` is told one explicitly, and the workloads of
+// proxy configuration when `up` is told one explicitly, the logging `up -v N
+// --log-format F` asks for (kube-proxy's config.conf `logging` section, its
+// pods restarted as `kubectl rollout restart` does; coredns's args), and the workloads of
 // an older kubesvc: those that reached the API through the data dir's
 // socket, and a kube-proxy DaemonSet without kubeadm's privileged
 // securityContext (pods run isolated now: kube-proxy needs it to program
@@ -15,6 +17,14 @@ import type { ConfigMap, DaemonSet, Deployment, Service } from '../api/types.js'
 import type { KubeObject } from '../api/object.js';
 import { ApiError, resourceTypes, type Client, type ResourceType } from '../client/client.js';
 import { kubeadmPolicy } from '../auth/rbac/bootstrap-policy.js';
+import { parseDocument } from 'yaml';
+import type { LogFormat } from '../util/log.js';
+
+/** `up`'s -v / --logging-format, passed on to the system components (only what was given). */
+export interface ComponentLogging {
+  verbosity?: number;
+  format?: LogFormat;
+}
 
 export const clusterDNSIP = '10.96.0.10';
 export const kubeProxyImage = 'registry.k8s.io/kube-proxy:v1.32.0';
@@ -47,7 +57,7 @@ export function kubeDnsService(): Service & KubeObject {
  * The coredns Deployment. Its pods reach the API as CoreDNS does, in-cluster:
  * the `kubernetes` Service with the token of ServiceAccount coredns.
  */
-export function coreDnsDeployment(): Deployment & KubeObject {
+export function coreDnsDeployment(logging: ComponentLogging = {}): Deployment & KubeObject {
   const labels = { 'k8s-app': 'kube-dns' };
   return {
     apiVersion: 'apps/v1',
@@ -70,7 +80,7 @@ export function coreDnsDeployment(): Deployment & KubeObject {
               // Names outside the zone go to the resolvers of the pod's /etc/resolv.conf (CoreDNS's `forward .
               // /etc/resolv.conf`): with dnsPolicy Default, the node's, which `up` fills for its egress; with
               // egress off it names none, and such names are REFUSED at once, as CoreDNS does for names no plugin serves.
-              args: ['--listen', '0.0.0.0:53', '--cluster-domain', 'cluster.local', '--autopath'],
+              args: ['--listen', '0.0.0.0:53', '--cluster-domain', 'cluster.local', '--autopath', ...loggingArgs(logging)],
               ports: [
                 { name: 'dns', containerPort: 53, protocol: 'UDP' },
                 { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
@@ -84,6 +94,39 @@ export function coreDnsDeployment(): Deployment & KubeObject {
       },
     },
   };
+}
+
+/** The logging flags as container args (the forms with "=", one arg each). */
+function loggingArgs(logging: ComponentLogging): string[] {
+  return [...(logging.verbosity !== undefined ? [`-v=${logging.verbosity}`] : []), ...(logging.format !== undefined ? [`--logging-format=${logging.format}`] : [])];
+}
+
+/** `args` with the logging flags `logging` gives replaced by its values (others, and the flags it does not give, kept). */
+export function withLoggingArgs(args: readonly string[], logging: ComponentLogging): string[] {
+  const names = [...(logging.verbosity !== undefined ? ['-v', '--v'] : []), ...(logging.format !== undefined ? ['--logging-format', '--log-format'] : [])];
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].split('=')[0];
+    if (!names.includes(name)) kept.push(args[i]);
+    else if (!args[i].includes('=')) i++; // "-v 4": the value is the next arg
+  }
+  return [...kept, ...loggingArgs(logging)];
+}
+
+/**
+ * config.conf with its KubeProxyConfiguration `logging` section set to what
+ * `logging` gives (the rest of the text, comments included, untouched), or
+ * undefined when it already says so.
+ */
+export function withProxyLogging(configText: string, logging: ComponentLogging): string | undefined {
+  const doc = parseDocument(configText);
+  let changed = false;
+  for (const [key, value] of [['verbosity', logging.verbosity], ['format', logging.format]] as const) {
+    if (value === undefined || doc.getIn(['logging', key]) === value) continue;
+    doc.setIn(['logging', key], value);
+    changed = true;
+  }
+  return changed ? doc.toString() : undefined;
 }
 
 async function createIfMissing<T extends KubeObject>(client: Client, type: ResourceType, obj: T): Promise<void> {
@@ -122,13 +165,22 @@ async function ensureAddonPolicy(client: Client): Promise<void> {
  * kubesvc's coredns off the data dir socket). The account before the
  * Deployment: its pods are refused until their ServiceAccount exists.
  */
-export async function ensureClusterDns(client: Client): Promise<void> {
+export async function ensureClusterDns(client: Client, logging: ComponentLogging = {}): Promise<void> {
   await Promise.all([
     ensureAddonPolicy(client),
     createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('coredns')),
     createIfMissing(client, resourceTypes.services, kubeDnsService()),
   ]);
-  await createOrMigrate(client, resourceTypes.deployments, coreDnsDeployment());
+  await createOrMigrate(client, resourceTypes.deployments, coreDnsDeployment(logging), (current) => {
+    // -v / --logging-format given to `up` and not what coredns runs with: its args change (a rollout, as any template edit).
+    const containers = current.spec?.template?.spec?.containers ?? [];
+    const dns = containers.find((c) => c.name === 'coredns');
+    if (!dns) return undefined;
+    const args = withLoggingArgs(dns.args ?? [], logging);
+    if (JSON.stringify(args) === JSON.stringify(dns.args ?? [])) return undefined;
+    const template = current.spec!.template!;
+    return { ...current, spec: { ...current.spec!, template: { ...template, spec: { ...template.spec!, containers: containers.map((c) => (c === dns ? { ...c, args } : c)) } } } };
+  });
 }
 
 /**
@@ -228,16 +280,21 @@ export function kubeProxyDaemonSet(): DaemonSet & KubeObject {
  * without kubeconfig.conf (an older kubesvc's) gets it. `server` is the API
  * address kube-proxy reaches from its node.
  */
-export async function ensureKubeProxy(client: Client, configText: string, replaceConfig: boolean, server: string): Promise<void> {
+export async function ensureKubeProxy(client: Client, configText: string, replaceConfig: boolean, server: string, logging: ComponentLogging = {}): Promise<void> {
+  /** Whether an existing config.conf's logging section was changed (its pods read it at start: they are restarted). */
+  let loggingChanged = false;
   const ensureConfigMap = async () => {
-    const cm = kubeProxyConfigMap(configText, server);
+    const cm = kubeProxyConfigMap(withProxyLogging(configText, logging) ?? configText, server);
     const configMaps = client.resource<ConfigMap & KubeObject>(resourceTypes.configmaps);
     try {
       const current = await configMaps.get('kube-system', 'kube-proxy');
       const data = { ...current.data };
       if (replaceConfig) data['config.conf'] = configText;
+      const logged = withProxyLogging(data['config.conf'] ?? '', logging);
+      if (logged !== undefined) data['config.conf'] = logged;
+      loggingChanged = logged !== undefined && current.data?.['config.conf'] !== logged;
       data['kubeconfig.conf'] ??= cm.data!['kubeconfig.conf']!;
-      if (replaceConfig || !current.data?.['kubeconfig.conf']) await configMaps.update({ ...current, data });
+      if (replaceConfig || loggingChanged || !current.data?.['kubeconfig.conf']) await configMaps.update({ ...current, data });
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
       await createIfMissing(client, resourceTypes.configmaps, cm);
@@ -245,7 +302,13 @@ export async function ensureKubeProxy(client: Client, configText: string, replac
   };
   // What the DaemonSet's pods need (account, policy, their ConfigMap) first, side by side.
   await Promise.all([ensureAddonPolicy(client), createIfMissing(client, resourceTypes.serviceaccounts, systemAccount('kube-proxy')), ensureConfigMap()]);
-  await createOrMigrate(client, resourceTypes.daemonsets, kubeProxyDaemonSet());
+  await createOrMigrate(client, resourceTypes.daemonsets, kubeProxyDaemonSet(), (current) => {
+    if (!loggingChanged) return undefined;
+    // As `kubectl rollout restart`: the pods start again and read the new logging settings.
+    const template = current.spec!.template!;
+    const annotations = { ...template.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    return { ...current, spec: { ...current.spec!, template: { ...template, metadata: { ...template.metadata, annotations } } } };
+  });
 }
 
 type Containers = { securityContext?: { privileged?: boolean } }[];
@@ -267,7 +330,7 @@ function lacksPrivileged(desired: unknown, current: unknown): boolean {
  * kube-proxy without the privileged securityContext its rules need now that
  * pods are isolated — is replaced.
  */
-async function createOrMigrate<T extends KubeObject>(client: Client, type: ResourceType, obj: T): Promise<void> {
+async function createOrMigrate<T extends KubeObject>(client: Client, type: ResourceType, obj: T, adjust?: (current: T) => T | undefined): Promise<void> {
   const resource = client.resource<T>(type);
   let current: T;
   try {
@@ -279,5 +342,8 @@ async function createOrMigrate<T extends KubeObject>(client: Client, type: Resou
   const spec = JSON.stringify(current.spec);
   // An older coredns was told `--upstream none` (the network had no way out): it now follows the node's resolv.conf.
   const older = spec.includes('--data-dir') || spec.includes('--config-map') || spec.includes('"--upstream","none"') || lacksPrivileged((obj as { spec?: unknown }).spec, current.spec);
-  if (older) await resource.update({ ...obj, metadata: { ...current.metadata } });
+  if (older) current = await resource.update({ ...obj, metadata: { ...current.metadata } });
+  // Settings `up` was given that the (current) object does not have yet.
+  const adjusted = adjust?.(current);
+  if (adjusted) await resource.update(adjusted);
 }

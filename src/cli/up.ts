@@ -79,7 +79,8 @@ ${upLogFiles.controllers} (controllers, scheduler, client informers) and ${upLog
 node's agent and network). kube-proxy and coredns are pods: kubectl logs -n kube-system.
 -v N (--v N): log info messages of verbosity N and below (klog's; default 0);
 --log-format (--logging-format) text|json: klog's text lines (default) or
-component-base's JSON lines.
+component-base's JSON lines; both are passed on to the kube-proxy pods (their
+ConfigMap's logging section) and coredns (its args).
 
 --dashboard-port: the live page of the cluster, on 127.0.0.1 (default 0: a free
 port); the ready screen prints its URL with a one-time token that the first
@@ -201,7 +202,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     })();
     const systemComponents = (async () => {
       const since = performance.now();
-      await Promise.all([ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`), ensureClusterDns(client)]);
+      await Promise.all([ensureKubeProxy(client, proxy.configText, proxy.explicit, `https://${CONTROL_PLANE_IP}:${defaultAdvertisePort}`, logSettings), ensureClusterDns(client, logSettings)]);
       progress('system components (kube-proxy, coredns)', since);
     })();
     const nodesStarting = (async () => {

@@ -161,6 +161,8 @@ export interface MetricsServerOptions {
   mode?: string;
   /** Served at /configz under "kubeproxy.config.k8s.io", as kube-proxy. */
   config?: unknown;
+  /** Read-only JSON documents under /debug/ (the proxier's); undefined is a 404. */
+  debug?: (path: string, query: URLSearchParams) => unknown;
 }
 
 export interface MetricsServer {
@@ -197,6 +199,11 @@ export function createMetricsServer(opts: MetricsServerOptions): MetricsServer {
     if (path === '/configz' && opts.config !== undefined) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return res.end(JSON.stringify({ 'kubeproxy.config.k8s.io': opts.config }));
+    }
+    const debug = path.startsWith('/debug/') && req.method === 'GET' ? opts.debug?.(path, new URL(req.url ?? '/', 'http://x').searchParams) : undefined;
+    if (debug !== undefined) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify(debug));
     }
     notFound(res);
   });

@@ -21,6 +21,8 @@ export interface Proxier {
   sync(snapshot: ProxySnapshot): Promise<{ full: boolean } | void>;
   /** Removes everything the mode installed. */
   stop(): Promise<void>;
+  /** A read-only debug document under /debug/ on the metrics listener, or undefined (404). */
+  debug?(path: string, query: URLSearchParams): unknown;
 }
 
 /** What a mode gets from the server when it is created; all else comes with each snapshot. */
@@ -49,7 +51,7 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
   const { config, nodeName } = opts;
   const metrics = createProxyMetrics();
   const health = createProxyHealthServer({ bindAddress: config.healthzBindAddress, healthTimeoutMs: 2 * config.syncPeriodMs, metrics });
-  const metricsServer = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, mode: opts.mode, config: config.configuration });
+  const metricsServer = createMetricsServer({ bindAddress: config.metricsBindAddress, metrics, mode: opts.mode, config: config.configuration, debug: (path, query) => proxier.debug?.(path, query) });
   /** The node's addresses as of now: its Node object (when seen) and this namespace's interfaces. */
   const addresses = (node: Node | undefined): NodeAddresses => {
     const local = localAddresses();

@@ -14,6 +14,8 @@ export interface ClusterView {
   nodes: Stored<Node>[];
   /** The mode in kube-system/kube-proxy's config.conf ("" when unset: iptables). */
   configuredMode: string;
+  /** metricsBindAddress in that configuration, when set (the proxy's /debug/ documents are there; default 127.0.0.1:10249). */
+  metricsBindAddress?: string;
 }
 
 export async function readClusterView(client: Client): Promise<ClusterView> {
@@ -25,13 +27,15 @@ export async function readClusterView(client: Client): Promise<ClusterView> {
     client.resource<Stored<ConfigMap>>(resourceTypes.configmaps).get('kube-system', 'kube-proxy').catch(() => undefined),
   ]);
   let configuredMode = '';
+  let metricsBindAddress: string | undefined;
   try {
-    const conf = parseYaml(configMap?.data?.['config.conf'] ?? '') as { mode?: unknown } | null;
+    const conf = parseYaml(configMap?.data?.['config.conf'] ?? '') as { mode?: unknown; metricsBindAddress?: unknown } | null;
     if (typeof conf?.mode === 'string') configuredMode = conf.mode;
+    if (typeof conf?.metricsBindAddress === 'string' && conf.metricsBindAddress) metricsBindAddress = conf.metricsBindAddress;
   } catch {
     /* an unreadable configuration: the kernel says what runs */
   }
-  return { services: services.items, slices: slices.items, pods: pods.items, nodes: nodes.items, configuredMode };
+  return { services: services.items, slices: slices.items, pods: pods.items, nodes: nodes.items, configuredMode, metricsBindAddress };
 }
 
 export const keyOf = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace}/${o.metadata.name}`;

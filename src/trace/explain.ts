@@ -6,8 +6,9 @@
 import type { Pod, Stored } from '../api/types.js';
 import { buildChainMap, isDispatchChainName, type ChainMeaning } from './chain-names.js';
 import { describePorts, keyOf, nodeByIP, podByIP, serviceWithIP, slicesOf, type ClusterView } from './cluster-view.js';
+import type { RecordedChoice } from './proxy-choice.js';
 import type { KernelTraceEvent } from './trace-events.js';
-import type { TraceConntrack, TraceDns, TraceEndpoint, TraceHop, TraceOutcome, TraceProbe, TraceTarget } from './types.js';
+import type { TraceConntrack, TraceDns, TraceEndpoint, TraceHop, TraceOutcome, TraceProbe, TraceProxyChoice, TraceTarget } from './types.js';
 
 export interface NodeEvent {
   node: string;
@@ -24,11 +25,14 @@ export interface ExplainInput {
   dns: TraceDns | null;
   /** Findings made while resolving the target (name not found, port not exposed). */
   findings: string[];
+  /** Userspace mode: what the nodes' proxies recorded picking for the probe's source address and port. */
+  choices?: (RecordedChoice & { node: string })[];
 }
 
 export interface Explanation {
   hops: TraceHop[];
   dnat: TraceEndpoint | null;
+  proxyChoice: TraceProxyChoice | null;
   outcome: TraceOutcome;
   explanations: string[];
 }
@@ -48,6 +52,20 @@ function describeEndpoint(ep: TraceEndpoint): string {
   return `${ep.ip}:${ep.port}${who ? ` (${who})` : ''}`;
 }
 
+/** The proxy's pick for the probe: for the target's Service port when it has one, the latest otherwise. */
+function proxyChoiceOf(view: ClusterView, target: TraceTarget, choices: (RecordedChoice & { node: string })[]): TraceProxyChoice | null {
+  const forTarget = target.service ? choices.filter((c) => c.service === `${target.service}${target.servicePort ? `:${target.servicePort}` : ''}`) : [];
+  const c = (forTarget.length ? forTarget : choices).sort((a, b) => a.time.localeCompare(b.time)).at(-1);
+  const m = c && /^\[?(.+?)\]?:(\d+)$/.exec(c.endpoint);
+  if (!c || !m) return null;
+  return { node: c.node, service: c.service, endpoint: endpointOf(view, m[1], Number(m[2])), picks: c.picks, time: c.time };
+}
+
+export function describeProxyChoice(c: TraceProxyChoice): string {
+  const retried = c.picks > 1 ? ` after ${c.picks - 1} failed dial(s)` : '';
+  return `the userspace proxy on ${c.node} sent this connection to ${describeEndpoint(c.endpoint)}${retried}`;
+}
+
 const roleWords: Record<ChainMeaning['role'], string> = {
   cluster: 'Cluster policy: any ready endpoint',
   local: "Local policy: this node's endpoints only",
@@ -65,6 +83,8 @@ function dnatAddress(rule: string): { ip: string; port: number } | undefined {
 function isReject(e: KernelTraceEvent): boolean {
   return e.chain === 'reject-chain' || /(^|\s)reject(\s|$)|-j REJECT/.test(e.text);
 }
+
+const portalWords = "to the userspace proxy's socket";
 
 /** What one hop means; null for plumbing (the hooks' jumps into kube-proxy's chains). */
 function hopMeaning(ne: NodeEvent, chains: Map<string, ChainMeaning>, input: ExplainInput, serviceLabel: string): string | null {
@@ -96,7 +116,7 @@ function hopMeaning(ne: NodeEvent, chains: Map<string, ChainMeaning>, input: Exp
   if (e.target === 'KUBE-NODEPORTS') return 'to the node ports';
   if (/MASQUERADE|masquerade/.test(e.text) && e.verdict === 'accept') return "masqueraded (source rewritten to the node's address)";
   // Before the DNAT wording: the userspace mode DNATs (or REDIRECTs) to its own socket.
-  if (/KUBE-PORTALS|KUBE-NODEPORT-(HOST|CONTAINER)/.test(e.chain) && /REDIRECT|DNAT/.test(e.text)) return "to the userspace proxy's socket: the proxy itself picks the endpoint";
+  if (/KUBE-PORTALS|KUBE-NODEPORT-(HOST|CONTAINER)/.test(e.chain) && /REDIRECT|DNAT/.test(e.text)) return `${portalWords}: the proxy itself picks the endpoint`;
   const dnat = dnatAddress(e.text);
   if (dnat) return `DNAT to ${describeEndpoint(endpointOf(input.view, dnat.ip, dnat.port))}`;
   if (/dnat .* map @endpoints-|dnat .* map @nodeport-endpoints-/.test(e.text)) return 'DNAT to the endpoint drawn from the map (conntrack names it below)';
@@ -175,6 +195,8 @@ export function explain(input: ExplainInput): Explanation {
     }
   }
   if (dnat) for (const h of hops) if (h.meaning?.startsWith('DNAT to the endpoint drawn')) h.meaning = `DNAT to ${describeEndpoint(dnat)} (drawn from the endpoint map)`;
+  const proxyChoice = proxyChoiceOf(view, target, input.choices ?? []);
+  if (proxyChoice) for (const h of hops) if (h.meaning?.startsWith(portalWords)) h.meaning = `${portalWords}: ${describeProxyChoice(proxyChoice)}`;
 
   const explanations = [...input.findings];
   const stop = hops.find((h) => h.verdict === 'drop');
@@ -193,11 +215,18 @@ export function explain(input: ExplainInput): Explanation {
     else explanations.push(`no Service has ${target.ip}:${target.port}/${target.protocol}`);
   }
 
-  const outcome = outcomeOf(input, hops, stop, dnat, natted);
-  return { hops, dnat, outcome, explanations };
+  const outcome = outcomeOf(input, hops, stop, dnat, natted, proxyChoice);
+  return { hops, dnat, proxyChoice, outcome, explanations };
 }
 
-function outcomeOf(input: ExplainInput, hops: TraceHop[], stop: TraceHop | undefined, dnat: TraceEndpoint | null, natted: TraceConntrack | undefined): TraceOutcome {
+function outcomeOf(
+  input: ExplainInput,
+  hops: TraceHop[],
+  stop: TraceHop | undefined,
+  dnat: TraceEndpoint | null,
+  natted: TraceConntrack | undefined,
+  proxyChoice: TraceProxyChoice | null,
+): TraceOutcome {
   const { probe, dns, target } = input;
   if (dns && dns.answers.length === 0) {
     const first = dns.queries[0];
@@ -209,8 +238,15 @@ function outcomeOf(input: ExplainInput, hops: TraceHop[], stop: TraceHop | undef
     const rejected = /rejected/.test(stop.meaning ?? '') || /REJECT|reject/.test(stop.rule);
     return { result: rejected ? 'rejected' : 'dropped', reason: `${stop.meaning ?? (rejected ? 'rejected' : 'dropped')} (${where})` };
   }
-  const viaProxy = hops.some((h) => h.meaning?.startsWith("to the userspace proxy's socket"));
-  const to = dnat ? (viaProxy ? `the userspace proxy's socket ${dnat.ip}:${dnat.port} (the proxy picks the endpoint itself, out of the kernel's sight)` : describeEndpoint(dnat)) : `${target.ip}:${target.port}`;
+  const viaProxy = hops.some((h) => h.meaning?.startsWith(portalWords));
+  const socket = dnat ? `the userspace proxy's socket ${dnat.ip}:${dnat.port}` : "the userspace proxy's socket";
+  const to = proxyChoice
+    ? `${describeEndpoint(proxyChoice.endpoint)} through ${socket} (the proxy's own pick, on ${proxyChoice.node})`
+    : dnat
+      ? viaProxy
+        ? `${socket} (the proxy picks the endpoint itself, out of the kernel's sight)`
+        : describeEndpoint(dnat)
+      : `${target.ip}:${target.port}`;
   const status = natted ? [natted.state, ...natted.flags].filter(Boolean).join(' ') : '';
   const replyState = status ? ` (conntrack ${status})` : '';
   switch (probe.result) {

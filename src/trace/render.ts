@@ -1,6 +1,7 @@
 // A trace as a user reads it (pure): the source and target, the DNS answer,
 // each chain and rule the packet met in order with what it stands for, the
 // DNAT target, conntrack's entry and the outcome in words.
+import { describeProxyChoice } from './explain.js';
 import type { TraceConntrack, TraceHop, TraceReport, TraceTarget } from './types.js';
 
 const viaWords: Record<TraceTarget['via'], string> = {
@@ -46,6 +47,7 @@ export function renderTrace(report: TraceReport): string {
     if (shown.length) out.push(...shown.map(hopLine));
     else out.push('  (no kube-proxy rule saw the packet)');
     if (report.dnat) out.push(`DNAT: ${report.dnat.ip}:${report.dnat.port}${report.dnat.pod ? ` (pod ${report.dnat.pod}${report.dnat.node ? ` on ${report.dnat.node}` : ''})` : ''}`);
+    if (report.proxyChoice) out.push(`userspace proxy: ${describeProxyChoice(report.proxyChoice)} (${report.proxyChoice.service}, at ${report.proxyChoice.time})`);
     out.push('conntrack:');
     if (report.conntrack.length) out.push(...report.conntrack.map(conntrackLine));
     else out.push('  no entry (the packet was dropped before conntrack confirmed it, or the connection was reset)');

@@ -10,6 +10,7 @@ import { parseConntrackListing } from './conntrack-entries.js';
 import { explain, type NodeEvent } from './explain.js';
 import { startNodeTrace, tracerName, type NodeTrace, type TraceBackend } from './kernel-trace.js';
 import { startProbeHelper, type ProbeHelper } from './probe.js';
+import { metricsAddressToAsk, readNodeChoices } from './proxy-choice.js';
 import { dnsSearchNames, parseTarget, serviceOfDnsName, TargetError, type ParsedSource } from './target.js';
 import type { TraceConntrack, TraceDns, TraceProbe, TraceReport, TraceSource, TraceTarget } from './types.js';
 
@@ -144,7 +145,7 @@ export async function runTrace(opts: TraceOptions): Promise<TraceReport> {
     let dns: TraceDns | null = null;
     let target: TraceTarget;
     const notSent = (t: TraceTarget, reason: string): TraceReport => ({
-      source, target: t, dns, mode, tracer: null, probe: null, hops: [], dnat: null, conntrack: [],
+      source, target: t, dns, mode, tracer: null, probe: null, hops: [], dnat: null, proxyChoice: null, conntrack: [],
       outcome: { result: dns && !dns.answers.length ? 'dns-failed' : 'not-sent', reason }, explanations: findings, durationMs: Math.round(performance.now() - started),
     });
     switch (parsed.kind) {
@@ -242,11 +243,22 @@ export async function runTrace(opts: TraceOptions): Promise<TraceReport> {
         }),
       )
     ).flat();
+    // The userspace mode picks the endpoint in the proxy, out of the kernel's sight: ask each node's proxy what it chose.
+    const choices =
+      view.configuredMode === 'userspace' && backend === 'xtables'
+        ? (
+            await Promise.all(
+              traces.map(async (t) =>
+                (await readNodeChoices(opts.nodeNetns(t.node), metricsAddressToAsk(view.metricsBindAddress), source.ip, sport)).map((c) => ({ ...c, node: t.node })),
+              ),
+            )
+          ).flat().filter((c) => c.protocol === protocol)
+        : [];
     await cleanup();
 
     // Each monitor keeps its node's order; between nodes, the packet starts on the source's node.
     const ordered = [...events.filter((e) => e.node === sourceNode), ...events.filter((e) => e.node !== sourceNode)];
-    const explained = explain({ view, target, events: ordered, probe, conntrack, dns, findings });
+    const explained = explain({ view, target, events: ordered, probe, conntrack, dns, findings, choices });
     return {
       source,
       target,
@@ -256,6 +268,7 @@ export async function runTrace(opts: TraceOptions): Promise<TraceReport> {
       probe,
       hops: explained.hops,
       dnat: explained.dnat,
+      proxyChoice: explained.proxyChoice,
       conntrack,
       outcome: explained.outcome,
       explanations: explained.explanations,

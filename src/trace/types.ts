@@ -80,6 +80,19 @@ export interface TraceEndpoint {
   node: string | null;
 }
 
+/** The userspace proxy's own pick for the probe (the kernel only sees the packet redirected to the proxy's socket). */
+export interface TraceProxyChoice {
+  /** The node whose proxy handled the probe. */
+  node: string;
+  /** "namespace/name:port" of the service port the proxy socket serves. */
+  service: string;
+  endpoint: TraceEndpoint;
+  /** Picks the proxy made for this connection (more than one: a dial failed and it tried another endpoint; the endpoint is the last). */
+  picks: number;
+  /** When the proxy picked it (RFC 3339). */
+  time: string;
+}
+
 export interface ConntrackTuple {
   src: string;
   dst: string;
@@ -116,6 +129,8 @@ export interface TraceReport {
   probe: TraceProbe | null;
   hops: TraceHop[];
   dnat: TraceEndpoint | null;
+  /** Userspace mode: the endpoint the proxy itself sent the connection to, read from its /debug/userspace-choices; null in the kernel modes. */
+  proxyChoice: TraceProxyChoice | null;
   conntrack: TraceConntrack[];
   outcome: TraceOutcome;
   /** Findings from the API that explain the outcome (no endpoints, pods not ready, port not exposed, ...). */

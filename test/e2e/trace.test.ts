@@ -24,7 +24,7 @@ const modes = [
 ] as const;
 
 /** The -o json shape scripts rely on: these keys, always present. */
-const reportKeys = ['conntrack', 'dnat', 'dns', 'durationMs', 'explanations', 'hops', 'mode', 'outcome', 'probe', 'source', 'target', 'tracer'];
+const reportKeys = ['conntrack', 'dnat', 'dns', 'durationMs', 'explanations', 'hops', 'mode', 'outcome', 'probe', 'proxyChoice', 'source', 'target', 'tracer'];
 const hopKeys = ['chain', 'meaning', 'node', 'rule', 'table', 'target', 'verdict'];
 const targetKeys = ['input', 'ip', 'node', 'port', 'protocol', 'service', 'servicePort', 'via'];
 const probeKeys = ['durationMs', 'error', 'result', 'sourcePort'];
@@ -164,6 +164,7 @@ for (const m of modes) {
       assert.deepEqual(sorted(report.dnat!), ['ip', 'node', 'pod', 'port']);
       for (const c of report.conntrack) assert.deepEqual(sorted(c), ['flags', 'node', 'original', 'protocol', 'reply', 'state']);
       assert.equal(report.dns, null);
+      assert.equal(report.proxyChoice, null);
       assert.equal(report.tracer, m.mode === 'iptables' ? 'xtables-monitor --trace' : 'nft monitor trace');
     });
 
@@ -175,6 +176,57 @@ for (const m of modes) {
     });
   });
 }
+
+// The userspace mode: the kernel only sees the packet redirected to the proxy's socket; the trace asks
+// the node's proxy (its metrics listener, /debug/userspace-choices) which endpoint it sent the probe to.
+describe('kubesvc trace (userspace mode): the proxy\'s own choice', { skip: namespaceSkipReason(['iptables-restore', 'xtables-monitor', 'conntrack', 'stdbuf']), timeout: 240_000 }, () => {
+  let cluster: UpCluster | undefined;
+  let dataDir: string;
+
+  const traceCli = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'trace', '--data-dir', dataDir, ...args], 30_000);
+
+  before(async () => {
+    cluster = await startUp('trace-userspace', ['--nodes', '1', '--proxy-mode', 'userspace']);
+    dataDir = cluster.dataDir;
+    const { kubectl } = cluster;
+    await kubectl.ok(['apply', '-f', join(fixtures, 'backend-deployment.yaml'), '-f', join(fixtures, 'services.yaml')]);
+    await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=90s']);
+    await waitFor('the cluster IP answering through the userspace proxy', async () => !(await answersFrom(dataDir, 'http://10.97.1.1/', { n: 2 })).includes('FAILED'), 30_000);
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test('-o json names the endpoint the proxy picked, one of the service\'s pods', async () => {
+    const t0 = performance.now();
+    const r = await traceCli(['-o', 'json', 'svc/service-clusterip:80']);
+    const report = JSON.parse(r.stdout) as TraceReport;
+    wallTimes.push(`userspace svc/service-clusterip:80 ${report.outcome.result.padEnd(9)} trace ${String(report.durationMs).padStart(4)} ms, command ${Math.round(performance.now() - t0)} ms`);
+    assert.equal(report.outcome.result, 'delivered', report.outcome.reason);
+    assert.deepEqual(sorted(report), reportKeys);
+    const choice = report.proxyChoice;
+    assert.ok(choice, JSON.stringify(report, null, 1));
+    assert.deepEqual(sorted(choice), ['endpoint', 'node', 'picks', 'service', 'time']);
+    assert.equal(choice.node, 'node-1');
+    assert.equal(choice.service, 'default/service-clusterip');
+    const pods = JSON.parse(await cluster!.kubectl.ok(['get', 'pods', '-l', 'app=service-env', '-o', 'json'])) as { items: { metadata: { name: string }; status: { podIP: string } }[] };
+    const pod = pods.items.find((p) => p.status.podIP === choice.endpoint.ip);
+    assert.ok(pod, `${choice.endpoint.ip} is not one of ${pods.items.map((p) => p.status.podIP).join(', ')}`);
+    assert.equal(choice.endpoint.pod, `default/${pod.metadata.name}`);
+    assert.equal(choice.endpoint.port, 80);
+    // The kernel's part is still there: the portal rule, now saying where the proxy sent the connection.
+    assert.ok(report.hops.some((h) => h.meaning?.startsWith(`to the userspace proxy's socket: the userspace proxy on node-1 sent this connection to ${choice.endpoint.ip}:80 (pod ${pod.metadata.name}`)), JSON.stringify(report.hops, null, 1));
+    assert.match(report.outcome.reason, new RegExp(`^connected to ${choice.endpoint.ip.replace(/\./g, '\\.')}:80 \\(pod ${pod.metadata.name}, node-1\\) through the userspace proxy's socket `));
+  });
+
+  test('the text output says where the proxy sent the connection', async () => {
+    const r = await traceCli(['service-clusterip']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^userspace proxy: the userspace proxy on node-1 sent this connection to 10\.244\.\d+\.\d+:80 \(pod service-env-\S+, node-1\) \(default\/service-clusterip, at /m);
+    assert.match(r.stdout, /^result: delivered — connected to 10\.244\.\d+\.\d+:80 \(pod service-env-/m);
+  });
+});
 
 after(() => {
   if (wallTimes.length) console.log(`kubesvc trace wall time (goal < 1 s):\n${wallTimes.join('\n')}`);

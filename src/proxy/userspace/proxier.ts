@@ -7,6 +7,7 @@ import { createAffinity, createScheduler, withAffinity } from '../lb/index.js';
 import type { SchedulerName } from '../lb/types.js';
 import type { EndpointInfo, ProxySnapshot, ServicePortEntry } from '../snapshot.js';
 import { logger } from '../../util/log.js';
+import { createChoiceRecord, type ChoiceRecord } from './choices.js';
 import { applyRules, removeRules } from './iptables.js';
 import type { PortalRule, RuleContext } from './rules.js';
 import { startTcpProxy, type ServicePortProxy } from './tcp-proxy.js';
@@ -37,6 +38,10 @@ export interface UserspaceProxier {
   sync(snapshot: ProxySnapshot): Promise<void>;
   /** The local port serving a service port key's cluster-wide (default) or node-local endpoints (tests). */
   portFor(key: string, role?: Role): number | undefined;
+  /** The endpoints the proxy picked for recent clients (for `kubesvc trace`). */
+  choices: ChoiceRecord;
+  /** Served under /debug/ on the metrics listener (the choice record). */
+  debug(path: string, query: URLSearchParams): unknown;
   stop(): Promise<void>;
 }
 
@@ -54,11 +59,14 @@ const endpointsFor = (e: ServicePortEntry, role: Role): EndpointInfo[] => (role 
 export function createUserspaceProxier(opts: UserspaceProxierOptions): UserspaceProxier {
   const sockets = new Map<string, Socket>();
   const bind = opts.bindAddress ?? '0.0.0.0';
+  const choices = createChoiceRecord();
 
   async function open(e: ServicePortEntry): Promise<ServicePortProxy> {
     const base = createScheduler(opts.scheduler);
-    const scheduler = e.info.sessionAffinity.type === 'ClientIP' ? withAffinity(base, createAffinity(e.info.sessionAffinity.timeoutSeconds)) : base;
+    const chosen = e.info.sessionAffinity.type === 'ClientIP' ? withAffinity(base, createAffinity(e.info.sessionAffinity.timeoutSeconds)) : base;
     const protocol = e.info.protocol;
+    const service = `${e.info.name.namespace}/${e.info.name.name}${e.info.name.port ? `:${e.info.name.port}` : ''}`;
+    const scheduler = choices.recording(chosen, service, protocol === 'UDP' ? 'UDP' : 'TCP');
     if (protocol === 'UDP') return startUdpProxy({ bind, port: 0, scheduler });
     return startTcpProxy({ bind, port: 0, scheduler, onError: (err) => log.warn('proxy socket error', { service: e.key, error: err.message }) });
   }
@@ -113,6 +121,8 @@ export function createUserspaceProxier(opts: UserspaceProxierOptions): Userspace
       if (!opts.noRules) await applyRules(rules, opts.ruleContext?.(snapshot) ?? { podCIDRs: [] });
     },
     portFor: (key, role = 'cluster') => sockets.get(`${key}|${role}`)?.proxy.port,
+    choices,
+    debug: (path, query) => choices.debug(path, query),
     async stop() {
       if (!opts.noRules) await removeRules();
       await Promise.all([...sockets.values()].map((s) => s.proxy.close()));
