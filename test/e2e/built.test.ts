@@ -57,5 +57,8 @@ describe('the built kubesvc (dist/, as npm start runs it)', { skip, timeout: 120
     const cmdlines = (await run('ps', ['-eo', 'args'])).stdout;
     assert.match(cmdlines, /dist\/images\.js kube-proxy /);
     assert.match(cmdlines, /dist\/images\.js coredns /);
+    // What npm start shows: progress lines and the ready screen, never a component's log line, however busy.
+    assert.doesNotMatch(output, /^[IWE]\d{4} |^\{"ts"/m, output);
+    for (const line of output.slice(0, output.indexOf('kubesvc is up')).split('\n').filter(Boolean)) assert.match(line, /^ {2}✓ .+ \(\d+ ms\)$/, output);
   });
 });
