@@ -5,13 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinArgv, imageEntry, parseImageRef, resolveImage } from '../../src/agent/image-resolve.js';
 import type { ImagePlan } from '../../src/agent/contracts.js';
+import { freePort } from '../helpers/ports.js';
 
 const HOST = '127.0.0.1';
 const POD = 'web-7d9f8c6b5-x2x9z';
@@ -31,13 +32,6 @@ function builtin(plan: ImagePlan): string[] | undefined {
   return argv.slice(prefix.length);
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, HOST, r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function freeUdpPort(): Promise<number> {
   const sock = createSocket('udp4');
@@ -268,7 +262,7 @@ test('other images need a command; without one they cannot be pulled', () => {
 // ---------------------------------------------------------------- servers
 
 test('agnhost netexec: HTTP endpoints, UDP commands, SIGTERM', async () => {
-  const [httpPort, udpPort] = [await freePort(), await freeUdpPort()];
+  const [httpPort, udpPort] = [await freePort(HOST), await freeUdpPort()];
   const p = run(builtinArgv('agnhost', ['netexec', `--http-port=${httpPort}`, '--udp-port', String(udpPort)]));
   try {
     await waitTcp(httpPort, p);
@@ -303,7 +297,7 @@ test('agnhost netexec: HTTP endpoints, UDP commands, SIGTERM', async () => {
     assert.deepEqual(viaHttp, { responses: [POD, POD] });
     const viaUdp = JSON.parse((await get(httpPort, `/dial?request=hostname&protocol=udp&host=127.0.0.1&port=${udpPort}&tries=1`)).body);
     assert.deepEqual(viaUdp, { responses: [POD] });
-    const closed = await freePort();
+    const closed = await freePort(HOST);
     const refused = JSON.parse((await get(httpPort, `/dial?request=hostname&host=127.0.0.1&port=${closed}`)).body);
     assert.match(refused.errors[0], /connection refused/);
     assert.equal((await get(httpPort, '/dial?host=127.0.0.1&port=1')).status, 400);
@@ -319,7 +313,7 @@ test('agnhost netexec: HTTP endpoints, UDP commands, SIGTERM', async () => {
 });
 
 test('agnhost netexec: /exit?code= exits with that code; --udp-port=-1 disables UDP', async () => {
-  const httpPort = await freePort();
+  const httpPort = await freePort(HOST);
   const p = run(builtinArgv('agnhost', ['netexec', `--http-port=${httpPort}`, '--udp-port=-1']));
   try {
     await waitTcp(httpPort, p);
@@ -334,7 +328,7 @@ test('agnhost netexec: /exit?code= exits with that code; --udp-port=-1 disables 
 });
 
 test('agnhost serve-hostname: HTTP, UDP and TCP; keeps serving after SIGTERM like upstream', async () => {
-  const [httpPort, udpPort, tcpPort] = [await freePort(), await freeUdpPort(), await freePort()];
+  const [httpPort, udpPort, tcpPort] = [await freePort(HOST), await freeUdpPort(), await freePort(HOST)];
   const h = run(builtinArgv('agnhost', ['serve-hostname', `--port=${httpPort}`, '--close']));
   const u = run(builtinArgv('agnhost', ['serve-hostname', '--udp', '--http=false', `--port=${udpPort}`]));
   const t = run(builtinArgv('agnhost', ['serve-hostname', '--tcp', '--http=false', `--port=${tcpPort}`]));
@@ -369,7 +363,7 @@ test('agnhost serve-hostname: HTTP, UDP and TCP; keeps serving after SIGTERM lik
 });
 
 test('agnhost connect, porter and pause', async () => {
-  const [port, closed, udpPort] = [await freePort(), await freePort(), await freeUdpPort()];
+  const [port, closed, udpPort] = [await freePort(HOST), await freePort(HOST), await freeUdpPort()];
   const porter = run(builtinArgv('agnhost', ['porter']), { [`SERVE_PORT_${port}`]: 'foo', [`SERVE_UDP_PORT_${udpPort}`]: 'bar' });
   const pause = run(builtinArgv('agnhost', ['pause']));
   try {
@@ -407,7 +401,7 @@ test('pause: sleeps until SIGTERM, exits 0', async () => {
 
 test('nginx: welcome page, files, 404, redirects, HEAD, access log, SIGTERM', async () => {
   const root = mkdtempSync(join(tmpdir(), 'kubesvc-nginx-'));
-  const port = await freePort();
+  const port = await freePort(HOST);
   try {
     const plan = resolveImage({ image: 'nginx:1.23.1' });
     assert.equal(plan.kind, 'run');
@@ -469,7 +463,7 @@ test('nginx: welcome page, files, 404, redirects, HEAD, access log, SIGTERM', as
 });
 
 test('node-hello, hello-app, echoserver and http-echo answer like the samples', async () => {
-  const [a, b, c, d] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [a, b, c, d] = [await freePort(HOST), await freePort(HOST), await freePort(HOST), await freePort(HOST)];
   const nodeHello = run(runArgv(resolveImage({ image: 'gcr.io/google-samples/node-hello:1.0' })), { PORT: String(a) });
   const helloApp = run(runArgv(resolveImage({ image: 'gcr.io/google-samples/hello-app:2.0' })), { PORT: String(b) });
   const echo = run(builtinArgv('echoserver', [`--port=${c}`]));

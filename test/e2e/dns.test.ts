@@ -11,7 +11,6 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { kubectlFor, type Kubectl } from '../helpers/kubectl.js';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
 import { run, toolSkipReason } from '../helpers/root.js';
@@ -21,16 +20,10 @@ import { RRClass, RRType } from '../../src/dns/types.js';
 import { fixtures } from '../helpers/fixtures.js';
 import { kubeadmPolicy } from '../../src/auth/rbac/bootstrap-policy.js';
 import { stringify } from 'yaml';
+import { freePort } from '../helpers/ports.js';
 
 const noDig = toolSkipReason(['dig']);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A stand-in upstream resolver: answers www.example.com A 192.0.2.10 (TTL 300), NXDOMAIN for the rest. */
 async function fakeUpstream(): Promise<{ port: number; queries: string[]; close(): void }> {

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { startCli, waitForOutput, type CliProcess } from '../helpers/cli.js';
 import { etcdSkipReason } from '../helpers/etcd.js';
 import { startEtcdCluster, type TestEtcdCluster } from '../helpers/etcd-cluster.js';
@@ -19,19 +18,13 @@ import { createClient, resourceTypes, type Client } from '../../src/client/clien
 import { createTransport } from '../../src/client/transport.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../src/api/object.js';
+import { freePort } from '../helpers/ports.js';
 
 const skip = etcdSkipReason();
 
 /** The files every API server of a cluster shares (kubeadm's certificate distribution): CA, service-account keys, encryption key. */
 const sharedPki = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'encryption-config.yaml'];
 
-async function freePortOn(host: string): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, host, r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -60,7 +53,7 @@ describe('several API servers on one etcd', { skip, timeout: 240_000 }, () => {
 
   before(async () => {
     etcd = await startEtcdCluster(3);
-    port = await freePortOn('127.0.0.2');
+    port = await freePort('127.0.0.2');
     for (const n of ['a', 'b']) dirs.push(mkdtempSync(join(tmpdir(), `kubesvc-ha-${n}-`)));
   });
   after(async () => {

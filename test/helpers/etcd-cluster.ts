@@ -3,11 +3,11 @@
 // be killed while the others serve on. Gone (processes and dir) on stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type RunResult } from './root.js';
 import { waitFor } from './apiserver.js';
+import { freePort } from './ports.js';
 
 export interface TestEtcdCluster {
   /** The members' client URLs, in member order. */
@@ -19,13 +19,6 @@ export interface TestEtcdCluster {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'kubesvc-etcd-cluster-'));

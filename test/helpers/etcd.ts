@@ -7,13 +7,13 @@
 // calls etcd's gRPC side with it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, toolSkipReason, type RunResult } from './root.js';
 import { waitFor } from './apiserver.js';
 import { newKeyPair, pem, validity } from '../../src/apiserver/pki/ca.js';
 import { createCertificate } from '../../src/apiserver/pki/x509.js';
+import { freePort } from './ports.js';
 
 export interface TestEtcd {
   /** http(s)://127.0.0.1:PORT, the client URL. */
@@ -30,13 +30,6 @@ export function etcdSkipReason(): string | false {
   return toolSkipReason(['etcd', 'etcdctl']);
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** A CA, etcd's serving certificate for 127.0.0.1 and a client certificate, as files in dir. */
 function writeTlsFiles(dir: string) {

@@ -9,12 +9,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newKeyPair, validity } from '../../src/apiserver/pki/ca.js';
 import { createCertificate } from '../../src/apiserver/pki/x509.js';
 import { toolSkipReason } from './root.js';
+import { freePort } from './ports.js';
 
 export const TEST_USER = 'kubesvc';
 export const TEST_PASSWORD = 's3cret-pass';
@@ -57,13 +58,6 @@ export function registrySkipReason(): string | false {
   return toolSkipReason(['docker-registry', 'setpriv']);
 }
 
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
