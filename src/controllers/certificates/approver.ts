@@ -9,10 +9,10 @@
 import { parseCertificateRequest, type ParsedCertificateRequest } from '../../apiserver/pki/pkcs10.js';
 import { approval } from '../../registry/certificates/conditions.js';
 import type { ResourceType } from '../../client/client.js';
-import type { Informer } from '../../client/informer.js';
-import { queueFor, type Controller, type ControllerContext } from '../controller.js';
+import type { Controller, ControllerContext } from '../controller.js';
+import { csrController } from './csr-controller.js';
 import { kubeletClientError } from './recognize.js';
-import { csrType, signerNames, type CSR } from './types.js';
+import { signerNames, type CSR } from './types.js';
 
 
 const sarType: ResourceType = { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false };
@@ -37,7 +37,6 @@ export const recognizers: Recognizer[] = [
 
 export function createCSRApprovingController(ctx: ControllerContext): Controller {
   const reviews = ctx.client.resource(sarType);
-  let csrs: Informer<CSR>;
   const authorize = async (csr: CSR, subresource: string) => {
     const review = await reviews.create(undefined, {
       apiVersion: 'authorization.k8s.io/v1',
@@ -53,9 +52,9 @@ export function createCSRApprovingController(ctx: ControllerContext): Controller
     });
     return (review.status as { allowed?: boolean } | undefined)?.allowed === true;
   };
-  const { queue, log } = queueFor('csrapproving', async (name) => {
-    const csr = csrs.get(name);
-    if (!csr || csr.status?.certificate) return;
+  return csrController('csrapproving', ctx, async (csr, log) => {
+    const name = csr.metadata.name!;
+    if (csr.status?.certificate) return;
     const { approved, denied } = approval(csr.status);
     if (approved || denied) return;
     let req: ParsedCertificateRequest;
@@ -80,16 +79,4 @@ export function createCSRApprovingController(ctx: ControllerContext): Controller
     // IgnorableError: logged, not retried.
     if (tried.length) log.v(2).info(`recognized csr ${JSON.stringify(name)} as [${tried.join(' ')}] but subject access review was not approved`);
   });
-  return {
-    name: 'csrapproving',
-    setup() {
-      csrs = ctx.factory.informer<CSR>(csrType);
-      csrs.on({ add: (o) => queue.add(o.metadata.name), update: (_o, o) => queue.add(o.metadata.name) });
-    },
-    run() {
-      for (const o of csrs.list()) queue.add(o.metadata.name);
-    },
-    stop: () => queue.shutdown(),
-    idle: () => queue.idle(),
-  };
 }

@@ -13,8 +13,8 @@ import { nowTimestamp } from '../../api/object.js';
 import { createCertificate } from '../../apiserver/pki/x509.js';
 import { parseCertificateRequest } from '../../apiserver/pki/pkcs10.js';
 import { conditionTypes, hasTrueCondition, isApproved } from '../../registry/certificates/conditions.js';
-import type { Informer } from '../../client/informer.js';
-import { queueFor, type Controller, type ControllerContext } from '../controller.js';
+import type { Controller, ControllerContext } from '../controller.js';
+import { csrController } from './csr-controller.js';
 import { apiServerClientError, kubeletClientError } from './recognize.js';
 import { csrType, signerNames, type CSR, type SigningCA } from './types.js';
 
@@ -82,10 +82,8 @@ export function signRequest(csr: Pick<CertificateSigningRequest, 'spec'>, ca: Si
 export function createCSRSigningController(ctx: ControllerContext): Controller {
   const ca = ctx.options.clusterSigning!;
   const client = ctx.client.resource<CSR>(csrType);
-  let csrs: Informer<CSR>;
-  const { queue } = queueFor('csrsigning', async (name) => {
-    const csr = csrs.get(name);
-    if (!csr || csr.status?.certificate) return;
+  return csrController('csrsigning', ctx, async (csr) => {
+    if (csr.status?.certificate) return;
     // Ignore unapproved or failed requests.
     if (!isApproved(csr.status) || hasTrueCondition(csr.status, conditionTypes.failed)) return;
     const verdict = signRequest(csr, ca);
@@ -98,16 +96,4 @@ export function createCSRSigningController(ctx: ControllerContext): Controller {
     }
     await client.updateStatus({ ...csr, status });
   });
-  return {
-    name: 'csrsigning',
-    setup() {
-      csrs = ctx.factory.informer<CSR>(csrType);
-      csrs.on({ add: (o) => queue.add(o.metadata.name), update: (_o, o) => queue.add(o.metadata.name) });
-    },
-    run() {
-      for (const o of csrs.list()) queue.add(o.metadata.name);
-    },
-    stop: () => queue.shutdown(),
-    idle: () => queue.idle(),
-  };
 }
