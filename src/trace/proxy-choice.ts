@@ -3,16 +3,10 @@
 // node's namespace), /debug/userspace-choices?client=IP:PORT — a short node
 // process entered into the namespace as the probe helper is.
 import { execInNetns } from '../net/ip.js';
+import type { UserspaceChoice } from '../proxy/userspace/choices.js';
 
-/** One pick as the proxy records it (src/proxy/userspace/choices.ts). */
-export interface RecordedChoice {
-  client: string;
-  service: string;
-  protocol: 'TCP' | 'UDP';
-  endpoint: string;
-  picks: number;
-  time: string;
-}
+/** One pick as the proxy records it. */
+export type RecordedChoice = UserspaceChoice;
 
 const fetchScript = `
 const http = require('node:http');
