@@ -4,6 +4,7 @@
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import { fieldErrors, GoLiteral, type FieldError } from '../../api/field-errors.js';
 import { isNotMoreThan100Percent, validateLabelSelector, validatePositiveIntOrPercent } from '../workloads/validation.js';
+import { validateConditions } from '../validation/conditions.js';
 import { validateNonnegativeField } from '../validation/object-meta.js';
 
 export const unhealthyPodEvictionPolicies = ['AlwaysAllow', 'IfHealthyBudget'];
@@ -39,10 +40,15 @@ export function validatePodDisruptionBudget(pdb: PodDisruptionBudget): FieldErro
   return errs;
 }
 
-/** The counts a status write may carry are never negative (policy/v1 only). */
+/**
+ * ValidatePodDisruptionBudgetStatusUpdate: the conditions are valid metav1 Conditions, and the counts a status
+ * write may carry are never negative (policy/v1). Upstream checks nothing more of disruptedPods than its decoding
+ * (pod name to timestamp).
+ */
 export function validatePodDisruptionBudgetStatus(status: PodDisruptionBudgetStatus | undefined): FieldError[] {
   const s = status ?? ({} as Partial<PodDisruptionBudgetStatus>);
   return [
+    ...validateConditions(s.conditions, 'status.conditions'),
     ...validateNonnegativeField(s.disruptionsAllowed ?? 0, 'status.disruptionsAllowed'),
     ...validateNonnegativeField(s.currentHealthy ?? 0, 'status.currentHealthy'),
     ...validateNonnegativeField(s.desiredHealthy ?? 0, 'status.desiredHealthy'),
