@@ -191,7 +191,7 @@ describe('Secrets', () => {
     const at = (n: number) => ({ metadata: { name: 'big' }, data: { a: Buffer.alloc(n - 1).toString('base64'), b: 'AA==' } });
     const over = await t.request('POST', secrets, at(1024 * 1024 + 1));
     assert.equal(over.status, 422);
-    assert.equal(over.json.message, 'Secret "big" is invalid: data: Too long: must have at most 1048576 bytes');
+    assert.equal(over.json.message, 'Secret "big" is invalid: data: Too long: may not be more than 1048576 bytes');
     assert.equal((await t.request('POST', secrets, at(1024 * 1024))).status, 201);
   });
 

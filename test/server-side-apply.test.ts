@@ -241,7 +241,7 @@ describe('server-side apply with kubectl', () => {
     );
     await expectInvalid(
       await t.request('POST', `${path}?fieldManager=${'m'.repeat(129)}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts' } }),
-      'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: must have at most 128 bytes',
+      'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes',
     );
     await expectInvalid(
       await t.request('POST', `${path}?fieldManager=bell%07`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts' } }),

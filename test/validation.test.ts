@@ -227,7 +227,7 @@ describe('ObjectMeta', () => {
     ]);
     assert.deepEqual(render(validateObjectMeta({ ...base, annotations: { 'Example.COM/Key': 'x' } }, ns)), []);
     assert.deepEqual(render(validateObjectMeta({ ...base, annotations: { big: 'x'.repeat(256 * 1024) } }, ns)), [
-      'metadata.annotations: Too long: must have at most 262144 bytes',
+      'metadata.annotations: Too long: may not be more than 262144 bytes',
     ]);
     assert.deepEqual(render(validateObjectMeta({ ...base, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: '' }] }, ns)), [
       'metadata.ownerReferences.uid: Invalid value: "": must not be empty',

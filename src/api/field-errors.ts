@@ -81,11 +81,12 @@ export const fieldErrors = {
     hasValue: true,
     detail: supported.length ? `supported values: ${[...supported].sort().map((v) => JSON.stringify(v)).join(', ')}` : '',
   }),
+  /** field.TooLong (v1.32): the value itself is never shown; a negative max says only that it is too long. */
   tooLong: (field: string, max: number): FieldError => ({
     type: 'FieldValueTooLong',
     field,
     hasValue: false,
-    detail: `must have at most ${max} bytes`,
+    detail: max >= 0 ? `may not be more than ${max} bytes` : 'value is too long',
   }),
   tooMany: (field: string, actual: number, max: number): FieldError => ({
     type: 'FieldValueTooMany',
