@@ -46,7 +46,7 @@ describe('custom object validation', () => {
   it('reports required fields, enums in declared order, patterns and lengths', () => {
     assert.deepEqual(errs({ spec: { size: 'huge' } }), ['spec.host: Required value', 'spec.size: Unsupported value: "huge": supported values: "small", "large"']);
     assert.deepEqual(errs({ spec: { host: 'A_B' } }), [`spec.host: Invalid value: "A_B": spec.host in body should match '^[a-z.]+$'`]);
-    assert.deepEqual(errs({ spec: { host: 'abcdefghijk' } }), ['spec.host: Too long: may not be longer than 10']);
+    assert.deepEqual(errs({ spec: { host: 'abcdefghijk' } }), ['spec.host: Too long: may not be more than 10 bytes']);
     assert.deepEqual(errs({ spec: { host: 'a', tags: ['x'] } }), ['spec.tags[0]: Invalid value: "x": spec.tags[0] in body should be at least 2 chars long']);
   });
 

@@ -232,8 +232,13 @@ spec:
       });
       assert.match(await t.kubectl.ok(['get', 'wa']), /^NAME\s+REPLICAS\s+SIZE\nshop\s+3\s+small\n$/);
       const r = await t.kubectl(['scale', 'webapp', 'shop', '--replicas=11']);
-      // The scale write is validated as the custom object it changes.
-      assert.equal(r.stderr, 'The WebApp "shop" is invalid: spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10\n');
+      // The scale write is validated as the custom object it changes, its x-kubernetes-validations rule included.
+      assert.equal(
+        r.stderr,
+        'The WebApp "shop" is invalid: \n' +
+          '* spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10\n' +
+          '* spec: Invalid value: "object": at most ten replicas\n',
+      );
     });
 
     it('serves the same object in every version, apiVersion rewritten', async () => {

@@ -1,6 +1,7 @@
 // Defaults and validation of CustomResourceDefinitions, as upstream's
 // apiextensions v1 defaults (SetDefaults_*) and
-// pkg/apis/apiextensions/validation, with its messages.
+// pkg/apis/apiextensions/validation, with its messages; the
+// x-kubernetes-validations rules are checked and compiled (cel/crd-rules.ts).
 import { fieldErrors, type FieldError } from '../api/field-errors.js';
 import { GoLiteral } from '../api/field-errors.js';
 import { isDNS1035Label, isDNS1123Subdomain } from '../registry/validation/names.js';
@@ -8,6 +9,7 @@ import { fieldImmutableErrorMsg } from '../registry/validation/object-meta.js';
 import type { CRDNames, CustomResourceDefinition } from './types.js';
 import { isEstablished } from './types.js';
 import { validateStructuralSchema } from './structural.js';
+import { validateRuleDefinitions } from './cel/crd-rules.js';
 
 /** v1 defaulting: singular is the lowercased kind, listKind is kind+"List", conversion strategy None. */
 export function defaultCRD(crd: CustomResourceDefinition): void {
@@ -97,7 +99,8 @@ export function validateCRD(crd: CustomResourceDefinition): FieldError[] {
     if (!schema) {
       if (!spec.preserveUnknownFields) errs.push(fieldErrors.required(`${vp}.schema.openAPIV3Schema`, 'schemas are required'));
     } else {
-      errs.push(...validateStructuralSchema(schema, `${vp}.schema.openAPIV3Schema`));
+      const structural = validateStructuralSchema(schema, `${vp}.schema.openAPIV3Schema`);
+      errs.push(...structural, ...validateRuleDefinitions(schema, `${vp}.schema.openAPIV3Schema`, structural.length === 0));
     }
     const scale = v.subresources?.scale;
     if (scale) {

@@ -8,16 +8,39 @@ import { errors } from '../api/status.js';
 import type { FieldError } from '../api/field-errors.js';
 import { nameIsDNSSubdomain } from '../registry/validation/object-meta.js';
 import { scaleSubresource, standardVerbs, statusSubresource, type RequestContext, type ResourceDef } from '../registry/resource.js';
+import { typeOfStructuralSchema } from '../apiserver/fieldmanager/structural-type.js';
+import type { TypeRef } from '../apiserver/fieldmanager/typed.js';
 import { applyDefaults, prune } from './pruning.js';
 import { printerColumnsTable } from './printer-columns.js';
 import { fieldValidationDirective } from './request-field-validation.js';
 import type { CRDVersion, CustomResourceDefinition, JSONSchemaProps } from './types.js';
-import { validateValue } from './value-validation.js';
+import { validateValue, withRuleErrors } from './value-validation.js';
 
 /** A served custom resource: the def and the CRD version it serves. */
 export interface CustomResourceDef extends ResourceDef {
   crdName: string;
   crdVersion: CRDVersion;
+  /** The field manager's type of the version's objects, from its structural schema. */
+  fieldManagerType(): TypeRef;
+}
+
+/** Field manager types by CRD uid and version, kept while the CRD's generation (its spec) stays the same. */
+const fieldManagerTypes = new Map<string, { generation: number | undefined; type: TypeRef }>();
+
+/** The version's type, converted once per CRD generation rather than per request or per re-served def. */
+function cachedFieldManagerType(crd: CustomResourceDefinition, version: CRDVersion): TypeRef {
+  const key = `${crd.metadata.uid ?? crd.metadata.name}/${version.name}`;
+  const cached = fieldManagerTypes.get(key);
+  if (cached && cached.generation !== undefined && cached.generation === crd.metadata.generation) return cached.type;
+  const type = typeOfStructuralSchema(version.schema?.openAPIV3Schema, !!crd.spec.preserveUnknownFields);
+  fieldManagerTypes.set(key, { generation: crd.metadata.generation, type });
+  return type;
+}
+
+/** Forgets a deleted CRD's types. */
+export function forgetFieldManagerTypes(crd: CustomResourceDefinition): void {
+  const prefix = `${crd.metadata.uid ?? crd.metadata.name}/`;
+  for (const key of [...fieldManagerTypes.keys()]) if (key.startsWith(prefix)) fieldManagerTypes.delete(key);
 }
 
 export function isCustomResourceDef(def: ResourceDef): def is CustomResourceDef {
@@ -54,11 +77,14 @@ export function customResourceDef(crd: CustomResourceDefinition, version: CRDVer
     }
     applyDefaults(obj, schema);
   };
-  const validate = (obj: KubeObject): FieldError[] => validateValue(validationSchema, withoutServerFields(obj), '');
+  const validate = (obj: KubeObject, old?: KubeObject): FieldError[] =>
+    withRuleErrors(validateValue(validationSchema, withoutServerFields(obj), ''), schema, obj, old);
 
+  let fieldType: TypeRef | undefined;
   const def: CustomResourceDef = {
     crdName: crd.metadata.name!,
     crdVersion: version,
+    fieldManagerType: () => (fieldType ??= cachedFieldManagerType(crd, version)),
     servedUntil,
     group: crd.spec.group,
     version: version.name,
@@ -91,9 +117,9 @@ export function customResourceDef(crd: CustomResourceDefinition, version: CRDVer
         const ctx: RequestContext = { dryRun: false, warnings: [] };
         pruneAndDefault(obj, ctx);
       },
-      validate,
-      validateUpdate: (obj) => validate(obj),
-      validateStatusUpdate: (obj) => validate(obj),
+      validate: (obj) => validate(obj),
+      validateUpdate: (obj, old) => validate(obj, old),
+      validateStatusUpdate: (obj, old) => validate(obj, old),
     },
   };
   if (hasStatus) def.subresources.push(statusSubresource(def));

@@ -11,7 +11,7 @@ import type { ResourceDef } from '../registry/resource.js';
 import { logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { crdResource, setCondition } from './crd-resource.js';
-import { customResourceDef, isCustomResourceDef } from './custom-resource.js';
+import { customResourceDef, forgetFieldManagerTypes, isCustomResourceDef } from './custom-resource.js';
 import { cleanupFinalizer, conditionOf, isEstablished, type CRDNames, type CustomResourceDefinition } from './types.js';
 
 const log = logger('apiextensions');
@@ -156,6 +156,7 @@ export function createCustomResourceServing(defs: ResourceDef[]): CustomResource
         const name = e.object.metadata.name!;
         if (e.type === 'DELETED') {
           known.delete(name);
+          forgetFieldManagerTypes(e.object as CustomResourceDefinition);
           serve(name, undefined);
           // Another CRD of the group may now take the names this one had.
           for (const other of known.keys()) enqueue(() => reconcile(other));

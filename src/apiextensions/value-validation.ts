@@ -4,11 +4,13 @@
 // of that value), then enum, string/number/array limits, format, required
 // and the nested schemas. Messages are go-openapi's
 // ("spec.replicas in body must be of type integer: \"string\""), wrapped as
-// upstream's field errors. x-kubernetes-validations (CEL) are not evaluated.
+// upstream's field errors. The x-kubernetes-validations (CEL rules) run
+// after them (cel/validator.ts) unless an error already blocks them.
 import { deepEqual, isPlainObject } from '../api/object.js';
 import { fieldErrors, GoLiteral, type FieldError } from '../api/field-errors.js';
 import type { JSONSchemaProps } from './types.js';
 import { checkFormat } from './formats.js';
+import { validateRules } from './cel/validator.js';
 
 /** go-openapi's names of JSON value types, as its "must be of type" errors print them. */
 export function jsonTypeName(value: unknown): string {
@@ -99,7 +101,7 @@ export function validateValue(schema: JSONSchemaProps | undefined, value: unknow
   if (typeof value === 'string') {
     const length = [...value].length;
     if (schema.maxLength !== undefined && length > schema.maxLength) {
-      errs.push({ type: 'FieldValueTooLong', field: path, hasValue: false, detail: `may not be longer than ${schema.maxLength}` });
+      errs.push(fieldErrors.tooLong(path, schema.maxLength));
     }
     if (schema.minLength !== undefined && length < schema.minLength) {
       errs.push(fieldErrors.invalid(path, value, `${where} in body should be at least ${schema.minLength} chars long`));
@@ -158,6 +160,31 @@ export function validateValue(schema: JSONSchemaProps | undefined, value: unknow
     errs.push(fieldErrors.invalid(path, goValue(value), `${where} in body should not validate the schema (not)`));
   }
   return errs;
+}
+
+/**
+ * The schema's errors (`errs`, from validateValue) followed by the errors of
+ * its x-kubernetes-validations rules, evaluated against the whole object
+ * (`old` on update) unless an error of a blocking kind (unsupported value,
+ * required, too long, too many, wrong type) means they were not checked, as
+ * upstream's custom resource strategy does.
+ */
+export function withRuleErrors(errs: FieldError[], schema: JSONSchemaProps | undefined, obj: unknown, old?: unknown): FieldError[] {
+  const blocking = errs.some(
+    (e) =>
+      ['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany'].includes(e.type) ||
+      (e.type === 'FieldValueInvalid' && e.detail.includes(' in body must be of type ')),
+  );
+  if (!blocking) return [...errs, ...validateRules(schema, obj, old)];
+  if (!schema || !hasRules(schema)) return errs;
+  // Go prints the nil value of this error as "null", quoted.
+  return [...errs, fieldErrors.invalid('<nil>', 'null', 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation')];
+}
+
+function hasRules(s: JSONSchemaProps): boolean {
+  if (s['x-kubernetes-validations']?.length) return true;
+  const children = [s.items, typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined, ...Object.values(s.properties ?? {}), ...(s.allOf ?? [])];
+  return children.some((c) => c !== undefined && hasRules(c));
 }
 
 /** An embedded object (x-kubernetes-embedded-resource) must name its apiVersion and kind, as upstream's objectmeta validation requires. */

@@ -4,6 +4,7 @@
 // the field manager (fieldmanager/field-manager.ts), which records updates and
 // performs server-side apply with its conflicts.
 import type { IncomingMessage } from 'node:http';
+import { isCustomResourceDef } from '../apiextensions/custom-resource.js';
 import { apiVersionOf, type ResourceDef } from '../registry/resource.js';
 import type { FieldManagerScope } from './fieldmanager/field-manager.js';
 
@@ -30,5 +31,6 @@ export function managerOf(req: IncomingMessage, q: URLSearchParams): string {
 
 /** A write of `def` (on `subresource`, '' for the object itself) as the field manager sees it. */
 export function fieldManagerScope(def: ResourceDef, subresource: string): FieldManagerScope {
-  return { kind: def.kind, apiVersion: apiVersionOf(def), subresource, hasStatus: def.subresources.some((s) => s.name === 'status') };
+  const type = isCustomResourceDef(def) ? def.fieldManagerType() : undefined;
+  return { kind: def.kind, apiVersion: apiVersionOf(def), subresource, hasStatus: def.subresources.some((s) => s.name === 'status'), type };
 }

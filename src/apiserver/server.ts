@@ -110,6 +110,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         namespaced: d.namespaced,
         subresources: d.subresources.map((s) => ({ name: s.name, kind: s.kind, group: s.group, version: s.version })),
         createOnly: !!d.createOnly,
+        // Custom resources take no strategic merge patch (the apiextensions server's 415): their PATCH says so, and kubectl sends a merge patch.
+        noStrategicMergePatch: isCustomResourceDef(d),
       }));
   /** A group-version's OpenAPI document, with the schemas of the custom kinds it serves. */
   const openApiDocument = (group: string, version: string) =>

@@ -8,7 +8,7 @@
 // entries beyond 10 merge into "ancient-changes", and kubectl's own applier
 // may take over what its client-side apply annotation says it applied.
 import { deepClone, isPlainObject, nowTimestamp, type KubeObject } from '../../api/object.js';
-import { errors } from '../../api/status.js';
+import { errors, StatusError } from '../../api/status.js';
 import { FieldSet, type Path } from './fieldpath.js';
 import {
   capUpdateManagers,
@@ -23,6 +23,7 @@ import {
   type Managed,
 } from './managed.js';
 import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, typeOfKind, type TypeRef } from './typed.js';
+import { typingErrors } from './validate.js';
 
 /** What a write is to the field manager: the kind's type, the served version, the subresource. */
 export interface FieldManagerScope {
@@ -32,7 +33,11 @@ export interface FieldManagerScope {
   subresource: string;
   /** Whether the kind has a status subresource: then main writes do not own status, and status writes own only it. */
   hasStatus: boolean;
+  /** The type of the kind's objects when the kind does not have a published schema: a custom resource's, from its CRD version. */
+  type?: TypeRef;
 }
+
+const typeOf = (scope: FieldManagerScope): TypeRef => scope.type ?? typeOfKind(scope.kind);
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const BEFORE_FIRST_APPLY = 'before-first-apply';
@@ -122,7 +127,7 @@ export function recordUpdate(live: KubeObject | undefined, next: KubeObject, man
   // Tracking starts at creation; an existing object without managed fields is tracked from its first apply.
   if (managed.fields.size === 0 && live?.metadata?.uid) return;
   const id = managerIdentifier({ manager, operation: 'Update', apiVersion: scope.apiVersion, subresource: scope.subresource });
-  trackUpdate(valueOf(live), valueOf(next), typeOfKind(scope.kind), managed, id, scope);
+  trackUpdate(valueOf(live), valueOf(next), typeOf(scope), managed, id, scope);
   capUpdateManagers(managed);
   dropStaleTimes(managed);
   const encoded = encodeManagedFields(managed);
@@ -217,15 +222,32 @@ function sortKeys(v: unknown): unknown {
 }
 
 /**
+ * The error of a configuration structured-merge-diff cannot type: not a Status upstream, so kube-apiserver
+ * answers it as any such error (ErrorToAPIStatus), a 500 without a reason carrying the message as it is.
+ */
+function typedPatchError(config: KubeObject, problems: string): StatusError {
+  const apiVersion = config.apiVersion ?? '';
+  const gv = apiVersion.includes('/') ? apiVersion : `/${apiVersion}`;
+  const where = `${config.metadata?.namespace ?? ''}/${config.metadata?.name ?? ''}; ${gv}, Kind=${config.kind ?? ''}`;
+  const message = `failed to create typed patch object (${where}): ${problems}`;
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code: 500 });
+}
+
+/**
  * Server-side apply of `config` by `manager` to `live` (undefined when the
  * apply creates the object): the merged object with its managedFields, or a
  * 409 with the conflicts (unless `force`).
  */
 export function applyConfiguration(live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, scope: FieldManagerScope): KubeObject {
   if (config.metadata?.managedFields !== undefined && config.metadata.managedFields !== null) throw errors.badRequest('metadata.managedFields must be nil');
-  const type = typeOfKind(scope.kind);
+  const type = typeOf(scope);
   const liveValue = valueOf(live);
   const configValue = valueOf(config);
+  // Custom resources' configurations must type by their schema (built-in kinds' are checked by their decoding).
+  if (scope.type) {
+    const problems = typingErrors(configValue, type);
+    if (problems) throw typedPatchError(config, problems);
+  }
   // Stored managed fields were written by this field manager or validated by it; what cannot decode starts over.
   let managed: Managed;
   try {

@@ -6,65 +6,145 @@
 // conversion reads them: x-kubernetes-list-type / -list-map-keys /
 // -map-type when present, else a list with patch strategy merge is
 // associative by its patch merge key (a set for scalars) and other lists are
-// atomic; structs and maps are granular. Kinds without a schema are deduced:
-// objects granular, lists atomic.
+// atomic; structs and maps are granular. Custom resources are typed by
+// their CRD version's structural schema (structural-type.ts). Kinds without a
+// schema are deduced: objects granular all the way down, lists atomic.
 import { deepEqual, isPlainObject } from '../../api/object.js';
 import { refOf, schemas, type Schema } from '../openapi/schemas.js';
 import { patchSchemaOf } from '../patch/patch-meta.js';
 import { FieldSet, serializeElement, type Path, type PathElement } from './fieldpath.js';
 
-export type TypeRef =
-  | { readonly kind: 'scalar' }
-  | { readonly kind: 'struct'; readonly name: string; readonly atomic: boolean }
-  | { readonly kind: 'map'; readonly elem: TypeRef; readonly atomic: boolean }
-  | { readonly kind: 'list'; readonly elem: TypeRef; readonly associative: boolean; readonly keys: readonly string[] };
+export type TypeRef = { readonly kind: 'scalar' } | MapType | ListType;
 
-const SCALAR: TypeRef = { kind: 'scalar' };
-/** What a value without a schema is: granular maps, atomic lists. */
-const DEDUCED: TypeRef = { kind: 'map', elem: { kind: 'scalar' }, atomic: false };
+/**
+ * A map as structured-merge-diff's schema.Map: declared fields (a struct's),
+ * the type of every other entry, and whether the map is owned whole.
+ */
+export interface MapType {
+  readonly kind: 'map';
+  readonly atomic: boolean;
+  /** The type of a declared field; undefined when the map declares none by that name. */
+  field(name: string): TypeRef | undefined;
+  /** The type of entries that are not declared fields; none when the map takes no others (structured-merge-diff refuses them). */
+  readonly elem: TypeRef | undefined;
+  /** A declared field's schema default (StructField.Default). */
+  fieldDefault(name: string): unknown;
+  /**
+   * Whether the field is always there in the object the field manager compares: Go's typed objects
+   * carry struct fields (non-pointer structs encode as {}) and fields without omitempty (the schema's
+   * required ones encode as null), so upstream's comparison never sees those appear or disappear —
+   * only their contents. Custom objects are unstructured: nothing is.
+   */
+  alwaysPresent(name: string): boolean;
+}
 
-function typeOfSchema(s: Schema | undefined): TypeRef {
-  if (!s) return DEDUCED;
-  const named = refOf(s);
-  if (named) return namedType(named);
-  if (s.type === 'array') {
-    const elem = typeOfSchema(s.items);
-    const listType = s['x-kubernetes-list-type'] as string | undefined;
-    if (listType === 'map') return { kind: 'list', elem, associative: true, keys: (s['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [] };
-    if (listType === 'set') return { kind: 'list', elem, associative: true, keys: [] };
-    if (listType === 'atomic') return { kind: 'list', elem, associative: false, keys: [] };
+export interface ListType {
+  readonly kind: 'list';
+  readonly elem: TypeRef;
+  /** Associative lists (sets and maps) own their items one by one; the others are atomic. */
+  readonly associative: boolean;
+  readonly keys: readonly string[];
+}
+
+/** A scalar, or __untyped_atomic_: whatever the value, it is owned whole. */
+export const SCALAR: TypeRef = { kind: 'scalar' };
+
+/** __untyped_deduced_: maps granular with deduced entries, lists and scalars atomic (the value decides). */
+export const DEDUCED: MapType = {
+  kind: 'map',
+  atomic: false,
+  field: () => undefined,
+  get elem() {
+    return DEDUCED;
+  },
+  fieldDefault: () => undefined,
+  alwaysPresent: () => false,
+};
+
+/** A map type with declared fields, their types resolved on first use (named types recurse). */
+export function mapType(opts: {
+  atomic: boolean;
+  fields: Readonly<Record<string, Schema>>;
+  fieldType: (s: Schema) => TypeRef;
+  elem: TypeRef | undefined;
+  alwaysPresent?: (name: string) => boolean;
+}): MapType {
+  const resolved = new Map<string, TypeRef>();
+  return {
+    kind: 'map',
+    atomic: opts.atomic,
+    field(name) {
+      if (!Object.hasOwn(opts.fields, name)) return undefined;
+      let t = resolved.get(name);
+      if (!t) resolved.set(name, (t = opts.fieldType(opts.fields[name])));
+      return t;
+    },
+    elem: opts.elem,
+    fieldDefault: (name) => (Object.hasOwn(opts.fields, name) ? opts.fields[name].default : undefined),
+    alwaysPresent: opts.alwaysPresent ?? (() => false),
+  };
+}
+
+/**
+ * A list's relationship: x-kubernetes-list-type map (associative by its map keys), set (by value) or
+ * atomic; without one, built-in kinds' lists with patch strategy merge are associative by their merge key
+ * (a set for scalars) and every other list is atomic.
+ */
+export function listType(s: Schema, elem: TypeRef, patchStrategy: boolean): ListType {
+  const kind = s['x-kubernetes-list-type'] as string | undefined;
+  if (kind === 'map') return { kind: 'list', elem, associative: true, keys: (s['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [] };
+  if (kind === 'set') return { kind: 'list', elem, associative: true, keys: [] };
+  if (kind === undefined && patchStrategy) {
     const strategies = typeof s['x-kubernetes-patch-strategy'] === 'string' ? (s['x-kubernetes-patch-strategy'] as string).split(',') : [];
     if (strategies.includes('merge')) {
       const mergeKey = s['x-kubernetes-patch-merge-key'] as string | undefined;
       return { kind: 'list', elem, associative: true, keys: mergeKey ? [mergeKey] : [] };
     }
-    return { kind: 'list', elem, associative: false, keys: [] };
   }
+  return { kind: 'list', elem, associative: false, keys: [] };
+}
+
+function typeOfSchema(s: Schema | undefined): TypeRef {
+  if (!s) return DEDUCED;
+  const named = refOf(s);
+  if (named) return namedType(named);
+  if (s.type === 'array') return listType(s, typeOfSchema(s.items), true);
   if (s.type === 'object' && s.additionalProperties) {
-    return { kind: 'map', elem: typeOfSchema(s.additionalProperties === true ? undefined : s.additionalProperties), atomic: s['x-kubernetes-map-type'] === 'atomic' };
+    const elem = typeOfSchema(s.additionalProperties === true ? undefined : s.additionalProperties);
+    return mapType({ atomic: s['x-kubernetes-map-type'] === 'atomic', fields: {}, fieldType: typeOfSchema, elem });
   }
   return SCALAR;
 }
 
 const named = new Map<string, TypeRef>();
+/** The built-in named types that are Go structs. */
+const goStructs = new WeakSet<TypeRef>();
 
-function namedType(name: string): TypeRef {
+/** A built-in named type (io.k8s.…) as the published OpenAPI schemas define it; unknown fields are deduced. */
+export function namedType(name: string): TypeRef {
   let t = named.get(name);
   if (!t) {
     const s = schemas[name];
-    t = s?.properties ? { kind: 'struct', name, atomic: s['x-kubernetes-map-type'] === 'atomic' } : typeOfSchema({ ...s, $ref: undefined, allOf: undefined });
+    if (s?.properties) {
+      const required = new Set((s.required as string[] | undefined) ?? []);
+      const struct: MapType = mapType({
+        atomic: s['x-kubernetes-map-type'] === 'atomic',
+        fields: s.properties as Record<string, Schema>,
+        fieldType: typeOfSchema,
+        elem: DEDUCED,
+        alwaysPresent: (field) => required.has(field) || goStructs.has(struct.field(field) ?? SCALAR),
+      });
+      goStructs.add(struct);
+      t = struct;
+    } else t = typeOfSchema({ ...s, $ref: undefined, allOf: undefined });
     named.set(name, t);
   }
   return t;
 }
 
-/** The type of a struct's field; unknown fields are deduced. */
+/** The type of a map's entry: its declared field's, else the map's element type (deduced when it has none). */
 export function fieldType(t: TypeRef, field: string): TypeRef {
-  if (t.kind === 'struct') {
-    const prop = (schemas[t.name].properties as Record<string, Schema>)[field];
-    return prop ? typeOfSchema(prop) : DEDUCED;
-  }
-  return t.kind === 'map' ? t.elem : DEDUCED;
+  return t.kind === 'map' ? (t.field(field) ?? t.elem ?? DEDUCED) : DEDUCED;
 }
 
 /** The type of a served kind's objects. */
@@ -73,23 +153,18 @@ export function typeOfKind(kind: string): TypeRef {
   return name ? namedType(name) : DEDUCED;
 }
 
-const isStructField = (t: TypeRef, field: string) => t.kind === 'struct' && Object.hasOwn(schemas[t.name].properties as object, field);
-
-function isMapLike(t: TypeRef): t is Extract<TypeRef, { kind: 'struct' | 'map' }> {
-  return t.kind === 'struct' || t.kind === 'map';
-}
+const isStructField = (t: TypeRef, field: string) => t.kind === 'map' && t.field(field) !== undefined;
 
 /**
  * The schema default of an item's key field (getAssociativeKeyDefault):
  * structured-merge-diff fills a key field the item leaves out from it.
  */
-function keyDefault(elem: TypeRef, field: string): unknown {
-  if (elem.kind !== 'struct') return undefined;
-  return (schemas[elem.name].properties as Record<string, Schema>)[field]?.default;
+export function keyDefault(elem: TypeRef, field: string): unknown {
+  return elem.kind === 'map' ? elem.fieldDefault(field) : undefined;
 }
 
 /** A list item's element: its key fields (missing ones from the schema's defaults), or the item itself in a set. */
-export function itemElement(t: Extract<TypeRef, { kind: 'list' }>, item: unknown): PathElement {
+export function itemElement(t: ListType, item: unknown): PathElement {
   if (t.keys.length === 0 || !isPlainObject(item)) return { value: item };
   return {
     key: [...t.keys].sort().flatMap((k) => {
@@ -100,7 +175,7 @@ export function itemElement(t: Extract<TypeRef, { kind: 'list' }>, item: unknown
 }
 
 /** Items of an associative list by element, in list order (the first of duplicates). */
-function indexItems(t: Extract<TypeRef, { kind: 'list' }>, list: unknown[]): Map<string, { pe: PathElement; item: unknown }> {
+function indexItems(t: ListType, list: unknown[]): Map<string, { pe: PathElement; item: unknown }> {
   const out = new Map<string, { pe: PathElement; item: unknown }>();
   for (const item of list) {
     const pe = itemElement(t, item);
@@ -145,19 +220,6 @@ export function toFieldSet(value: unknown, t: TypeRef): FieldSet {
   return set;
 }
 
-/**
- * Whether a field's absence is not an addition of the field itself: Go's typed
- * objects always carry struct fields (non-pointer structs encode as {}) and
- * fields without omitempty (the schema's required ones encode as null), so
- * upstream's comparison never sees those appear or disappear — only their contents.
- */
-function isZeroPresent(parent: TypeRef, field: string): boolean {
-  if (parent.kind !== 'struct') return false;
-  const s = schemas[parent.name];
-  if ((s.required as string[] | undefined)?.includes(field)) return true;
-  return fieldType(parent, field).kind === 'struct';
-}
-
 export interface Comparison {
   added: FieldSet;
   modified: FieldSet;
@@ -176,7 +238,7 @@ export function compare(lhs: unknown, rhs: unknown, t: TypeRef): Comparison {
   };
   const walk = (l: unknown, r: unknown, type: TypeRef, path: PathElement[], alwaysPresent = false) => {
     const granularList = type.kind === 'list' && type.associative && (Array.isArray(l) || Array.isArray(r));
-    const granularMap = isMapLike(type) && !type.atomic && (isPlainObject(l) || isPlainObject(r));
+    const granularMap = type.kind === 'map' && !type.atomic && (isPlainObject(l) || isPlainObject(r));
     if ((!granularList && !granularMap) || (isEmptyValue(l) && isEmptyValue(r))) {
       leaf(l, r, path);
       return;
@@ -191,7 +253,7 @@ export function compare(lhs: unknown, rhs: unknown, t: TypeRef): Comparison {
       const ro = isPlainObject(r) ? r : {};
       for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) {
         if (lo[k] === undefined && ro[k] === undefined) continue;
-        walk(lo[k], ro[k], fieldType(type, k), [...path, { field: k }], isZeroPresent(type, k));
+        walk(lo[k], ro[k], fieldType(type, k), [...path, { field: k }], type.kind === 'map' && type.alwaysPresent(k));
       }
     }
     if (path.length && !alwaysPresent) {
@@ -232,7 +294,7 @@ export function merge(live: unknown, config: unknown, t: TypeRef): unknown {
     }
     return out;
   }
-  if (isMapLike(t) && !t.atomic && isPlainObject(config) && isPlainObject(live)) {
+  if (t.kind === 'map' && !t.atomic && isPlainObject(config) && isPlainObject(live)) {
     const out: Record<string, unknown> = { ...live };
     for (const [k, v] of Object.entries(config)) {
       if (v === null) delete out[k];

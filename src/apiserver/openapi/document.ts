@@ -16,6 +16,8 @@ export interface OpenApiResource {
   subresources: { name: string; kind: string; group: string; version: string }[];
   /** Reviews: only POST to the collection, answered and never stored. */
   createOnly?: boolean;
+  /** Custom resources: PATCH takes JSON, merge and apply patches, not strategic merge patches. */
+  noStrategicMergePatch?: boolean;
 }
 
 interface GroupVersion {
@@ -284,6 +286,7 @@ function bodyOf(schemaName: string | undefined) {
 }
 
 const PATCH_BODY = { content: content(PATCH_TYPES, ref(`${META}.Patch`)), required: true };
+const PATCH_BODY_NO_SMP = { content: content(PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json'), ref(`${META}.Patch`)), required: true };
 
 /** get/put/patch on an object (the item itself, status, scale). */
 function readWriteOps(r: OpenApiResource, gvk: GroupVersionKind, opName: string, what: string) {
@@ -306,7 +309,7 @@ function readWriteOps(r: OpenApiResource, gvk: GroupVersionKind, opName: string,
       description: `partially update ${what}`,
       gvk,
       parameters: PATCH_PARAMS,
-      requestBody: PATCH_BODY,
+      requestBody: r.noStrategicMergePatch ? PATCH_BODY_NO_SMP : PATCH_BODY,
       responses: responses(['200', '201'], schema),
     }),
   };
