@@ -68,6 +68,8 @@ export interface AgentOptions {
   heartbeatMs?: number;
   /** Extra node labels. */
   labels?: Record<string, string>;
+  /** Extra node annotations (the overlay's: the machine's address and VTEP). */
+  annotations?: Record<string, string>;
   /** How long stop() gives containers before SIGKILL (default 2 s). */
   stopGraceMs?: number;
   /** How often running pods' configMap, secret, downwardAPI and projected volumes are refreshed (default 60 s). */
@@ -221,7 +223,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       metadata: {
         name: nodeName,
         labels,
-        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', ...opts.annotations },
       },
       spec: { podCIDR: network.podCIDR, podCIDRs: [network.podCIDR], providerID: `kubesvc://${opts.clusterId}/${nodeName}` },
     };

@@ -10,7 +10,19 @@ export interface NodeNetworkConfig {
   /** 0-based node index: node IP 172.18.0.(index+2), pod CIDR 10.244.(index).0/24. */
   nodeIndex: number;
   /** Other nodes' pod CIDRs and node IPs, routed from this node. */
-  peers: { podCIDR: string; nodeIP: string }[];
+  peers: PeerNode[];
+}
+
+/**
+ * Another node, as this node routes to it: straight over the machine's node
+ * bridge (`via` unset: its node IP is the gateway), or, for a node on another
+ * machine, through the cluster namespace (`via` 172.18.0.1), whose overlay
+ * carries the packet on (overlay.ts); its node IP then gets a route too.
+ */
+export interface PeerNode {
+  podCIDR: string;
+  nodeIP: string;
+  via?: string;
 }
 
 export interface PodSandbox {

@@ -247,17 +247,26 @@ export function planPeerRoutes(
   dev = NODE_IF,
 ): string[] {
   const nodeNet = parseIPv4CIDR(NODE_NETWORK_CIDR);
+  const onNodeNetwork = (ip: string, what: string) => {
+    if (!ipv4CIDRContains(nodeNet, parseIPv4(ip))) throw new Error(`${what} ${ip} is not on the node network ${NODE_NETWORK_CIDR}`);
+  };
+  // Destination (a pod CIDR, or a node IP as `ip route` prints a /32) → gateway.
   const desired = new Map<string, string>();
+  const want = (dst: string, via: string, who: string) => {
+    const other = desired.get(dst);
+    if (other !== undefined && other !== via) throw new Error(`${who} ${dst} is claimed by two peers: ${other} and ${via}`);
+    desired.set(dst, via);
+  };
   for (const peer of peers) {
     const cidr = formatIPv4CIDR(parseIPv4CIDR(peer.podCIDR));
-    const via = formatIPv4(parseIPv4(peer.nodeIP));
-    if (!ipv4CIDRContains(nodeNet, parseIPv4(via))) {
-      throw new Error(`peer node IP ${via} (pod CIDR ${cidr}) is not on the node network ${NODE_NETWORK_CIDR}`);
-    }
-    if (cidr === self.podCIDR || via === self.nodeIP) continue;
-    const other = desired.get(cidr);
-    if (other !== undefined && other !== via) throw new Error(`pod CIDR ${cidr} is claimed by two peers: ${other} and ${via}`);
-    desired.set(cidr, via);
+    const nodeIP = formatIPv4(parseIPv4(peer.nodeIP));
+    onNodeNetwork(nodeIP, `peer node IP`);
+    const via = peer.via === undefined ? nodeIP : formatIPv4(parseIPv4(peer.via));
+    if (via !== nodeIP) onNodeNetwork(via, `gateway of peer node ${nodeIP} (pod CIDR ${cidr}):`);
+    if (cidr === self.podCIDR || nodeIP === self.nodeIP) continue;
+    want(cidr, via, 'pod CIDR');
+    // A node on another machine is not on this machine's bridge: its address is routed like its pods.
+    if (via !== nodeIP) want(nodeIP, via, 'node IP');
   }
   const have = new Map<string, string | undefined>();
   for (const r of current) if (r.dst !== 'default') have.set(r.dst, r.gateway);
@@ -266,7 +275,7 @@ export function planPeerRoutes(
     if (!desired.has(dst)) lines.push(`route del ${dst} proto ${ROUTE_PROTO}`);
   }
   for (const [dst, via] of [...desired].sort(([a], [b]) => a.localeCompare(b))) {
-    if (have.get(dst) !== via) lines.push(`route replace ${dst} via ${via} dev ${dev} proto ${ROUTE_PROTO}`);
+    if (have.get(dst) !== via) lines.push(`route replace ${dst}${dst.includes('/') ? '' : '/32'} via ${via} dev ${dev} proto ${ROUTE_PROTO}`);
   }
   return lines;
 }

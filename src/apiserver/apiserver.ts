@@ -37,6 +37,7 @@ import { authenticationReviewResources } from './reviews/authentication-reviews.
 import { createRbacResources } from '../registry/rbac/resource.js';
 import { ensureBootstrapPolicy } from '../auth/rbac/bootstrap-reconcile.js';
 import { ensureTokenBootstrap } from '../auth/bootstrap-token/ensure.js';
+import { CONTROL_PLANE_IP } from '../agent/network.js';
 import { componentUsers } from '../auth/user.js';
 import { startLeaseEndpointReconciler, type LeaseEndpointReconciler } from './endpoint-reconciler.js';
 import { createCustomResourceServing } from '../apiextensions/serving.js';
@@ -200,7 +201,9 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   const clusterDomain = config.clusterDomain ?? 'cluster.local';
   const ca = ensureClusterCA(config.dataDir);
   const bindAddress = ['0.0.0.0', '::', '127.0.0.1'].includes(config.bind) ? [] : [config.bind];
-  const serving = ensureServingCert(config.dataDir, apiServerNames(clusterDomain, allocation.firstAddress(), [...bindAddress, ...(config.advertiseAddresses ?? []), ...(config.advertiseAddress ? [config.advertiseAddress] : [])]));
+  // Every server names the in-cluster address too: on each machine of the cluster, kube-proxy and pods reach
+  // the API there (served by `up`'s server itself, or by a joined machine's load balancer to any server).
+  const serving = ensureServingCert(config.dataDir, apiServerNames(clusterDomain, allocation.firstAddress(), [...bindAddress, CONTROL_PLANE_IP, ...(config.advertiseAddresses ?? []), ...(config.advertiseAddress ? [config.advertiseAddress] : [])]));
   let address = '';
   const auth = (serverAuth = setupAuth({
     registry,
@@ -244,7 +247,9 @@ async function assemble(config: ApiServerConfig, store: Store, unlock: () => voi
   address = http.address;
   await bootstrap(registry, def, allocation.firstAddress(), config.advertisePort ?? defaultAdvertisePort);
   await ensureBootstrapPolicy(registry, rbac);
-  await ensureTokenBootstrap(registry, def, { server: `https://${http.address}`, caCertPem: ca.cert });
+  // cluster-info names the address other machines reach this server at when it advertises one (kubeadm's advertise address).
+  const published = config.advertiseAddress ? `${config.advertiseAddress}:${config.advertisePort ?? http.address.split(':').pop()}` : http.address;
+  await ensureTokenBootstrap(registry, def, { server: `https://${published}`, caCertPem: ca.cert });
   await customResources.start(registry);
   let endpointLease: LeaseEndpointReconciler | undefined;
   if (config.advertiseAddress) {

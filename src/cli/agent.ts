@@ -7,6 +7,7 @@ import { clusterIdFor } from '../agent/cluster-id.js';
 import type { NodeNetwork } from '../agent/contracts.js';
 import { createNodeNetwork } from '../agent/network.js';
 import { syncPeerRoutes } from '../agent/peer-routes.js';
+import { overlayAnnotationsFor } from '../agent/overlay.js';
 import { createClient, type Client } from '../client/client.js';
 import { createTransport } from '../client/transport.js';
 import { untilSignal } from '../util/signals.js';
@@ -49,6 +50,8 @@ export interface NodeOptions {
   images?: ImageSettings;
   /** The kubelet's --resolv-conf: the node's resolvers (`up` writes them for its egress; default /etc/resolv.conf). */
   resolvConf?: string;
+  /** The machine's address when the cluster spans machines: the node carries it (and its VTEP's MAC) for the others' overlay. */
+  publicIP?: string;
 }
 
 /**
@@ -77,12 +80,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       imageSource: { mode: opts.images?.images ?? 'builtin', systemImages },
       registryMirrors: opts.images?.registryMirrors,
       resolvConf: opts.resolvConf,
+      annotations: opts.publicIP ? overlayAnnotationsFor(opts.publicIP) : undefined,
     });
   } catch (e) {
     await network.destroy();
     throw e;
   }
-  const peers = await syncPeerRoutes(opts.client, network);
+  const peers = await syncPeerRoutes(opts.client, network, opts.publicIP);
   return {
     name: opts.name,
     network,

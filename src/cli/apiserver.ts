@@ -10,7 +10,8 @@ import { etcdFlags, etcdFlagsUsage, etcdFromFlags } from './etcd-flags.js';
 
 export const apiserverUsage = `Usage: kubesvc apiserver --data-dir DIR [--port 6443] [--bind 127.0.0.1]
                          [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767] [--advertise-address IP]
-                         [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--logging-format text|json]
+                         [--audit-policy-file policy.yaml --audit-log-path audit.log] [--enable-admission-plugins ServiceAccount]
+                         [-v N] [--logging-format text|json]
                          [--etcd-servers URL,... [--etcd-cafile F] [--etcd-certfile F --etcd-keyfile F] [--etcd-prefix /registry]]
 
 Serves the Kubernetes API over HTTPS (loopback by default) and on DIR/apiserver.sock
@@ -26,6 +27,10 @@ as kube-apiserver's log backend writes them. With --advertise-address, the
 server holds a lease for that address in the store (/registry/masterleases/IP,
 15s TTL, renewed every 10s) and the "kubernetes" Endpoints name every API
 server holding one, on its --port (upstream's lease endpoint reconciler).
+--enable-admission-plugins ServiceAccount: pods get their service account's
+token, the cluster CA (kube-root-ca.crt, published by 'kubesvc controllers
+--root-ca-file') and namespace mounted, as on any kube-apiserver ('up' turns it
+on; off by default here, for servers whose pods cannot reach them).
 Logs go to standard error.
 ${etcdFlagsUsage}
 ${logFlagsUsage}`;
@@ -39,6 +44,7 @@ export const apiserverFlags = {
   'advertise-address': { type: 'string' },
   'audit-policy-file': { type: 'string' },
   'audit-log-path': { type: 'string' },
+  'enable-admission-plugins': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...logFlags,
   ...etcdFlags,
@@ -57,6 +63,17 @@ function auditFlags(values: Record<string, string | boolean | undefined>): ApiSe
     throw new UsageError(errorMessage(e));
   }
   return { policyFile: resolve(policyFile), logPath: logPath === '-' ? '-' : resolve(logPath) };
+}
+
+/** The admission plugins --enable-admission-plugins may name (the others kubesvc runs always). */
+const optionalAdmissionPlugins = ['ServiceAccount'];
+
+function admissionFlags(values: Record<string, string | boolean | undefined>): Partial<ApiServerConfig> {
+  const list = ((values['enable-admission-plugins'] as string | undefined) ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of list) {
+    if (!optionalAdmissionPlugins.includes(p)) throw new UsageError(`--enable-admission-plugins: unknown or always-on plugin "${p}" (the one that can be turned on: ${optionalAdmissionPlugins.join(', ')})`);
+  }
+  return list.includes('ServiceAccount') ? { serviceAccountTokens: true } : {};
 }
 
 /** --advertise-address: an IPv4 address; the `kubernetes` Endpoints name it on the secure port (--port). */
@@ -86,6 +103,7 @@ export async function startApiServerFromFlags(
     audit: auditFlags(values),
     etcd: etcdFromFlags(values),
     ...advertiseFlags(values),
+    ...admissionFlags(values),
     ...extra,
   });
 }

@@ -5,7 +5,8 @@
 // the API server in this process; the apiserver publishes it as the
 // `kubernetes` Endpoints/EndpointSlice and withdraws it on stop.
 import { CONTROL_PLANE_IP, clusterNetworkRoutes, ensureClusterNetwork } from '../agent/network.js';
-import { syncPeerRoutes } from '../agent/peer-routes.js';
+import { syncClusterRoutes } from '../agent/peer-routes.js';
+import type { Overlay } from '../agent/overlay.js';
 import { defaultAdvertisePort, type ApiServer } from '../apiserver/apiserver.js';
 import { reconcileKubernetesEndpoints } from '../apiserver/endpoint-reconciler.js';
 import type { Client } from '../client/client.js';
@@ -16,11 +17,14 @@ export interface InClusterApi {
   stop(): Promise<void>;
 }
 
-/** Creates the cluster network if no node has yet; start it before the nodes so it does not wait behind their pods. */
-export async function serveApiInCluster(server: ApiServer, client: Client, clusterId: string): Promise<InClusterApi> {
+/**
+ * Creates the cluster network if no node has yet; start it before the nodes so it does not wait behind their pods.
+ * `overlay`: the machine's VTEP when nodes of other machines join (routes to them go through it).
+ */
+export async function serveApiInCluster(server: ApiServer, client: Client, clusterId: string, overlay?: () => Promise<Overlay>): Promise<InClusterApi> {
   const [listener, routes] = await Promise.all([
     ensureClusterNetwork(clusterId).then((netns) => listenInNetns(netns, CONTROL_PLANE_IP, defaultAdvertisePort)),
-    ensureClusterNetwork(clusterId).then(() => syncPeerRoutes(client, clusterNetworkRoutes(clusterId))),
+    ensureClusterNetwork(clusterId).then(async () => syncClusterRoutes(client, clusterNetworkRoutes(clusterId), await overlay?.())),
   ]);
   server.http.serveOn(listener);
   await reconcileKubernetesEndpoints(server.registry, server.def, { ip: CONTROL_PLANE_IP, port: defaultAdvertisePort });

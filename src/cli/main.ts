@@ -21,6 +21,8 @@ Commands:
   down        remove what a crashed cluster left behind (namespaces, links, processes)
   images      the data dir's image store: load a docker-save/OCI archive, pull, ls, rm
   token       bootstrap tokens for joining nodes: create [--print-join-command], list, delete
+  join        make this machine a node of a cluster elsewhere (kubeadm join's way)
+  addons      install kube-proxy and the cluster DNS on a control plane 'up' did not start
   help        show this help
 
 Run 'kubesvc <command> --help' for a command's flags.`;
@@ -41,6 +43,8 @@ const commands: Record<string, () => Promise<Command>> = {
   down: async () => (await import('./down.js')).downCommand,
   images: async () => (await import('./images.js')).imagesCommand,
   token: async () => (await import('./token.js')).tokenCommand,
+  join: async () => (await import('./join.js')).joinCommand,
+  addons: async () => (await import('./addons.js')).addonsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -32,11 +32,16 @@ import { cleanupEgress, decideEgress, nodeResolvConfText, setUpEgress, type Egre
 import { applyEgressFlag, egressFlags, nodeResolvConfPath, parseEgressFlags } from './egress-settings.js';
 import { writeFileSync } from 'node:fs';
 import type { Dashboard } from '../dashboard/server.js';
+import { isIPv4 } from 'node:net';
+import { createOverlay, type Overlay } from '../agent/overlay.js';
+import { publishNodePorts, type NodePortPublisher } from '../agent/node-port-publisher.js';
+import { createNetnsDialer, type NetnsDialer } from '../net/dial-in-netns.js';
+import { clusterNetnsName } from '../agent/network.js';
 
 export const upUsage = `Usage: kubesvc up [--data-dir .kubesvc] [--port 6443] [--bind 127.0.0.1] [--nodes 1]
                   [--proxy-mode iptables|nftables|nftables-maps|ipvs|userspace] [--proxy-config kube-proxy.yaml] [--no-install]
                   [--sync-frequency 1m] [--images builtin|registry] [--registry-mirror NAME=URL]...
-                  [--egress auto|off | --no-egress]
+                  [--egress auto|off | --no-egress] [--advertise-address IP]
                   [--audit-policy-file policy.yaml --audit-log-path audit.log] [-v N] [--log-format text|json]
                   [--dashboard-port 0]
 
@@ -68,6 +73,10 @@ again as they leave the machine's default interface (one veth with a
 own; no cluster route in the host) — and the cluster DNS forwards names outside
 the cluster to the machine's resolvers. --egress off (--no-egress): a closed
 network, those names REFUSED. Kept in the data dir too.
+--advertise-address IP: this machine's address for other machines to join
+('kubesvc token create --print-join-command', then 'kubesvc join' there): the
+API is served on it (unless --bind says otherwise), the nodes carry it for
+the VXLAN overlay (UDP 8472 on it), and the cluster's TCP NodePorts answer on it.
 
 The API server serves HTTPS only and authenticates every request (client
 certificates of the cluster CA in DATA_DIR/pki, ServiceAccount tokens); RBAC
@@ -118,7 +127,10 @@ export async function upCommand(argv: string[]): Promise<void> {
   }
   const logSettings = parseLogFlags(values);
   // The only list among the flags: the API server's flags are the others.
-  const { 'registry-mirror': mirrorFlags, 'dashboard-port': dashboardPortFlag, ...singleValues } = values;
+  const { 'registry-mirror': mirrorFlags, 'dashboard-port': dashboardPortFlag, 'advertise-address': advertise, ...singleValues } = values;
+  // For `up` the address is the machine's, for joining machines; pods keep reaching the API in the cluster (172.18.0.1).
+  if (advertise !== undefined && !isIPv4(advertise)) throw new UsageError(`--advertise-address ${advertise}: must be an IPv4 address`);
+  if (advertise !== undefined) singleValues.bind ??= advertise;
   const dashboardPort = dashboardPortFlag === undefined ? 0 : Number(dashboardPortFlag);
   if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new UsageError('--dashboard-port must be a port number (0: any free port)');
   const imageFlags = { images: parseImagesFlag(values.images), registryMirrors: parseRegistryMirrorFlags(mirrorFlags) };
@@ -167,10 +179,16 @@ export async function upCommand(argv: string[]): Promise<void> {
   let egress: EgressDecision | undefined;
   let egressHostChanges: string[] = [];
   let dashboard: Dashboard | undefined;
+  let overlay: Overlay | undefined;
+  let dialer: NetnsDialer | undefined;
+  let nodePorts: NodePortPublisher | undefined;
   const stop = async () => {
     await dashboard?.close();
+    nodePorts?.stop();
+    dialer?.close();
     await inCluster?.stop();
     await Promise.all(nodes.map((n) => n.stop()));
+    await overlay?.destroy();
     if (networkCreated) await cleanupEgress(clusterId).catch((e: unknown) => console.error(`kubesvc: removing the egress: ${errorMessage(e)}`));
     if (networkCreated) await destroyClusterNetwork(clusterId);
     await controllers?.stop();
@@ -216,7 +234,8 @@ export async function upCommand(argv: string[]): Promise<void> {
       writeFileSync(nodeResolvConfPath(dataDir), nodeResolvConfText(egressPlan), { mode: 0o644 });
       // The API in the cluster and the nodes side by side (both make the cluster network first, once): no pod
       // reaches the API before its node ran it, and kube-proxy, the first to, retries as any client does.
-      const apiInCluster = serveApiInCluster(server, client, clusterId).then((api) => {
+      const makeOverlay = advertise ? async () => (overlay = await createOverlay(clusterId, advertise)) : undefined;
+      const apiInCluster = serveApiInCluster(server, client, clusterId, makeOverlay).then((api) => {
         inCluster = api;
         progress(`API in the cluster (https://${api.address})`, since);
       });
@@ -225,7 +244,7 @@ export async function upCommand(argv: string[]): Promise<void> {
         apiInCluster,
         ...Array.from({ length: nodeCount }, (_, i) => {
           const nodeSince = performance.now();
-          return startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images: settings, resolvConf: nodeResolvConfPath(dataDir) }).then((node) => {
+          return startNode({ client: nodeClient(nodeName(i)), dataDir, name: nodeName(i), syncFrequencyMs, images: settings, resolvConf: nodeResolvConfPath(dataDir), publicIP: advertise }).then((node) => {
             nodes.push(node);
             progress(node.name, nodeSince);
           });
@@ -235,6 +254,10 @@ export async function upCommand(argv: string[]): Promise<void> {
       if (failed) throw failed.reason;
       nodes.sort((a, b) => nodeIndex(a.name) - nodeIndex(b.name));
       egressHostChanges = (await setUpEgress(egressPlan, clusterId, nodes.map((n) => n.network.netns))).hostChanges;
+      if (advertise && nodes[0]) {
+        dialer = createNetnsDialer(clusterNetnsName(clusterId));
+        nodePorts = await publishNodePorts({ client, address: advertise, nodeIP: nodes[0].network.nodeIP, dialer });
+      }
     })();
     const failed = (await Promise.allSettled([controllersStarting, systemComponents, nodesStarting])).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -269,7 +292,9 @@ export async function upCommand(argv: string[]): Promise<void> {
   DNS          kube-system/kube-dns ${clusterDNSIP} (Deployment coredns${nodes.length ? '' : '; needs a node to run'})
   proxy        DaemonSet kube-system/kube-proxy, ${proxy.running} mode (${proxy.why}; ConfigMap kube-system/kube-proxy)
   images       ${describeImageSettings(images!)}
-  egress       ${egress ? [egress.why, ...egressHostChanges].join('\n               ') : 'none: no nodes'}
+  egress       ${egress ? [egress.why, ...egressHostChanges].join('\n               ') : 'none: no nodes'}${advertise ? `
+  machines     others join through ${advertise}: '${process.env.npm_lifecycle_event ? 'npx kubesvc' : 'kubesvc'} token create --print-join-command' prints the command
+               (VXLAN overlay on UDP 8472; TCP NodePorts on ${advertise}${nodes[0] ? ` → ${nodes[0].name}` : ''})` : ''}
   dashboard    ${dashboard!.url}   (loopback; the token works once)
   logs         ${upLogsDir(dataDir)}/{${Object.values(upLogFiles).map((f) => f.replace(/\.log$/, '')).join(',')}}.log; kube-proxy, coredns: kubectl logs -n kube-system
 

@@ -125,7 +125,9 @@ export async function tlsBootstrap(opts: TLSBootstrapOptions): Promise<TLSBootst
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const request = createCertificateRequest({ commonName: `system:node:${opts.nodeName}`, organizations: ['system:nodes'], privateKey });
-  const transport = createTransport({ server: cluster.server, ca: cluster.caCertPem, token: () => opts.token, userAgent: 'kubesvc-join' });
+  // The server this machine reached, not cluster-info's (kubeadm's controlPlaneEndpoint): a server's own
+  // bind address there may be its loopback, while the one the join named is known to answer from here.
+  const transport = createTransport({ server: opts.server, ca: cluster.caCertPem, token: () => opts.token, userAgent: 'kubesvc-join' });
   try {
     const body = {
       apiVersion: 'certificates.k8s.io/v1',
@@ -152,9 +154,9 @@ export async function tlsBootstrap(opts: TLSBootstrapOptions): Promise<TLSBootst
     }
     const csrName = (JSON.parse(created.body) as CertificateSigningRequest).metadata!.name!;
     const certPem = await waitForCertificate(transport, csrName, opts.timeoutMs ?? 5 * 60_000);
-    const kubeconfig = kubeconfigText({ server: cluster.server, caCert: cluster.caCertPem, user: 'default-auth', cluster: 'default-cluster', credentials: { cert: certPem, key: keyPem } });
+    const kubeconfig = kubeconfigText({ server: opts.server, caCert: cluster.caCertPem, user: 'default-auth', cluster: 'default-cluster', credentials: { cert: certPem, key: keyPem } });
     if (opts.kubeconfigPath) writeFileSync(opts.kubeconfigPath, kubeconfig, { mode: 0o600 });
-    return { server: cluster.server, caCertPem: cluster.caCertPem, certPem, keyPem, csrName, kubeconfig };
+    return { server: opts.server, caCertPem: cluster.caCertPem, certPem, keyPem, csrName, kubeconfig };
   } finally {
     transport.close();
   }

@@ -12,10 +12,15 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `kubesvc ARGS`; inside network namespace `netns` when given (ip netns exec replaces itself, so signals reach kubesvc). */
-export function startCli(args: string[], env: Record<string, string> = {}, netns?: string): CliProcess {
+/**
+ * Runs `kubesvc ARGS`; inside network namespace `netns` when given (ip netns exec replaces itself, so signals reach kubesvc).
+ * `enter: 'network-only'` enters only the network namespace (nsenter), keeping the machine's mounts — for a
+ * command that makes network namespaces of its own (`join`), whose /run/netns mounts `ip netns exec`'s private
+ * mount namespace would keep from everyone else.
+ */
+export function startCli(args: string[], env: Record<string, string> = {}, netns?: string, enter: 'ip-netns-exec' | 'network-only' = 'ip-netns-exec'): CliProcess {
   const argv = [process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...withoutEgress(args)];
-  if (netns) argv.unshift('ip', 'netns', 'exec', netns);
+  if (netns) argv.unshift(...(enter === 'network-only' ? ['nsenter', `--net=/run/netns/${netns}`, '--'] : ['ip', 'netns', 'exec', netns]));
   const child = spawn(argv[0], argv.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, ...env },
@@ -29,11 +34,11 @@ export function startCli(args: string[], env: Record<string, string> = {}, netns
 }
 
 /**
- * A cluster a test starts never touches the machine's network: `up` gets
+ * A cluster a test starts never touches the machine's network: `up` and `join` get
  * --no-egress unless the test says otherwise (test/e2e/egress.test.ts, with its stand-in outside).
  */
 export function withoutEgress(args: string[]): string[] {
-  return args[0] === 'up' && !args.some((a) => a === '--no-egress' || a.startsWith('--egress')) ? [...args, '--no-egress'] : args;
+  return (args[0] === 'up' || args[0] === 'join') && !args.some((a) => a === '--no-egress' || a.startsWith('--egress')) ? [...args, '--no-egress'] : args;
 }
 
 export async function waitForOutput(p: CliProcess, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {

@@ -20,16 +20,29 @@ export interface TestEtcdCluster {
 }
 
 
-export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
+/** Where each member runs: a network namespace of the test's (a "machine") and its address there; default: loopback here. */
+export interface EtcdMachine {
+  netns: string;
+  ip: string;
+}
+
+export async function startEtcdCluster(size = 3, machines?: EtcdMachine[]): Promise<TestEtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'kubesvc-etcd-cluster-'));
-  const members: { name: string; client: string; peer: string }[] = [];
-  for (let i = 0; i < size; i++) members.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` });
+  const members: { name: string; client: string; peer: string; netns?: string }[] = [];
+  for (let i = 0; i < size; i++) {
+    const m = machines?.[i];
+    members.push(
+      m
+        ? { name: `m${i}`, client: `http://${m.ip}:2379`, peer: `http://${m.ip}:2380`, netns: m.netns }
+        : { name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` },
+    );
+  }
   const initialCluster = members.map((m) => `${m.name}=${m.peer}`).join(',');
   let output = '';
+  const inNetns = (netns: string | undefined, argv: string[]) => (netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv);
   const procs: ChildProcess[] = members.map((m) => {
-    const p = spawn(
+    const [file, ...args] = inNetns(m.netns, [
       'etcd',
-      [
         '--name', m.name,
         '--data-dir', join(dir, m.name),
         '--listen-client-urls', m.client,
@@ -41,16 +54,16 @@ export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
         '--initial-cluster-token', 'kubesvc-test',
         '--log-level', 'warn',
         '--logger', 'zap',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    ]);
+    const p = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     return p;
   });
   const exited = procs.map((p) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r()))));
   const urls = members.map((m) => m.client);
-  const etcdctl = (args: string[]) => run('etcdctl', ['--endpoints', urls.join(','), ...args]);
+  const [ctl, ...ctlArgs] = inNetns(members[0]!.netns, ['etcdctl', '--endpoints', urls.join(',')]);
+  const etcdctl = (args: string[]) => run(ctl!, [...ctlArgs, ...args]);
   const kill = async (i: number) => {
     const p = procs[i]!;
     if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
