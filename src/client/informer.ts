@@ -48,10 +48,19 @@ export interface InformerOptions<T = KubeObject> extends ListQuery {
   transform?: (obj: T) => T;
   /** List in pages of this many objects (limit/continue), as client-go's reflector (500); default: one request. */
   pageSize?: number;
+  /**
+   * What the cache keeps of an object once its handlers have seen it (after
+   * transform), for users that hold their own state built from the events:
+   * e.g. only metadata, so the objects are not held twice. get(), list(),
+   * indexes and the old object of update handlers then see these. Default:
+   * all of it.
+   */
+  keep?: (obj: T) => T;
 }
 
 export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts: InformerOptions<T> = {}): Informer<T> {
   const transform = opts.transform ?? ((o: T) => o);
+  const keep = opts.keep ?? ((o: T) => o);
   const items = new Map<string, T>();
   const indexFns = new Map<string, IndexFunc<T>>();
   const indexes = new Map<string, Map<string, Set<string>>>();
@@ -98,8 +107,9 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
     const key = keyOf(obj);
     const old = items.get(key);
     if (old) indexRemove(key, old);
-    items.set(key, obj);
-    indexAdd(key, obj);
+    const kept = keep(obj);
+    items.set(key, kept);
+    indexAdd(key, kept);
     if (old) emit('update', old, obj);
     else emit('add', obj);
   }
@@ -113,20 +123,20 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
   }
 
   async function relist() {
-    const listed: T[] = [];
     let resourceVersion: string;
     let next: string | undefined;
+    const seen = new Set<string>();
     do {
       const page = await rc.list(opts.namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.pageSize, continue: next });
-      for (const obj of page.items) listed.push(transform(obj));
+      // Each page is taken in as it comes: with pages, no whole list is held at once.
+      for (const listed of page.items) {
+        const obj = transform(listed);
+        seen.add(keyOf(obj));
+        const old = items.get(keyOf(obj));
+        if (!old || old.metadata.resourceVersion !== obj.metadata.resourceVersion) upsert(obj);
+      }
       ({ resourceVersion, continue: next } = page);
     } while (next);
-    const seen = new Set<string>();
-    for (const obj of listed) {
-      seen.add(keyOf(obj));
-      const old = items.get(keyOf(obj));
-      if (!old || old.metadata.resourceVersion !== obj.metadata.resourceVersion) upsert(obj);
-    }
     for (const [key, obj] of [...items]) if (!seen.has(key)) remove(obj);
     lastRV = resourceVersion;
   }

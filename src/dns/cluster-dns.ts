@@ -12,7 +12,7 @@ import { answerQuery } from './answer.js';
 import { createForwarder, type Forwarder, type Upstream } from './forwarder.js';
 import { startDnsHttp } from './http.js';
 import { createDnsMetrics } from './metrics.js';
-import { minimalEndpointSlice, minimalPod, minimalService } from './objects.js';
+import { metadataOnly, minimalEndpointSlice, minimalPod, minimalService } from './objects.js';
 import { createDnsIndex } from './records.js';
 import { startDnsServer } from './server.js';
 import { createRecentQueries } from './recent.js';
@@ -51,13 +51,14 @@ export interface ClusterDns {
 
 export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
   const index = createDnsIndex({ zone: opts.zone });
-  // Each informer keeps only what the index reads (objects.ts), listed in pages as client-go's reflector does:
-  // no whole list body or whole objects held beside the index.
-  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services), { transform: minimalService, pageSize });
-  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices), { transform: minimalEndpointSlice, pageSize });
-  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods), { transform: minimalPod, pageSize });
-  /** Pod IP → namespace, for autopath's "who is asking". */
+  // Each informer hands the index only what it reads (objects.ts) and keeps only metadata itself, listed in pages
+  // as client-go's reflector does: no whole list body or whole objects held beside the index.
+  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services), { transform: minimalService, keep: metadataOnly, pageSize });
+  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices), { transform: minimalEndpointSlice, keep: metadataOnly, pageSize });
+  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods), { transform: minimalPod, keep: metadataOnly, pageSize });
+  /** Pod IP → namespace, for autopath's "who is asking"; and each pod's IPs, since a pod dropped at a relist comes as its metadata only. */
   const podNamespaces = new Map<string, string>();
+  const ipsOfPod = new Map<string, string[]>();
   const podIPs = (p: Pod) => [...new Set([p.status?.podIP, ...(p.status?.podIPs ?? []).map((x) => x.ip)].filter((ip): ip is string => !!ip))];
   const wire = <T extends KubeObject>(inf: Informer<T>, set: (o: T) => void, del: (o: T) => void) =>
     inf.on({ add: set, update: (_old, o) => set(o), delete: del });
@@ -67,11 +68,18 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     pods,
     (p) => {
       index.setPod(p);
-      for (const ip of podIPs(p)) podNamespaces.set(ip, p.metadata.namespace ?? 'default');
+      const key = `${p.metadata.namespace}/${p.metadata.name}`;
+      const ips = podIPs(p);
+      for (const ip of ipsOfPod.get(key) ?? []) if (!ips.includes(ip) && podNamespaces.get(ip) === p.metadata.namespace) podNamespaces.delete(ip);
+      for (const ip of ips) podNamespaces.set(ip, p.metadata.namespace ?? 'default');
+      if (ips.length) ipsOfPod.set(key, ips);
+      else ipsOfPod.delete(key);
     },
     (p) => {
       index.deletePod(p);
-      for (const ip of podIPs(p)) if (podNamespaces.get(ip) === p.metadata.namespace) podNamespaces.delete(ip);
+      const key = `${p.metadata.namespace}/${p.metadata.name}`;
+      for (const ip of ipsOfPod.get(key) ?? []) if (podNamespaces.get(ip) === p.metadata.namespace) podNamespaces.delete(ip);
+      ipsOfPod.delete(key);
     },
   );
   const informers: Informer<KubeObject>[] = [services, slices, pods] as Informer<KubeObject>[];

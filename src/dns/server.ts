@@ -177,6 +177,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   const wireCache = opts.generation ? createWireCache(opts.generation) : undefined;
+  /**
+   * Kept responses of one kind of query (the same labels) share one labels object and one pair of series:
+   * a handful of kinds for thousands of entries.
+   */
+  const kinds = new Map<string, Pick<WireCacheEntry, 'labels' | 'series'>>();
+  const kindOf = (labels: WireCacheEntry['labels']) => {
+    const key = `${labels.server}|${labels.zone}|${labels.proto}|${labels.type}|${labels.rcode}|${labels.plugin}`;
+    let kind = kinds.get(key);
+    if (!kind) kinds.set(key, (kind = { labels, series: [undefined, undefined] }));
+    return kind;
+  };
   const familyOf = (address: string): '1' | '2' => (address.includes(':') && !address.startsWith('::ffff:') ? '2' : '1');
 
   function finish(req: Message, r: Result, client: { address: string; proto: 'udp' | 'tcp' }, started: number): { out: Buffer; labels: Omit<QueryLabels, 'family'>; requestSize: number } {
@@ -228,7 +239,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     // Kept: answers from the index alone (synchronous, the kubernetes plugin, after the first listing).
     // Forwarded, autopath and loop answers depend on the client or an upstream, and are never synchronous or the kubernetes plugin's.
     if (wireCache && generation !== undefined && r.plugin === 'kubernetes' && opts.synced()) {
-      wireCache.set(buf, client.proto, generation, { response: Buffer.from(done.out), series: [undefined, undefined], requestSize: done.requestSize, labels: done.labels });
+      const kind = kindOf(done.labels);
+      wireCache.set(buf, client.proto, generation, { response: Buffer.from(done.out), series: kind.series, requestSize: done.requestSize, labels: kind.labels });
     }
     return done.out;
   }
@@ -259,12 +271,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     lookup: (address: string, _options: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => callback(null, address, family),
   } as Parameters<typeof createSocket>[0]);
   udp.on('message', (buf, rinfo) => {
-    const send = (out: Buffer | undefined) => {
-      if (out) udp.send(out, rinfo.port, rinfo.address);
-    };
     const r = safeHandle(buf, { address: rinfo.address, proto: 'udp' });
-    if (r instanceof Promise) void r.then(send);
-    else send(r);
+    if (r instanceof Promise) {
+      void r.then((out) => {
+        if (out) udp.send(out, rinfo.port, rinfo.address);
+      });
+    } else if (r) udp.send(r, rinfo.port, rinfo.address);
   });
   udp.on('error', (e) => log.error('udp socket error', { error: e.message }));
 

@@ -1,10 +1,12 @@
 // What the DNS informers keep (objects.ts): the minimal objects give the
 // record index exactly the records the whole objects give, and drop what it
-// never reads (managedFields, annotations, status, targetRefs).
+// never reads (managedFields, annotations, status, targetRefs); once the
+// index has an object, the informer keeps its metadata only, which is all a
+// delete (as a relist gives it) needs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EndpointSlice, Pod, Service, Stored } from '../../src/api/types.js';
-import { minimalEndpointSlice, minimalPod, minimalService } from '../../src/dns/objects.js';
+import { metadataOnly, minimalEndpointSlice, minimalPod, minimalService } from '../../src/dns/objects.js';
 import { createDnsIndex } from '../../src/dns/records.js';
 
 const managedFields = [{ manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
@@ -77,4 +79,27 @@ test('minimal objects keep the informer\'s key and version and nothing the index
   const pod = minimalPod(pods[0]);
   assert.deepEqual(pod.status, { phase: 'Running', podIP: '10.244.0.7', podIPs: [{ ip: '10.244.0.7' }] });
   assert.equal((pod as Pod).spec, undefined);
+});
+
+test('deletes given only what the informer kept (metadata) take every record out, after any change of mode', () => {
+  const index = createDnsIndex({ zone: 'cluster.local', now: () => 0 });
+  const empty = createDnsIndex({ zone: 'cluster.local', now: () => 0 });
+  for (const s of services) index.setService(minimalService(s));
+  for (const s of slices) index.setEndpointSlice(minimalEndpointSlice(s));
+  for (const p of pods) index.setPod(minimalPod(p));
+  // web turns headless and publishes not-ready endpoints, db gets a cluster IP: their slices' records are made again.
+  index.setService(minimalService({ ...services[0], spec: { ...services[0].spec, clusterIP: 'None', clusterIPs: ['None'], publishNotReadyAddresses: true } }));
+  index.setService(minimalService({ ...services[1], spec: { ...services[1].spec, clusterIP: '10.96.0.6', clusterIPs: ['10.96.0.6'], publishNotReadyAddresses: false } }));
+  assert.deepEqual(index.lookup('db.ns1.svc.cluster.local')?.ipv4, ['10.96.0.6']);
+  assert.equal(index.lookup('10-244-0-8.db.ns1.svc.cluster.local'), undefined);
+  assert.deepEqual(index.lookup('db-0.db.ns1.svc.cluster.local')?.srv, [{ port: 5432, target: 'db-0.db.ns1.svc.cluster.local' }]);
+  for (const s of slices) index.deleteEndpointSlice(metadataOnly(s));
+  for (const s of services) index.deleteService(metadataOnly(s));
+  for (const p of pods) index.deletePod(metadataOnly(p));
+  for (const n of ['web.ns1.svc.cluster.local', 'db.ns1.svc.cluster.local', 'db-0.db.ns1.svc.cluster.local', '_sql._tcp.db.ns1.svc.cluster.local', '_tcp.db.ns1.svc.cluster.local', 'ext.ns1.svc.cluster.local', 'ns1.svc.cluster.local', '10-244-0-7.ns1.pod.cluster.local']) {
+    assert.equal(index.lookup(n), undefined, n);
+  }
+  for (const ip of ['10.96.0.5', '10.96.0.6', 'fd00::5', '10.244.0.7']) assert.deepEqual(index.lookupPtr(ip), [], ip);
+  for (const n of ['svc.cluster.local', 'pod.cluster.local', 'dns-version.cluster.local']) assert.deepEqual(index.lookup(n), empty.lookup(n), n);
+  assert.deepEqual(metadataOnly(services[0]), { metadata: { namespace: 'ns1', name: 'web', resourceVersion: '7' } });
 });
