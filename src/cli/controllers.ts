@@ -2,7 +2,7 @@
 // API server named by a kubeconfig (ours or a conformant kube-apiserver).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { controllerNames, startControllers, type ControllerName } from '../controllers/manager.js';
+import { controllerNames, enabledControllers, startControllers, type ControllerName } from '../controllers/manager.js';
 import { logger } from '../util/log.js';
 import { untilSignal } from '../util/signals.js';
 import { clientFor, dataDirTransport } from './client-flags.js';
@@ -109,24 +109,21 @@ export async function controllersCommand(args: string[]): Promise<void> {
   const dataDir = values.kubeconfig ? undefined : values['data-dir'];
   const credentials = dataDir ? controllerCredentials((identity) => dataDirTransport(resolve(dataDir), identity)) : undefined;
   const client = credentials?.manager ?? clientFor(values, componentUsers.controllerManager, 'kube-controller-manager');
-  const start = () =>
-    startControllers(client, {
-      clientFor: credentials?.clientFor,
-      only: parseControllerList(values.controllers),
-      options: {
-        ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
-        ...(values['load-balancer-ip-range'] ? { loadBalancerIPRange: values['load-balancer-ip-range'] } : {}),
-        ...(rootCA ? { rootCA } : {}),
-        ...clusterSigningOption(values, dataDir),
-      },
-    });
+  const only = parseControllerList(values.controllers);
+  const options = {
+    ...(maxPerSlice ? { maxEndpointsPerSlice: maxPerSlice } : {}),
+    ...(values['load-balancer-ip-range'] ? { loadBalancerIPRange: values['load-balancer-ip-range'] } : {}),
+    ...(rootCA ? { rootCA } : {}),
+    ...clusterSigningOption(values, dataDir),
+  };
+  const start = (names: ControllerName[] | undefined) => startControllers(client, { clientFor: credentials?.clientFor, only: names, options });
   const close = () => {
     credentials?.close();
     client.close();
   };
   if (!leaderElect) {
-    const running = await start();
-    log.info('ready', { controllers: running.controllers.map((c) => c.name).join(',') });
+    const running = await start(only);
+    log.info('ready', { controllers: running.controllers.map((c) => c.name).join(','), leader: 'none' });
     await untilSignal();
     await running.stop();
     close();
@@ -143,41 +140,61 @@ export async function controllersCommand(args: string[]): Promise<void> {
   const lock = values['leader-elect-resource-lock'] ?? 'leases';
   if (lock !== 'leases') throw new UsageError(`--leader-elect-resource-lock ${lock}: only "leases" is supported (upstream's only lock since v1.24)`);
   const identity = leaderElectionIdentity();
-  let running: Awaited<ReturnType<typeof startControllers>> | undefined;
-  let starting: Promise<unknown> = Promise.resolve();
-  const events = createEventRecorder(client, 'kube-controller-manager', identity);
-  const elector = startLeaderElection(client, {
-    namespace: values['leader-elect-resource-namespace'] ?? 'kube-system',
-    name: values['leader-elect-resource-name'] ?? 'kube-controller-manager',
-    identity,
-    ...timing,
-    events,
-    callback: {
-      onStartedLeading: () => {
-        starting = start().then((r) => {
-          running = r;
-          log.info('ready', { controllers: r.controllers.map((c) => c.name).join(','), leader: identity });
-        });
+  const namespace = values['leader-elect-resource-namespace'] ?? 'kube-system';
+  // The scheduler is kube-scheduler upstream, a program of its own electing on its own Lease (kube-system/kube-scheduler):
+  // the controllers and the scheduler may lead from different processes.
+  const wanted = only ?? enabledControllers(options);
+  const groups = [
+    { component: 'kube-controller-manager', lease: values['leader-elect-resource-name'] ?? 'kube-controller-manager', names: wanted.filter((n) => n !== 'scheduler') },
+    { component: 'kube-scheduler', lease: 'kube-scheduler', names: wanted.filter((n) => n === 'scheduler') },
+  ].filter((g) => g.names.length);
+  // Each elects as its own user (the scheduler as system:kube-scheduler: RBAC gives each only its own Lease).
+  const electionClients = await Promise.all(groups.map((g) => (credentials && g.component === 'kube-scheduler' ? credentials.clientFor('scheduler') : client)));
+  const electors = groups.map((g, i) => {
+    const electionClient = electionClients[i]!;
+    let running: Awaited<ReturnType<typeof startControllers>> | undefined;
+    let starting: Promise<unknown> = Promise.resolve();
+    const events = createEventRecorder(electionClient, g.component, identity);
+    const elector = startLeaderElection(electionClient, {
+      namespace,
+      name: g.lease,
+      identity,
+      ...timing,
+      events,
+      callback: {
+        onStartedLeading: () => {
+          starting = start(g.names).then((r) => {
+            running = r;
+            log.info('ready', { controllers: r.controllers.map((c) => c.name).join(','), leader: identity, lease: `${namespace}/${g.lease}` });
+          });
+        },
+        onStoppedLeading: async () => {
+          await starting.catch(() => undefined);
+          await running?.stop();
+          running = undefined;
+        },
+        onNewLeader: (leader) => log.info('new leader elected', { identity: leader, lease: `${namespace}/${g.lease}` }),
       },
-      onStoppedLeading: async () => {
+    });
+    return {
+      done: elector.done,
+      async stop() {
         await starting.catch(() => undefined);
         await running?.stop();
-        running = undefined;
+        await elector.stop();
+        await events.flush().catch(() => undefined);
       },
-      onNewLeader: (leader) => log.info('new leader elected', { identity: leader }),
-    },
+    };
   });
-  const outcome = await Promise.race([untilSignal().then(() => 'signal' as const), elector.done.then(() => 'lost' as const)]);
+  const outcome = await Promise.race([untilSignal().then(() => 'signal' as const), ...electors.map((e) => e.done.then(() => 'lost' as const))]);
   if (outcome === 'lost') {
-    // kube-controller-manager's OnStoppedLeading: the controllers stopped, the process exits.
+    // kube-controller-manager's and kube-scheduler's OnStoppedLeading: the process exits.
     log.error('leaderelection lost');
+    await Promise.all(electors.map((e) => e.stop().catch(() => undefined)));
     close();
     process.exitCode = 1;
     return;
   }
-  await starting.catch(() => undefined);
-  await running?.stop();
-  await elector.stop();
-  await events.flush().catch(() => undefined);
+  await Promise.all(electors.map((e) => e.stop()));
   close();
 }
