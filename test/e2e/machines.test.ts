@@ -34,6 +34,8 @@ type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string
 
 /** The files every API server of a cluster shares (kubeadm's certificate distribution). */
 const sharedPki = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'encryption-config.yaml'];
+/** The line a controller manager prints when it takes the controllers' Lease (the scheduler elects on its own). */
+const leadsControllers = /successfully acquired lease" lock="kube-system\/kube-controller-manager"/;
 
 describe('a cluster over several machines', { skip, timeout: 600_000 }, () => {
   let machines: Machines;
@@ -93,7 +95,7 @@ describe('a cluster over several machines', { skip, timeout: 600_000 }, () => {
       processes.push(c);
       controllers.push(c);
     }
-    await waitFor('a controller manager to lead', () => controllers.some((c) => c.output().includes('successfully acquired lease')), 60_000);
+    await waitFor('a controller manager to lead', () => controllers.some((c) => leadsControllers.test(c.output())), 60_000);
     await kubesvc(['addons', '--data-dir', dirs.a!, '--no-dns']);
     // On cp1, as an admin there would: the data dir's kubeconfig names the server's address on the machines' network.
     const joinLine = (await kubesvc(['token', 'create', '--data-dir', dirs.a!, '--print-join-command'], cp1!.netns)).trim().split('\n').pop()!;
@@ -227,11 +229,11 @@ describe('a cluster over several machines', { skip, timeout: 600_000 }, () => {
       await more(10, 'after API server b died');
       await serving('after API server b died');
       // The joined machines' agents carry on through a: the scale-up's new pod runs and answers.
-      const leader = controllers.find((c) => c.output().includes('successfully acquired lease'))!;
+      const leader = controllers.find((c) => leadsControllers.test(c.output()))!;
       const standby = controllers.find((c) => c !== leader)!;
       leader.child.kill('SIGKILL');
       await leader.exited;
-      await waitForOutput(standby, /successfully acquired lease/, 40_000);
+      await waitForOutput(standby, leadsControllers, 40_000);
       await more(10, 'after the leading controller manager died');
       const scale = await viaA.resource<Obj>(resourceTypes.deployments).get('default', 'web');
       (scale.spec as { replicas: number }).replicas = 3;
@@ -259,6 +261,49 @@ describe('a cluster over several machines', { skip, timeout: 600_000 }, () => {
     assert.equal(new Set(ips).size, ips.length, 'ClusterIPs are unique');
     assert.equal(new Set(ports).size, ports.length, 'NodePorts are unique');
     assert.ok(acknowledged.size >= 40, `${acknowledged.size} writes acknowledged (failed tries: ${errors.length})`);
+  });
+
+  test('a machine cut off from the API keeps its pods and rules, and catches up when it is back', async () => {
+    assert.ok(nodePort, 'the first test made the Service');
+    const w2 = machines.byName('w2');
+    const nft = async (...args: string[]) => {
+      const r = await run('ip', ['netns', 'exec', w2.netns, 'nft', ...args]);
+      assert.equal(r.code, 0, `nft ${args.join(' ')}: ${r.stderr}`);
+    };
+    // Its packets to the API servers dropped (not refused): a cable pulled, not a server down.
+    await nft('add', 'table', 'ip', 'cutoff');
+    await nft('add', 'chain', 'ip', 'cutoff', 'out', '{ type filter hook output priority 0; }');
+    await nft('add', 'rule', 'ip', 'cutoff', 'out', 'ip', 'daddr', '198.51.100.0/24', 'tcp', 'dport', '6443', 'drop');
+    try {
+      // Cut off: its pods run on and the Service still answers from its node, with the rules it had.
+      const before = (await webPods(viaA)).map((p) => p.metadata.name!).sort();
+      assert.ok(!(await answers('w2', `http://${clusterIP}/`, 6)).has('FAILED'), 'the Service answers from the cut-off machine');
+      // Meanwhile the cluster changes: a pod on the other machine is replaced (a new address w2 has not heard of).
+      const onW1 = (await webPods(viaA)).find((p) => (p.spec as { nodeName?: string }).nodeName === 'node-1')!;
+      await viaA.resource<Obj>(resourceTypes.pods).delete('default', onW1.metadata.name!);
+      await waitFor('the replacement pod scheduled', async () => {
+        const pods = (await viaA.resource<Obj>(resourceTypes.pods).list('default', { labelSelector: 'app=web' })).items;
+        return pods.some((p) => p.metadata.name !== onW1.metadata.name && !before.includes(p.metadata.name!) && (p.spec as { nodeName?: string }).nodeName);
+      }, 60_000);
+      // Still cut off: the node's own pod runs on and answers at its address.
+      const onW2 = (await webPods(viaA)).find((p) => (p.spec as { nodeName?: string }).nodeName === 'node-2')!;
+      const podIP = (onW2.status as { podIP: string }).podIP;
+      assert.deepEqual([...(await answers('w2', `http://${podIP}:9376/`, 2))], [onW2.metadata.name], 'the cut-off node keeps its pod');
+      await run('ip', ['netns', 'exec', w2.netns, 'nft', 'delete', 'table', 'ip', 'cutoff']);
+      // Back: it catches up — every current pod, the replacement too, answers through the ClusterIP from w2.
+      const now = await waitFor('three web pods Running', async () => {
+        const names = (await webPods(viaA)).map((p) => p.metadata.name!).sort();
+        return names.length === before.length && !names.includes(onW1.metadata.name!) ? names : undefined;
+      }, 90_000);
+      await waitFor('w2 answering with the current pods after it is back', async () => [...(await answers('w2', `http://${clusterIP}/`, 18))].sort().join(',') === now.join(','), 90_000);
+    } finally {
+      await run('ip', ['netns', 'exec', w2.netns, 'nft', 'delete', 'table', 'ip', 'cutoff']);
+    }
+  });
+
+  test('the scheduler leads on a Lease of its own, as kube-scheduler', async () => {
+    const lease = await viaA.resource<Obj>(resourceTypes.leases).get('kube-system', 'kube-scheduler');
+    assert.match((lease.spec as { holderIdentity?: string }).holderIdentity ?? '', /^[^_]+_[0-9a-f-]{36}$/);
   });
 });
 
