@@ -55,7 +55,7 @@ network namespace and pods, the kube-proxy pod, a load balancer to the API
 servers (127.0.0.1:${LOCAL_API_PORT} here, ${CONTROL_PLANE_IP}:${defaultAdvertisePort} for the node and its pods;
 the servers come from the kubernetes Endpoints), the VXLAN overlay to the other
 machines (UDP ${8472} on --advertise-address, by default the address this machine
-reaches the server from), and every TCP NodePort on that address.
+reaches the server from), and every NodePort (TCP and UDP) on that address.
 --node-name: node-N with an N no other node of the cluster has (kubesvc's nodes
 take their address 172.18.0.(N+1) and pod range 10.244.(N-1).0/24 from it).
 The credentials stay in DATA_DIR/kubelet.conf: 'kubesvc join' again with the
@@ -218,7 +218,7 @@ export async function joinCommand(argv: string[]): Promise<void> {
   node         ${name} (${node.network.nodeIP}, pods ${node.network.podCIDR}), credentials ${kubeletConf}
   API          through 127.0.0.1:${LOCAL_API_PORT} here and ${CONTROL_PLANE_IP}:${defaultAdvertisePort} in the cluster → ${lb.targets().map((t) => `${t.host}:${t.port}`).join(', ')}
   overlay      VXLAN from ${advertise} (UDP 8472) to the nodes of other machines
-  node ports   TCP NodePorts on ${advertise}
+  node ports   the cluster's NodePorts (TCP and UDP) on ${advertise}
   egress       ${[egress.why, ...egressHostChanges].join('\n               ')}
 
 Ctrl-C stops the node; 'kubesvc join --data-dir ${dataDir} --server ${server.url} --node-name ${name}' runs it again.`);

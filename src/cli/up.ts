@@ -76,7 +76,7 @@ network, those names REFUSED. Kept in the data dir too.
 --advertise-address IP: this machine's address for other machines to join
 ('kubesvc token create --print-join-command', then 'kubesvc join' there): the
 API is served on it (unless --bind says otherwise), the nodes carry it for
-the VXLAN overlay (UDP 8472 on it), and the cluster's TCP NodePorts answer on it.
+the VXLAN overlay (UDP 8472 on it), and the cluster's NodePorts answer on it.
 
 The API server serves HTTPS only and authenticates every request (client
 certificates of the cluster CA in DATA_DIR/pki, ServiceAccount tokens); RBAC
@@ -294,7 +294,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   images       ${describeImageSettings(images!)}
   egress       ${egress ? [egress.why, ...egressHostChanges].join('\n               ') : 'none: no nodes'}${advertise ? `
   machines     others join through ${advertise}: '${process.env.npm_lifecycle_event ? 'npx kubesvc' : 'kubesvc'} token create --print-join-command' prints the command
-               (VXLAN overlay on UDP 8472; TCP NodePorts on ${advertise}${nodes[0] ? ` → ${nodes[0].name}` : ''})` : ''}
+               (VXLAN overlay on UDP 8472; NodePorts on ${advertise}${nodes[0] ? ` → ${nodes[0].name}` : ''})` : ''}
   dashboard    ${dashboard!.url}   (loopback; the token works once)
   logs         ${upLogsDir(dataDir)}/{${Object.values(upLogFiles).map((f) => f.replace(/\.log$/, '')).join(',')}}.log; kube-proxy, coredns: kubectl logs -n kube-system
 

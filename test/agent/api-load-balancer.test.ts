@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
 import { apiServersFromEndpoints, createApiLoadBalancer, tryOrder } from '../../src/agent/api-load-balancer.js';
-import { tcpNodePorts } from '../../src/agent/node-port-publisher.js';
+import { nodePortsOf } from '../../src/agent/node-port-publisher.js';
 import { parseServerFlag } from '../../src/cli/join.js';
 import type { KubeObject } from '../../src/api/object.js';
 
@@ -33,9 +33,11 @@ test('join --server: https only, port 6443 by default', () => {
   assert.throws(() => parseServerFlag(undefined), /--server is required/);
 });
 
-test('NodePorts published: TCP ports of NodePort and LoadBalancer Services', () => {
+test('NodePorts published: the ports of NodePort and LoadBalancer Services, by protocol', () => {
   const svc = (type: string, ports: object[]) => ({ metadata: { name: 'x' }, spec: { type, ports } }) as never;
-  assert.deepEqual(tcpNodePorts([svc('NodePort', [{ port: 80, nodePort: 30080 }, { port: 53, protocol: 'UDP', nodePort: 30053 }]), svc('LoadBalancer', [{ port: 80, nodePort: 30001 }]), svc('ClusterIP', [{ port: 80 }])]), [30001, 30080]);
+  const all = [svc('NodePort', [{ port: 80, nodePort: 30080 }, { port: 53, protocol: 'UDP', nodePort: 30053 }]), svc('LoadBalancer', [{ port: 80, nodePort: 30001 }]), svc('ClusterIP', [{ port: 80 }])];
+  assert.deepEqual(nodePortsOf(all, 'TCP'), [30001, 30080]);
+  assert.deepEqual(nodePortsOf(all, 'UDP'), [30053]);
 });
 
 function listen(s: Server): Promise<number> {

@@ -382,4 +382,33 @@ describe('up on one machine, join from another', { skip, timeout: 300_000 }, () 
       }, 60_000);
     }
   });
+
+  test('a UDP NodePort answers on both machines\' addresses', async () => {
+    await client.resource<Obj>(resourceTypes.deployments).create('default', {
+      metadata: { name: 'udp' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'udp' } },
+        template: {
+          metadata: { labels: { app: 'udp' } },
+          spec: { containers: [{ name: 'u', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', args: ['serve-hostname', '--udp', '--http=false', '--port', '9376'] }] },
+        },
+      },
+    } as Obj);
+    const svc = await client.resource<Obj>(resourceTypes.services).create('default', {
+      metadata: { name: 'udp' },
+      spec: { type: 'NodePort', selector: { app: 'udp' }, ports: [{ port: 53, protocol: 'UDP', targetPort: 9376 }] },
+    } as Obj);
+    const port = (svc.spec!.ports as { nodePort: number }[])[0]!.nodePort;
+    const pod = await waitFor('the UDP pod Running', async () => {
+      const running = (await client.resource<Obj>(resourceTypes.pods).list('default', { labelSelector: 'app=udp' })).items.filter((p) => (p.status as { phase?: string })?.phase === 'Running');
+      return running[0]?.metadata.name;
+    }, 90_000);
+    for (const m of ['a', 'b']) {
+      await waitFor(`the UDP NodePort on machine ${m} from machine c`, async () => {
+        const out = await machines.exec('c', [process.execPath, join(import.meta.dirname, '../helpers/udp-ask.mjs'), machines.byName(m).ip, String(port), '--count', '3', '--wait', '1000'], 30_000);
+        return out.stdout.split('\n').filter(Boolean).every((l) => l === pod) && out.stdout.includes(pod);
+      }, 60_000);
+    }
+  });
 });
