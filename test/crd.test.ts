@@ -257,6 +257,16 @@ spec:
         'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
       );
     });
+
+    it('takes kubectl apply of a changed object (the OpenAPI PATCH offers no strategic merge, so kubectl sends a merge patch)', async () => {
+      const published = await t.request('GET', '/openapi/v3/apis/apps.example.com/v1');
+      const patch = (published.json as { paths: Record<string, { patch?: { requestBody: { content: object } } }> }).paths['/apis/apps.example.com/v1/namespaces/{namespace}/webapps/{name}']!.patch!;
+      assert.deepEqual(Object.keys(patch.requestBody.content), ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json']);
+      const webapp = (n: number) => `apiVersion: apps.example.com/v1\nkind: WebApp\nmetadata: {name: applied}\nspec: {image: nginx, replicas: ${n}}\n`;
+      await t.kubectl.ok(['apply', '-f', '-'], { input: webapp(1) });
+      assert.match(await t.kubectl.ok(['apply', '-f', '-'], { input: webapp(2) }), /webapp.apps.example.com\/applied configured/);
+      assert.equal(await t.kubectl.ok(['get', 'webapp', 'applied', '-o', 'jsonpath={.spec.replicas}']), '2');
+    });
   });
 
   describe('watch', () => {
