@@ -34,6 +34,7 @@ import { applyEgressFlag, egressFlags, nodeResolvConfPath, parseEgressFlags } fr
 import { nodePrerequisites } from './host-setup.js';
 import { applyImageFlags, parseImagesFlag, parseRegistryMirrorFlags } from './image-settings.js';
 import { applyLogFlags, logFlags, logFlagsUsage } from './log-flags.js';
+import { DataDirInUseError, lockDataDir } from '../storage/data-dir-lock.js';
 import { nodeIndex } from './nodes.js';
 
 const log = logger('join');
@@ -125,6 +126,8 @@ async function checkNodeName(client: Client, name: string, providerID: string): 
   }
 }
 
+type JoinValues = ReturnType<typeof parseFlags<typeof flags>>['values'];
+
 export async function joinCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, flags);
   if (values.help) {
@@ -140,6 +143,22 @@ export async function joinCommand(argv: string[]): Promise<void> {
   if (why) throw new UsageError(why);
   const dataDir = resolve(values['data-dir'] ?? '.kubesvc');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // One node per data dir at a time (and `kubesvc down` refuses while it runs), as `up` holds its own.
+  let unlock: () => void;
+  try {
+    unlock = lockDataDir(dataDir);
+  } catch (e) {
+    if (e instanceof DataDirInUseError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    await runJoined(values, server, name, dataDir);
+  } finally {
+    unlock();
+  }
+}
+
+async function runJoined(values: JoinValues, server: ReturnType<typeof parseServerFlag>, name: string, dataDir: string): Promise<void> {
   const kubeletConf = join(dataDir, 'kubelet.conf');
   const clusterId = clusterIdFor(dataDir);
   const providerID = `kubesvc://${clusterId}/${name}`;
