@@ -3,9 +3,11 @@
 // endpoints in a real cluster's control plane: `kubesvc apiserver`, `kubesvc
 // controllers` (the EndpointSlice controller turns the pod's readiness into
 // its slice) and `kubesvc proxy` in a network namespace this bench creates,
-// watched with `nft monitor` (nftables modes) or polled with iptables-save
+// polled through a long-lived `nft -i` (nftables modes) or with iptables-save
 // (iptables mode). There is no kubelet: the bench writes the pod's status as
-// one would. The probe Service's pod goes Ready and not Ready in turn; each
+// one would, and renews node-0's heartbeat Lease with the kubelet's own code
+// (else the node lifecycle controller marks the node's pods not ready after
+// its grace period). The probe Service's pod goes Ready and not Ready in turn; each
 // change is timed from the status write to the rule change the kernel
 // reports (upstream's SLI, kubeproxy_network_programming_duration_seconds,
 // starts at the same trigger). minSyncPeriod is 0 (kube-proxy's default is
@@ -17,7 +19,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, resourceTypes, type Client } from '../src/client/client.js';
 import { createTransport } from '../src/client/transport.js';
+import { createInformer } from '../src/client/informer.js';
 import { componentUsers } from '../src/auth/user.js';
+import { startNodeLease } from '../src/agent/node-lease.js';
 import { dataDirTransport } from '../src/cli/client-flags.js';
 import { insideNetns, runInNetns } from './netns.js';
 import { percentile, printTable, type Row } from './report.js';
@@ -107,37 +111,44 @@ async function setReady(client: Client, ready: boolean): Promise<void> {
   await pods.updateStatus(pod as never);
 }
 
-/** Lines of `nft monitor` as they come, with the time each arrived. */
-function nftMonitor(): { child: ChildProcess; next(match: (line: string) => boolean, timeoutMs: number): Promise<number>; quiet(ms: number): Promise<void> } {
-  // Line-buffered: nft's output to a pipe is otherwise held back in blocks, and the times with it.
-  const child = spawn('stdbuf', ['-oL', 'nft', 'monitor', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let waiting: { match: (line: string) => boolean; resolve: (t: number) => void } | undefined;
-  let buffer = '';
+/**
+ * The kernel's no-endpoint-services map, listed again and again through one long-lived `nft -i` (about a
+ * millisecond a listing, every 5 ms; no process per poll). `nft monitor` would report changes as they are committed, but it
+ * keeps every element in a cache of its own: with 160,000 elements it falls minutes behind, and the first sync's
+ * events overflow its socket.
+ */
+function nftPoller(): { child: ChildProcess; until(has: (listing: string) => boolean, timeoutMs: number): Promise<number> } {
+  const child = spawn('nft', ['-i'], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, HOME: '/dev/null' } });
   child.stdout!.setEncoding('utf8');
-  let last = performance.now();
+  let buffer = '';
+  let onListing: ((listing: string, at: number) => void) | undefined;
   child.stdout!.on('data', (d: string) => {
-    const t = performance.now();
-    last = t;
+    const at = performance.now();
     buffer += d;
-    const lines = buffer.split('\n');
-    buffer = lines.pop()!;
-    for (const line of lines) {
-      if (waiting?.match(line)) {
-        const w = waiting;
-        waiting = undefined;
-        w.resolve(t);
-      }
+    // A listing ends with the table's closing brace on a line of its own.
+    for (let end = buffer.indexOf('\n}\n'); end >= 0; end = buffer.indexOf('\n}\n')) {
+      const listing = buffer.slice(0, end + 3);
+      buffer = buffer.slice(end + 3);
+      onListing?.(listing, at);
     }
   });
+  const list = () => child.stdin!.write('list map ip kube-proxy no-endpoint-services\n');
   return {
     child,
-    async quiet(ms) {
-      while (performance.now() - last < ms) await new Promise((r) => setTimeout(r, 100));
-    },
-    next: (match, timeoutMs) =>
+    until: (has, timeoutMs) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching rule change in ${timeoutMs} ms`)), timeoutMs);
-        waiting = { match, resolve: (t) => (clearTimeout(timer), resolve(t)) };
+        const timer = setTimeout(() => {
+          onListing = undefined;
+          reject(new Error(`no matching rule change in ${timeoutMs} ms`));
+        }, timeoutMs);
+        onListing = (listing, at) => {
+          // Again in 5 ms: nft's listing costs the proxy's CPU too (two cores).
+          if (!has(listing)) return void setTimeout(list, 5);
+          onListing = undefined;
+          clearTimeout(timer);
+          resolve(at);
+        };
+        list();
       }),
   };
 }
@@ -165,10 +176,13 @@ async function measureMode(mode: string, dataDir: string, client: Client, probeI
   const section = mode === 'iptables' ? 'iptables' : 'nftables';
   writeFileSync(config, `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ${mode}\nclusterCIDR: 10.128.0.0/9\n${section}:\n  minSyncPeriod: 0s\n`);
   const started = performance.now();
-  const proxy = await startKubesvc(['proxy', '--data-dir', dataDir, '--hostname-override', node, '--config', config], /proxy\] "ready"/);
+  const proxy = await startKubesvc(['proxy', '--data-dir', dataDir, '--hostname-override', node, '--config', config], /proxy\] "ready"/).catch((e: unknown) => {
+    throw e;
+  });
   const rows: Row[] = [];
-  const monitor = mode === 'iptables' ? undefined : nftMonitor();
   let proxyLog = '';
+  let pollerChild: ChildProcess | undefined;
+  let stopSlices: (() => void) | undefined;
   proxy.child.stderr!.on('data', (d: Buffer) => (proxyLog = (proxyLog + d).slice(-16_384)));
   try {
     // The first full sync holds every Service.
@@ -177,32 +191,55 @@ async function measureMode(mode: string, dataDir: string, client: Client, probeI
         ? spawnSync('sh', ['-c', 'iptables-save -t nat | grep -c "^-A KUBE-SERVICES"'], { encoding: 'utf8' }).stdout.trim()
         : spawnSync('sh', ['-c', 'nft list map ip kube-proxy service-ips | grep -c goto'], { encoding: 'utf8' }).stdout.trim();
     await waitFor(`${mode}: the first sync`, () => Number(programmed()) >= count, 600_000);
-    // The monitor reads the first sync's elements for a while yet: what it reports from here on is the probe's.
-    await monitor?.quiet(1000);
+    const poller = mode === 'iptables' ? undefined : nftPoller();
+    pollerChild = poller?.child;
     rows.push({ figure: `${mode}: proxy start to ${count} Services in the kernel`, value: (performance.now() - started) / 1000, unit: 's' });
 
+    // The probe's slice as the proxy gets it (a watch of the same API): splits each change into the control plane's
+    // part (status write → slice) and the proxy's (slice → kernel).
+    type Slice = { endpoints?: { conditions?: { ready?: boolean } }[] };
+    const slices = createInformer<Slice & { metadata: { name?: string } }>(client.resource(resourceTypes.endpointslices) as never, { namespace: 'default', labelSelector: 'kubernetes.io/service-name=probe' });
+    let sliceSeen: { ready: boolean; resolve: (t: number) => void } | undefined;
+    const onSlice = (s: Slice) => {
+      if (sliceSeen && (s.endpoints?.[0]?.conditions?.ready ?? false) === sliceSeen.ready) sliceSeen.resolve(performance.now());
+    };
+    slices.on({ add: onSlice, update: (_o, s) => onSlice(s) });
+    await slices.start();
+    stopSlices = () => slices.stop();
     const latencies: number[] = [];
+    const controlPlane: number[] = [];
     for (let k = 0; k < changes; k++) {
       const ready = k % 2 === 0;
       // The commit of the transaction: a Service with endpoints leaves no-endpoint-services, one without joins it
       // (both nftables layouts do so in the same transaction as the rest of the change).
-      const verb = ready ? 'delete element' : 'add element';
-      const seen = monitor?.next((line) => line.startsWith(`${verb} ip kube-proxy no-endpoint-services { ${probeIP} . tcp . 80 `), 30_000);
+      const inMap = (listing: string) => listing.includes(`${probeIP} . tcp . 80 `);
       const t0 = performance.now();
+      const sliceAt = new Promise<number>((resolve) => (sliceSeen = { ready, resolve }));
+      const seen = poller?.until((listing) => inMap(listing) !== ready, 30_000);
       await setReady(client, ready);
       // iptables: polled once the status is written (the poll holds the event loop).
       const t1 = seen ? await seen : pollIptables((save) => save.includes(`-s ${probePodIP}/32`) === ready, 120_000);
       latencies.push(t1 - t0);
+      controlPlane.push((await Promise.race([sliceAt, new Promise<number>((r) => setTimeout(() => r(NaN), 30_000).unref())])) - t0);
     }
+    console.error(`${mode}: each change, ms (control plane's part): ${latencies.map((l, i) => `${l.toFixed(0)} (${controlPlane[i].toFixed(0)})`).join(', ')}`);
+    const proxySide = latencies.map((l, i) => l - controlPlane[i]).sort((a, b) => a - b);
     latencies.sort((a, b) => a - b);
+    controlPlane.sort((a, b) => a - b);
     rows.push(
       { figure: `${mode}: pod Ready/not Ready → rules in the kernel, p50 (${changes} changes)`, value: percentile(latencies, 50), unit: 'ms' },
       { figure: `${mode}: pod Ready/not Ready → rules in the kernel, p99`, value: percentile(latencies, 99), unit: 'ms', peer: 100, peerName: 'target' },
+      { figure: `${mode}: pod Ready/not Ready → rules in the kernel, p90`, value: percentile(latencies, 90), unit: 'ms' },
+      { figure: `${mode}: of which status write → EndpointSlice seen by a watch (control plane), p50`, value: percentile(controlPlane, 50), unit: 'ms' },
+      { figure: `${mode}: of which status write → EndpointSlice seen by a watch (control plane), p99`, value: percentile(controlPlane, 99), unit: 'ms' },
+      { figure: `${mode}: of which EndpointSlice → rules in the kernel (the proxy), p50`, value: percentile(proxySide, 50), unit: 'ms' },
+      { figure: `${mode}: of which EndpointSlice → rules in the kernel (the proxy), p99`, value: percentile(proxySide, 99), unit: 'ms' },
     );
   } catch (e) {
     throw new Error(`${mode}: ${String(e)}\nthe proxy's last words:\n${proxyLog}`, { cause: e });
   } finally {
-    monitor?.child.kill();
+    pollerChild?.kill();
+    stopSlices?.();
     proxy.child.kill('SIGTERM');
     await new Promise((r) => proxy.child.once('exit', r));
   }
@@ -213,9 +250,13 @@ const dataDir = tempDir('kubesvc-bench-programming-');
 const apiserver = await startKubesvc(['apiserver', '--data-dir', dataDir, '--port', '0'], /apiserver\] "ready"/);
 const controllers = await startKubesvc(['controllers', '--data-dir', dataDir], /\] "ready" controllers=/);
 const client = createClient(createTransport(dataDirTransport(dataDir, componentUsers.admin)), 'bench');
+let lease: ReturnType<typeof startNodeLease> | undefined;
 try {
   const t = performance.now();
+  // The heartbeat from the start: services take a while to create, longer than the node's grace period.
+  lease = startNodeLease({ client, nodeName: node });
   await createServices(client);
+  await lease.ready;
   const created = (performance.now() - t) / 1000;
   const probeIP = ((await client.resource(resourceTypes.services).get('default', 'probe')) as unknown as { spec: { clusterIP: string } }).spec.clusterIP;
   await setReady(client, false);
@@ -230,6 +271,7 @@ try {
   }
   printTable(`bench/programming: network programming latency with ${count} Services (minSyncPeriod 0; goal p99 ≤ 100 ms in the map layout)`, rows);
 } finally {
+  lease?.stop();
   controllers.child.kill('SIGTERM');
   apiserver.child.kill('SIGTERM');
 }

@@ -17,6 +17,7 @@ import { buildIptablesRules, jumpRules, type IptablesRuleContext, type IptablesR
 import { countRules, renderPartialRestore, renderTableReplacement } from '../src/proxy/iptables/restore.js';
 import { countChains, countElements, countRules as countNftRules, renderFullTransaction, renderIncrementalTransaction } from '../src/proxy/nftables/render.js';
 import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from '../src/proxy/nftables/rules.js';
+import { openNftSession, type NftSession } from '../src/proxy/nftables/nft-session.js';
 import type { EndpointSlice, ProxySnapshot, Service } from '../src/proxy/snapshot.js';
 import { insideNetns, runInNetns } from './netns.js';
 import { printTable, type Row } from './report.js';
@@ -74,6 +75,10 @@ interface Mode<R> {
   partial(rules: R, previous: R): string;
   counts(rules: R): Row[];
   cleanup(): void;
+  /** How the proxier applies a partial sync when it is not `tool` in a new process (nftables: a long-lived nft -i). */
+  session?: { name: string; open(): NftSession };
+  /** The full payload checked only (parsed and evaluated, not committed), to split the tool's time from the kernel's. */
+  checkTool?: string[];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -155,6 +160,7 @@ async function measure<R>(mode: Mode<R>): Promise<Row[]> {
   const payload = mode.full(rules);
   const generateMs = ms(t);
   const rss = process.memoryUsage().rss;
+  const checkMs = mode.checkTool ? timeTool(mode.checkTool, payload) : undefined;
   const applyMs = timeTool(mode.fullTool ?? mode.tool, payload);
   const rows: Row[] = [
     { figure: `${mode.name}: full sync: generate the rules`, value: generateMs, unit: 'ms' },
@@ -163,26 +169,39 @@ async function measure<R>(mode: Mode<R>): Promise<Row[]> {
       : { figure: `${mode.name}: full sync: kernel tool applying them`, value: applyMs, unit: 'ms' },
     { figure: `${mode.name}: full sync total`, value: generateMs + (applyMs ?? applyCapMs), unit: applyMs === undefined ? 'ms+' : 'ms', peer: 2000, peerName: 'target' },
   ];
+  if (checkMs !== undefined) rows.splice(2, 0, { figure: `${mode.name}: full sync: of which nft's own work (nft -c: parsed and evaluated, not committed)`, value: checkMs, unit: 'ms' });
   const gen: number[] = [];
   const total: number[] = [];
+  const byProcess: number[] = [];
   let lines = 0;
-  for (let k = 1; k <= 5; k++) {
-    const i = Math.floor((k * count) / 7);
+  const session = mode.session?.open();
+  for (let k = 1; k <= 7; k++) {
+    const i = Math.floor((k * count) / 9);
     t = performance.now();
     builder.setSlice(slice(i, k * 1000));
     const next = mode.build(builder.snapshot());
     const text = mode.partial(next, rules);
     gen.push(ms(t));
     lines = text.split('\n').length;
-    // Only meaningful on top of an applied full sync.
-    if (applyMs !== undefined) total.push(ms(t) + (timeTool(mode.tool, text) ?? NaN));
+    // Only meaningful on top of an applied full sync. Odd changes through the proxier's way, even ones by a new process.
+    if (applyMs !== undefined) {
+      if (session && k % 2 === 1) {
+        await session.apply(text);
+        total.push(ms(t));
+      } else {
+        const tool = timeTool(mode.tool, text);
+        (session ? byProcess : total).push(tool === undefined ? NaN : ms(t));
+      }
+    }
     rules = next;
   }
+  session?.close();
   rows.push(
-    { figure: `${mode.name}: one service changed: generate (median of 5)`, value: median(gen), unit: 'ms' },
+    { figure: `${mode.name}: one service changed: generate (median of ${gen.length})`, value: median(gen), unit: 'ms' },
     applyMs === undefined
       ? { figure: `${mode.name}: one service changed: applied (full sync did not finish)`, value: NaN, unit: 'ms' }
-      : { figure: `${mode.name}: one service changed: generate + apply (median of 5)`, value: median(total), unit: 'ms', peer: 20, peerName: 'target' },
+      : { figure: `${mode.name}: one service changed: generate + apply${mode.session ? ` (${mode.session.name})` : ''} (median of ${total.length})`, value: median(total), unit: 'ms', peer: 20, peerName: 'target' },
+    ...(byProcess.length ? [{ figure: `${mode.name}: one service changed: generate + apply (${mode.tool.join(' ')}, a process per sync; median of ${byProcess.length})`, value: median(byProcess), unit: 'ms' }] : []),
     { figure: `${mode.name}: one service changed: payload`, value: lines, unit: 'lines' },
     ...mode.counts(rules),
     { figure: `${mode.name}: full payload`, value: mb(Buffer.byteLength(payload)), unit: 'MB' },
@@ -221,6 +240,8 @@ function nftMode(name: string, ctx: NftablesRuleContext): Mode<NftRuleSet> {
   return {
     name,
     tool: ['nft', '-f', '-'],
+    checkTool: ['nft', '-c', '-f', '-'],
+    session: { name: 'the proxier\'s long-lived nft -i', open: () => openNftSession() },
     build: (snap) => buildNftablesRules(snap, ctx),
     full: (r) => renderFullTransaction(r),
     partial: (r, prev) => renderIncrementalTransaction(r, prev),
@@ -238,7 +259,7 @@ function nftMode(name: string, ctx: NftablesRuleContext): Mode<NftRuleSet> {
  * plainly as nft takes them (one map of endpoints by cluster IP, port and index; one verdict map), with nothing of
  * kubesvc in the way. What nft itself costs per element bounds the layout's full sync.
  */
-function handWrittenElements(): Row[] {
+async function handWrittenElements(): Promise<Row[]> {
   const ip = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   const services: string[] = [];
   const endpoints: string[] = [];
@@ -268,11 +289,21 @@ function handWrittenElements(): Row[] {
   ].join('\n');
   const changeMs = [1, 2, 3, 4, 5].map(() => timeTool(['nft', '-f', '-'], change) ?? NaN);
   const emptyMs = [1, 2, 3, 4, 5].map(() => timeTool(['nft', '-f', '-'], '\n') ?? NaN);
+  // The same change through one long-lived nft -i, as the proxier applies it: no process, no socket closed.
+  const session = openNftSession();
+  const sessionMs: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    await session.apply(change);
+    sessionMs.push(ms(t));
+  }
+  session.close();
   spawnSync('nft', ['delete', 'table', 'ip', 'hand']);
   return [
     { figure: `nft -f alone: ${services.length + endpoints.length} elements written by hand (the floor)`, value: applyMs ?? NaN, unit: 'ms' },
     { figure: `nft -f alone: one service's ${perService} endpoints replaced by hand in that table (median of 5)`, value: median(changeMs), unit: 'ms' },
     { figure: 'nft -f alone: an empty transaction (the process; median of 5)', value: median(emptyMs), unit: 'ms' },
+    { figure: `nft -i alone: one service's ${perService} endpoints replaced by hand, through one long-lived nft -i (median of 5)`, value: median(sessionMs), unit: 'ms' },
   ];
 }
 
@@ -286,7 +317,7 @@ const rows = [
   ...(modes.includes('iptables') ? await measure(iptablesMode('nft')) : []),
   ...(modes.includes('iptables-legacy') ? await measure(iptablesMode('legacy')) : []),
   ...(modes.includes('nftables') ? await measure(nftMode('nftables', nftCtx)) : []),
-  ...(modes.includes('nftables-maps') ? [...(await measure(nftMode('nftables-maps', { ...nftCtx, layout: 'maps' }))), ...handWrittenElements()] : []),
+  ...(modes.includes('nftables-maps') ? [...(await measure(nftMode('nftables-maps', { ...nftCtx, layout: 'maps' }))), ...(await handWrittenElements())] : []),
 ];
 probeServer.close();
 printTable(

@@ -2,10 +2,12 @@
 // ServiceChangeTracker + EndpointsChangeTracker: events only mark services
 // dirty; currentSnapshot() rebuilds just those services' entries and shares
 // everything else with the previous snapshot, so one change among 10,000
-// services costs one service's work plus two map copies.
+// services costs one service's work (the snapshot's maps are derived from the
+// previous ones, layered-map.ts, not copied).
 import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
 import { logger } from '../util/log.js';
+import { LayeredMap } from './layered-map.js';
 import { annotationLastChangeTriggerTime, annotationTopologyAwareHints, annotationTopologyMode, labelServiceProxyName, labelTopologyZone } from '../api/labels.js';
 import type { IPFamily } from '../net/addr.js';
 import {
@@ -184,8 +186,8 @@ export function createSnapshotBuilder(opts: SnapshotBuilderOptions): SnapshotBui
       const keys = new Set([...svcDirty, ...epDirty]);
       svcDirty.clear();
       epDirty.clear();
-      const nextServices = new Map(current.services);
-      const nextPorts = new Map(current.servicePorts);
+      const nextServices = LayeredMap.derive(current.services);
+      const nextPorts = LayeredMap.derive(current.servicePorts);
       for (const key of keys) {
         const old = nextServices.get(key);
         const svc = services.get(key);
@@ -221,8 +223,8 @@ export function createSnapshotBuilder(opts: SnapshotBuilderOptions): SnapshotBui
         nodeName: ctx.nodeName,
         nodeZone: ctx.nodeZone,
         ipFamily: ctx.ipFamily,
-        servicePorts: nextPorts,
-        services: nextServices,
+        servicePorts: nextPorts.seal(),
+        services: nextServices.seal(),
         rebuiltFrom: { base: new WeakRef(current), services: keys },
       };
       return current;

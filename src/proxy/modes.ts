@@ -36,7 +36,6 @@ export function createProxierFor(mode: ProxyMode, config: ProxyConfig, scheduler
     case 'nftables-maps': {
       const layout = mode === 'nftables-maps' ? 'maps' : 'upstream';
       return createNftablesProxier({
-        syncPeriodMs: config.syncPeriodMs,
         metrics: ctx.metrics,
         ruleContext: (snapshot) => ({ ...ruleContext(snapshot), layout }),
       });

@@ -8,8 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { buildSnapshot, type EndpointSlice, type Service } from '../../src/proxy/snapshot.js';
+import { createSnapshotBuilder } from '../../src/proxy/change-tracker.js';
 import { renderFullTransaction, renderIncrementalTransaction, staleServiceChains, renderChainDeletion } from '../../src/proxy/nftables/render.js';
 import { buildNftablesRules, type NftablesRuleContext, type NftRuleSet } from '../../src/proxy/nftables/rules.js';
+import { NftSessionError, NftTransactionError, openNftSession } from '../../src/proxy/nftables/nft-session.js';
 import { endpoints, overallServices, overallSlices, slice, svc, upstreamTestNode } from './fixtures.js';
 
 const node = upstreamTestNode;
@@ -97,6 +99,22 @@ describe('what the map layout programs', () => {
     has('5.6.7.8 . tcp . 80 : goto firewall-');
   });
 
+  test('a rule set derived from the last keeps a dispatch chain no service uses any more (creating one costs the kernel a walk of its map)', () => {
+    const builder = createSnapshotBuilder({ nodeName: node });
+    for (const s of [...overallServices(), ...moreServices()]) builder.setService(s);
+    for (const s of [...overallSlices(), ...moreSlices()]) builder.setSlice(s);
+    const first = buildNftablesRules(builder.snapshot(), context);
+    assert.equal(first.dispatchChains.get('dispatch-cluster-ip-udp-2')?.users, 1);
+    builder.deleteService(moreServices()[0]);
+    const second = buildNftablesRules(builder.snapshot(), context);
+    assert.equal(second.dispatchChains.get('dispatch-cluster-ip-udp-2')?.users, 0);
+    const text = renderIncrementalTransaction(second, first);
+    assert.match(text, /delete element ip kube-proxy service-ips \{ 172\.30\.1\.1 \. udp \. 53 \}/);
+    assert.doesNotMatch(text, /dispatch-cluster-ip-udp-2/);
+    // Built afresh (the proxy's start), only the chains in use.
+    assert.equal(rules(overallServices(), overallSlices()).dispatchChains.has('dispatch-cluster-ip-udp-2'), false);
+  });
+
   test('elements are written a thousand to a command', () => {
     const many = rules(
       Array.from({ length: 600 }, (_, i) => svc('bulk', `s${i}`, [{ port: 80 }], { clusterIP: `172.30.${10 + (i >> 8)}.${i & 255}` })),
@@ -167,5 +185,57 @@ describe('the map layout in a kernel: full and incremental transactions', { skip
     const upstream = buildNftablesRules(buildSnapshot(services, [...overallSlices(), ...moreSlices()], node, '', { ipFamily: 'IPv4' }), { ...context, layout: 'upstream' });
     nft(`add table ip kube-proxy\ndelete table ip kube-proxy\n${renderFullTransaction(upstream)}`);
     assert.doesNotMatch(listed(['list', 'table', 'ip', 'kube-proxy']), /dispatch-|endpoints-tcp/);
+  });
+});
+
+describe('incremental transactions through one long-lived nft -i (the proxier\'s session)', { skip: nftSkip }, () => {
+  const ns = `${netns}-session`;
+  before(() => {
+    assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+  });
+  after(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+  const inNs = (input: string) => {
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input, encoding: 'utf8' });
+    if (r.status !== 0) assert.fail(`nft -f refused the transaction: ${r.stderr}`);
+  };
+  const list = (what: string[]) => spawnSync('ip', ['netns', 'exec', ns, 'nft', ...what], { encoding: 'utf8' }).stdout;
+
+  test('changes are applied one transaction at a time; a refused one changes nothing and the session goes on', async () => {
+    const services = [...overallServices(), ...moreServices()];
+    const first = rules(services, [...overallSlices(), ...moreSlices()]);
+    inNs(renderFullTransaction(first, { recreateBaseChains: true }));
+    const session = openNftSession({ command: ['ip', 'netns', 'exec', ns, 'nft', '-i'] });
+    try {
+      // A new endpoint count for np-local: dispatch chains added, elements deleted and added, in one line.
+      const more = moreSlices([{ ip: '10.180.2.1', node }, { ip: '10.180.2.4', node }, { ip: '10.180.2.2' }, { ip: '10.180.2.3', node: 'other' }]);
+      const second = rules(services, [...overallSlices(), ...more]);
+      await session.apply(renderIncrementalTransaction(second, first));
+      assert.match(list(['list', 'map', 'ip', 'kube-proxy', 'nodeport-endpoints-tcp']), /30080 \. 65539 : 10\.180\.2\.4 \. 80/);
+      assert.match(list(['list', 'chain', 'ip', 'kube-proxy', 'dispatch-nodeport-fallback-tcp-4']), /mod 4 offset 65536/);
+
+      // The kernel refuses the second command (the key exists with another value): the first is not applied either.
+      const refused = session.apply(
+        'add element ip kube-proxy cluster-ips { 172.30.99.1 }\nadd element ip kube-proxy endpoints-tcp { 172.30.0.41 . 80 . 0 : 10.99.99.99 . 80 }',
+      );
+      await assert.rejects(refused, (e: unknown) => e instanceof NftTransactionError && /File exists/.test(e.stderr));
+      assert.doesNotMatch(list(['list', 'set', 'ip', 'kube-proxy', 'cluster-ips']), /172\.30\.99\.1/);
+      // nft itself refuses one (no such map): rejected, and the next transaction works.
+      await assert.rejects(session.apply('add element ip kube-proxy no-such-map { 172.30.99.2 }'), NftTransactionError);
+      const third = rules(services.filter((s) => s.metadata.name !== 'dns'), [...overallSlices(), ...more]);
+      await session.apply(renderIncrementalTransaction(third, second));
+      assert.doesNotMatch(list(['list', 'map', 'ip', 'kube-proxy', 'endpoints-udp']), /172\.30\.1\.1/);
+      assert.doesNotMatch(list(['list', 'chains', 'ip']), /dispatch-cluster-ip-udp-2/);
+    } finally {
+      session.close();
+    }
+  });
+
+  test('a session that cannot work says so: the proxier then syncs in full and uses nft -f', async () => {
+    // What an nft built without its interactive CLI does: print an error and exit.
+    const session = openNftSession({ command: ['sh', '-c', 'echo "Error: interactive CLI not supported in this build" >&2; exit 1'] });
+    await assert.rejects(session.apply('add table ip kube-proxy'), (e: unknown) => e instanceof NftSessionError && e.unusable && /not supported/.test(e.message));
+    session.close();
   });
 });

@@ -1,11 +1,17 @@
 // The nftables mode: each snapshot becomes kube-proxy's `table ip kube-proxy`
 // (rules.ts) applied as one `nft -f` transaction in the node's network
-// namespace. The first sync, any sync after a failure and one every
-// syncPeriod write the whole table; the rest are incremental by construction
-// (only changed chains and map elements). A failed transaction changes
-// nothing (nft applies all or nothing), is counted and retried in full. UDP
-// flows to removed endpoints are cleared from conntrack.
+// namespace. The first sync, any sync after a failure and one an hour
+// (upstream's proxyutil.FullSyncPeriod; not every syncPeriod, which at 10,000
+// services would stall the proxy seconds every 30 s) write the whole table;
+// the rest are incremental by construction (only changed chains and map
+// elements), written to one long-lived `nft -i` (nft-session.ts) instead of
+// a new nft process each. A failed transaction
+// changes nothing (nft applies all or nothing), is counted and retried in
+// full; so is one whose session died or hung (its outcome unknown). UDP flows
+// to removed endpoints are cleared from conntrack.
 import { run } from '../../net/ip.js';
+import { logger } from '../../util/log.js';
+import { errorMessage } from '../../util/errors.js';
 import { cleanupConntrackAfterSync } from '../conntrack.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Proxier } from '../server.js';
@@ -14,12 +20,23 @@ import { kubeProxyTable } from './chain-names.js';
 import { countElements, renderFullTransaction, renderIncrementalTransaction } from './render.js';
 import { endpointsMap } from './dispatch.js';
 import { buildNftablesRules, type NftablesRuleContext, type NftLayout, type NftRuleSet } from './rules.js';
+import { NftSessionError, openNftSession, type NftSession } from './nft-session.js';
+
+const log = logger('proxy');
+
+/** upstream proxyutil.FullSyncPeriod. */
+export const defaultFullSyncPeriodMs = 3_600_000;
+
+/** Larger transactions (a full sync's megabytes) go to `nft -f -`: nft -i's line editor is slow on such lines, and keeps each in its history. */
+const sessionMaxBytes = 256 << 10;
 
 export interface NftablesProxierOptions {
   ruleContext(snapshot: ProxySnapshot): NftablesRuleContext;
-  /** Full resync interval, ms. */
-  syncPeriodMs: number;
+  /** How often a sync rewrites the whole table, ms. Default an hour, upstream's FullSyncPeriod. */
+  fullSyncPeriodMs?: number;
   metrics?: ProxyMetrics;
+  /** Apply incremental transactions through a long-lived `nft -i`. Default true; false: `nft -f -` for every one. */
+  session?: boolean;
 }
 
 /** Deletes the kube-proxy tables of both families (kube-proxy --cleanup for nftables); safe when absent. */
@@ -57,11 +74,36 @@ export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
   let applied: NftRuleSet | undefined;
   let appliedSnapshot: ProxySnapshot | undefined;
   let lastFull = 0;
+  const fullSyncPeriodMs = opts.fullSyncPeriodMs ?? defaultFullSyncPeriodMs;
+  let session: NftSession | undefined;
+  let sessionUsable = opts.session ?? true;
+
+  async function apply(input: string, full: boolean): Promise<void> {
+    if (full || !sessionUsable || input.length > sessionMaxBytes) {
+      await run(['nft', '-f', '-'], { input, timeoutMs: 600_000 });
+      return;
+    }
+    session ??= openNftSession();
+    try {
+      await session.apply(input);
+    } catch (e) {
+      if (e instanceof NftSessionError) {
+        session.close();
+        session = undefined;
+        // nft -i never answered (an nft without its CLI): one process per transaction from now on.
+        if (e.unusable) {
+          sessionUsable = false;
+          log.warn('nft -i does not work here; applying each transaction with nft -f', { error: errorMessage(e) });
+        }
+      }
+      throw e;
+    }
+  }
 
   return {
     async sync(snapshot) {
       const ruleSet = buildNftablesRules(snapshot, opts.ruleContext(snapshot));
-      const full = !applied || Date.now() - lastFull >= opts.syncPeriodMs;
+      const full = !applied || Date.now() - lastFull >= fullSyncPeriodMs;
       let input: string;
       if (full) {
         let existing = applied ? undefined : await existingTable(ruleSet.family);
@@ -75,7 +117,7 @@ export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
       }
       if (input) {
         try {
-          await run(['nft', '-f', '-'], { input, timeoutMs: 600_000 });
+          await apply(input, full);
         } catch (e) {
           opts.metrics?.nftablesSyncFailuresTotal.inc();
           applied = undefined;
@@ -91,6 +133,8 @@ export function createNftablesProxier(opts: NftablesProxierOptions): Proxier {
       return { full };
     },
     async stop() {
+      session?.close();
+      session = undefined;
       await removeNftablesRules();
     },
   };

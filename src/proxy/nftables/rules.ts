@@ -24,6 +24,7 @@
 // the rest, which render.ts skips by identity.
 import { isIPv4, isIPv6 } from 'node:net';
 import { familyOfBits, formatIP, formatIPv6, inCIDR, parseCIDRStrict, parseIPStrict, type IPFamily } from '../../net/addr.js';
+import { LayeredMap } from '../layered-map.js';
 import { servicePortNameString, type EndpointInfo, type ProxySnapshot, type ServiceEntry, type ServicePortEntry } from '../snapshot.js';
 import {
   dispatchChainName,
@@ -161,7 +162,7 @@ export interface NftRuleSet {
   readonly staticElements: readonly NftElement[];
   /** Per service, by "namespace/name". A service whose snapshot entry did not change keeps the very same object. */
   readonly services: ReadonlyMap<string, NftServiceRules>;
-  /** The nftables-maps layout's shared dispatch chains, by name, with the number of services using each. */
+  /** The nftables-maps layout's shared dispatch chains, by name, with the number of services using each (0: kept from the rule set this one was derived from). */
   readonly dispatchChains: ReadonlyMap<string, { readonly chain: NftChain; readonly users: number }>;
   /** Everything the fixed objects depend on: when it differs between two rule sets, only a full transaction is right. */
   readonly contextSignature: string;
@@ -415,7 +416,8 @@ interface PortNames {
   /** ServicePortName.String(): "ns/name:port". */
   portName: string;
   protocol: string;
-  chains: ServicePortChainNames;
+  /** Computed on first use (a hash each): the nftables-maps layout names chains only for ClientIP affinity and firewalls. */
+  readonly chains: ServicePortChainNames;
 }
 
 const portNamesMemo = new WeakMap<ServicePortEntry['info'], PortNames>();
@@ -427,7 +429,14 @@ function portNames(entry: ServicePortEntry): PortNames {
   if (!names) {
     const { namespace, name, port } = entry.info.name;
     const protocol = entry.info.protocol.toLowerCase();
-    names = { portName: servicePortNameString(entry.info.name), protocol, chains: servicePortChainNames(namespace, name, protocol, port) };
+    let chains: ServicePortChainNames | undefined;
+    names = {
+      portName: servicePortNameString(entry.info.name),
+      protocol,
+      get chains() {
+        return (chains ??= servicePortChainNames(namespace, name, protocol, port));
+      },
+    };
     portNamesMemo.set(entry.info, names);
   }
   return names;
@@ -444,7 +453,7 @@ function servicePortRules(entry: ServicePortEntry, serviceKey: string, rc: Resol
 /** upstream syncProxyRules' loop body for one service port. */
 function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: ResolvedContext): NftServicePortRules {
   const info = entry.info;
-  const { portName, protocol, chains: names } = portNames(entry);
+  const { portName, protocol } = portNames(entry);
   const { family } = rc;
   const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasEndpoints } = entry;
   const affinity = info.sessionAffinity.type === 'ClientIP';
@@ -462,21 +471,23 @@ function buildServicePortRules(entry: ServicePortEntry, serviceKey: string, rc: 
     return endpoints.map((ep) => byEndpoint.get(ep)!);
   };
 
-  const clusterPolicyChain = names.cluster;
+  const sourceRanges = info.loadBalancerSourceRanges.map((r) => normalizeCIDR(r, rc.ipFamily)).filter((r): r is string => r !== undefined);
+  // Unlike the iptables mode, regardless of endpoints: the firewall runs in the filter chains, before any DNAT.
+  const usesFWChain = info.loadBalancerIPs.length > 0 && sourceRanges.length > 0;
+  // The maps layout writes none of the per-port chains but the firewall's: their names (hashes) are not computed.
+  const names = !mapped || usesFWChain ? portNames(entry).chains : undefined;
+  const clusterPolicyChain = names?.cluster ?? '';
   const usesClusterPolicyChain = clusterEndpoints.length > 0 && info.usesClusterEndpoints;
-  const localPolicyChain = names.local;
+  const localPolicyChain = names?.local ?? '';
   const usesLocalPolicyChain = localEndpoints.length > 0 && info.usesLocalEndpoints;
   const internalTrafficChain = info.internalPolicyLocal ? localPolicyChain : clusterPolicyChain;
   const hasInternalEndpoints = hasEndpoints && (!info.internalPolicyLocal || localEndpoints.length > 0);
   const externalPolicyChain = info.externalPolicyLocal ? localPolicyChain : clusterPolicyChain;
   const hasExternalEndpoints = hasEndpoints && (!info.externalPolicyLocal || localEndpoints.length > 0);
-  const externalTrafficChain = names.external;
+  const externalTrafficChain = names?.external ?? '';
   // Based on hasEndpoints, not hasExternalEndpoints: the short-circuit rules for pods and the node are needed regardless.
   const usesExternalTrafficChain = hasEndpoints && info.externallyAccessible;
-  const sourceRanges = info.loadBalancerSourceRanges.map((r) => normalizeCIDR(r, rc.ipFamily)).filter((r): r is string => r !== undefined);
-  // Unlike the iptables mode, regardless of endpoints: the firewall runs in the filter chains, before any DNAT.
-  const usesFWChain = info.loadBalancerIPs.length > 0 && sourceRanges.length > 0;
-  const fwChain = names.firewall;
+  const fwChain = names?.firewall ?? '';
 
   // No endpoints anywhere: reject. Endpoints, but none here for a Local policy: drop (what was not short-circuited).
   const unreachableVerdict = hasEndpoints ? 'drop' : `goto ${rejectChain}`;
@@ -610,7 +621,10 @@ function serviceRules(service: ServiceEntry, rc: ResolvedContext): NftServiceRul
   let rules: NftServiceRules;
   if (ports.length === 1) {
     const [only] = ports;
-    rules = { key, ports, chains: only.chains, affinitySets: only.affinitySets, elements: dedupeElements(only.elements), dispatchChains: only.dispatchChains };
+    // One port whose addresses all differ cannot repeat an element: the keys hold the address, and the indexes or
+    // endpoint IPs after it differ.
+    const elements = distinctAddresses(service.ports[0].info) ? only.elements : dedupeElements(only.elements);
+    rules = { key, ports, chains: only.chains, affinitySets: only.affinitySets, elements, dispatchChains: only.dispatchChains };
   } else {
     rules = {
       key,
@@ -623,6 +637,12 @@ function serviceRules(service: ServiceEntry, rc: ResolvedContext): NftServiceRul
   }
   serviceRulesMemo.set(service, { signature: rc.portSignature, rules });
   return rules;
+}
+
+function distinctAddresses(info: ServicePortEntry['info']): boolean {
+  if (info.externalIPs.length === 0 && info.loadBalancerIPs.length === 0) return true;
+  const all = [info.clusterIP, ...info.externalIPs, ...info.loadBalancerIPs];
+  return new Set(all).size === all.length;
 }
 
 /** The first of each id: every port adds the cluster IP to cluster-ips, an external IP may also be a load-balancer IP. */
@@ -798,10 +818,11 @@ export function buildNftablesRules(snapshot: ProxySnapshot, ctx: NftablesRuleCon
   const from = snapshot.rebuiltFrom;
   const baseSnapshot = from?.base.deref();
   const base = baseSnapshot && ruleSetMemo.get(baseSnapshot);
-  let services: Map<string, NftServiceRules>;
+  let services: Map<string, NftServiceRules> | LayeredMap<string, NftServiceRules>;
   let internal = 0;
   let external = 0;
   const dispatchUsers = new Map<string, number>();
+  const derived = from !== undefined && base !== undefined && base.contextSignature === rc.contextSignature;
   const count = (rules: NftServiceRules, sign: number) => {
     for (const p of rules.ports) {
       if (p.noLocalEndpointsInternal) internal += sign;
@@ -809,8 +830,9 @@ export function buildNftablesRules(snapshot: ProxySnapshot, ctx: NftablesRuleCon
     }
     for (const name of rules.dispatchChains) dispatchUsers.set(name, (dispatchUsers.get(name) ?? 0) + sign);
   };
-  if (from && base && base.contextSignature === rc.contextSignature) {
-    services = new Map(base.services);
+  if (derived) {
+    // Derived, not copied: the rest of the services are the very same objects.
+    services = LayeredMap.derive(base.services);
     ({ internal, external } = base.noLocalEndpoints);
     for (const [name, { users }] of base.dispatchChains) dispatchUsers.set(name, users);
     for (const key of from.services) {
@@ -836,7 +858,10 @@ export function buildNftablesRules(snapshot: ProxySnapshot, ctx: NftablesRuleCon
   const dispatchChains = new Map<string, { chain: NftChain; users: number }>();
   for (const name of [...dispatchUsers.keys()].sort()) {
     const users = dispatchUsers.get(name)!;
-    if (users > 0) dispatchChains.set(name, { chain: dispatchChain(name, rc), users });
+    // A rule set derived from another keeps the dispatch chains nobody uses any more: creating one costs the kernel a
+    // walk of every element of its endpoint map (the new rule binds the map; ~20 ms at 100,000 endpoints), which a
+    // service going between 0 and 1 endpoints would pay on every change. They are few (kinds × protocols × counts).
+    if (users > 0 || (derived && users === 0)) dispatchChains.set(name, { chain: dispatchChain(name, rc), users });
   }
   const ruleSet: NftRuleSet = {
     layout: rc.layout,
@@ -845,12 +870,12 @@ export function buildNftablesRules(snapshot: ProxySnapshot, ctx: NftablesRuleCon
     table: kubeProxyTable,
     tableComment: rc.layout === 'maps' ? mapLayoutTableComment : 'rules for kube-proxy',
     ...fixedObjects(rc),
-    services,
+    services: services instanceof LayeredMap ? services.seal() : services,
     dispatchChains,
     contextSignature: rc.contextSignature,
     noLocalEndpoints: { internal, external },
   };
   ruleSetMemo.set(snapshot, ruleSet);
-  if (from && base && base.contextSignature === rc.contextSignature) derivations.set(ruleSet, { base: new WeakRef(base), services: from.services });
+  if (derived) derivations.set(ruleSet, { base: new WeakRef(base), services: from.services });
   return ruleSet;
 }
