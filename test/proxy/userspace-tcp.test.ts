@@ -1,9 +1,11 @@
 // The userspace proxy socket on loopback: every backend is reached, a dead
 // backend is skipped by the retry with no failed request, half-close works,
-// affinity sticks, and no endpoints means an immediate refusal.
+// affinity sticks, no endpoints means an immediate refusal, and bulk bytes
+// arrive intact both ways past slow readers (the reused read buffers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server } from 'node:net';
+import { createHash } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createScheduler, createAffinity, withAffinity } from '../../src/proxy/lb/index.js';
 import { startTcpProxy } from '../../src/proxy/userspace/tcp-proxy.js';
 
@@ -66,5 +68,55 @@ test('ClientIP affinity keeps a client on one backend; no endpoints refuses at o
   } finally {
     await proxy.close();
     for (const b of bs) b.server.close();
+  }
+});
+
+/** `size` bytes of a pattern that differs at every offset of a read buffer (a reused buffer overwritten too early shows). */
+function pattern(size: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i += 4) b.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  return b;
+}
+
+const sha = (chunks: Buffer[]) => createHash('sha256').update(Buffer.concat(chunks)).digest('hex');
+
+/** Reads `s` to its end slowly (paused between reads, so the writer meets backpressure); resolves with what it read. */
+function readSlowly(s: Socket): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => {
+      got.push(d);
+      s.pause();
+      setTimeout(() => s.resume(), 1);
+    });
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+test('bulk bytes arrive intact both ways past slow readers, with half-close', async () => {
+  const up = pattern(6 << 20, 1);
+  const down = pattern(6 << 20, 2);
+  let uploaded: Promise<Buffer[]> | undefined;
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    uploaded = readSlowly(s);
+    // The download goes while the upload still arrives; the FIN once both are done.
+    s.write(down);
+    void uploaded.then(() => s.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const proxy = await startTcpProxy({ bind: '127.0.0.1', port: 0, scheduler: createScheduler('rr') });
+  try {
+    proxy.setEndpoints([{ ip: '127.0.0.1', port: (server.address() as { port: number }).port }]);
+    const c = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
+    const downloaded = readSlowly(c);
+    for (let at = 0; at < up.length; at += 100_000) c.write(up.subarray(at, at + 100_000));
+    c.end();
+    assert.equal(sha(await downloaded), sha([down]), 'download intact');
+    assert.equal(sha(await uploaded!), sha([up]), 'upload intact');
+    c.destroy();
+  } finally {
+    await proxy.close();
+    server.close();
   }
 });

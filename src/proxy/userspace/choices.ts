@@ -34,19 +34,24 @@ export const userspaceChoicesPath = '/debug/userspace-choices';
 export const defaultChoiceLimit = 4096;
 
 /** "::ffff:1.2.3.4" as "1.2.3.4", as the schedulers read a client. */
-const plainIP = (ip: string) => ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+const plainIP = (ip: string) => (ip.startsWith('::ffff:') ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : ip);
+
+/** A pick as kept: its time as a number, written out only when read (a pick is made per connection, read rarely). */
+type Kept = Omit<UserspaceChoice, 'time'> & { at: number };
+
+const shown = ({ at, ...choice }: Kept): UserspaceChoice => ({ ...choice, time: new Date(at).toISOString() });
 
 export function createChoiceRecord(limit = defaultChoiceLimit): ChoiceRecord {
-  const entries = new Map<string, UserspaceChoice>();
+  const entries = new Map<string, Kept>();
   const record = (client: Client, service: string, protocol: 'TCP' | 'UDP', backend: Backend) => {
     const who = `${plainIP(client.ip)}:${client.port ?? 0}`;
     const key = `${who}|${service}|${protocol}`;
     const previous = entries.get(key);
-    entries.delete(key);
-    entries.set(key, { client: who, service, protocol, endpoint: backend.id, picks: (previous?.picks ?? 0) + 1, time: new Date().toISOString() });
-    while (entries.size > limit) entries.delete(entries.keys().next().value!);
+    if (previous) entries.delete(key);
+    entries.set(key, { client: who, service, protocol, endpoint: backend.id, picks: (previous?.picks ?? 0) + 1, at: Date.now() });
+    if (entries.size > limit) entries.delete(entries.keys().next().value!);
   };
-  const lookup = (client: string) => [...entries.values()].filter((c) => c.client === client);
+  const lookup = (client: string) => [...entries.values()].filter((c) => c.client === client).map(shown);
   return {
     recording(scheduler, service, protocol) {
       return {
@@ -63,7 +68,7 @@ export function createChoiceRecord(limit = defaultChoiceLimit): ChoiceRecord {
     debug(path, query) {
       if (path !== userspaceChoicesPath) return undefined;
       const client = query.get('client');
-      return { choices: client ? lookup(client) : [...entries.values()] };
+      return { choices: client ? lookup(client) : [...entries.values()].map(shown) };
     },
   };
 }
