@@ -18,8 +18,12 @@ import { startDnsServer } from './server.js';
 import { createRecentQueries } from './recent.js';
 
 const log = logger('dns');
-/** Objects per list request (client-go's reflector pages by 500). */
-const pageSize = 500;
+/**
+ * Objects per list request. client-go's reflector pages by 500; pages of 100 cost more round trips (200 for
+ * 10,000 Services and their slices, listed in about as long) but smaller bodies, and the memory a burst of
+ * large ones takes stays with the process after the listing (~3 MB less at rest with 10,000 Services).
+ */
+const pageSize = 100;
 
 export interface ClusterDnsOptions {
   client: Client;

@@ -6,12 +6,15 @@
 // rescanning anything else, and records two objects share (the same endpoint
 // IP in two slices) stay until the last one goes. What an object contributed
 // is not kept as records: a Service's or slice's state is kept as one encoded
-// string, and its old records are made again from it to be taken out. Lookups
-// are single map reads by lowercase name or by canonical IP. answer.ts turns
-// them into responses.
+// string, and its old records are made again from it to be taken out. Names,
+// reverse addresses and Service keys are held in string tables
+// (string-table.ts) with what belongs to each in arrays by slot, not in an
+// object and a Map entry each. Lookups are single table reads by lowercase
+// name or by canonical IP. answer.ts turns them into responses.
 import { labelServiceName } from '../api/labels.js';
 import type { EndpointSlice, Pod, Service } from '../api/types.js';
 import { canonicalIP } from '../net/addr.js';
+import { StringTable } from './string-table.js';
 import { normalizeName } from './wire.js';
 
 export const DNS_SCHEMA_VERSION = '1.1.0';
@@ -196,27 +199,13 @@ function valuesOf(set: CountedSet | undefined): string[] {
   return set.length < 2 ? [...set] : [...new Set(set)];
 }
 
-interface NameNode {
-  /** The name (the map's key): PTR targets share this string instead of holding copies. */
-  name: string;
-  /** Contributions at this name or below it: the name exists while this is positive. */
-  refs: number;
-  addresses?: CountedSet;
-  /** Keyed "port target", or "port" when the target is the name itself (most are). */
-  srv?: CountedSet;
-  cnames?: CountedSet;
-  txt?: CountedSet;
-}
+/** A name's or address's records, per slot of its table (string-table.ts): arrays of sets instead of an object per name. */
+type SlotSets = (CountedSet | undefined)[];
 
-interface PtrNode {
-  services?: CountedSet;
-  endpoints?: CountedSet;
+/** Makes the arrays reach `slot`, filled with undefined: a write far past an array's end would turn it into a dictionary. */
+function reach(slot: number, ...arrays: unknown[][]): void {
+  for (const a of arrays) while (a.length <= slot) a.push(undefined);
 }
-
-// Nodes are made with every field present and fields are cleared, never deleted: objects that gain
-// properties later or lose them (delete) leave V8's compact in-object layout for larger ones.
-const newNameNode = (name: string): NameNode => ({ name, refs: 0, addresses: undefined, srv: undefined, cnames: undefined, txt: undefined });
-const newPtrNode = (): PtrNode => ({ services: undefined, endpoints: undefined });
 
 type ServiceMode = 'clusterIP' | 'headless' | 'externalName';
 
@@ -310,19 +299,54 @@ function srvLabel(name: string, protocol: string): string {
 export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
   const zone = normalizeName(opts.zone);
   const now = opts.now ?? Date.now;
-  const names = new Map<string, NameNode>();
-  const ptrs = new Map<string, PtrNode>();
+  /** The zone's existing names; per slot: contributions at the name or below it (the name exists while positive), and its records. */
+  const names = new StringTable();
+  const nameRefs: number[] = [];
+  const nameAddresses: SlotSets = [];
+  /** Keyed "port" when the target is the name itself (most are), "port>n" when it is the name without its first n characters, else "port target". */
+  const nameSrv: SlotSets = [];
+  /** Few names have CNAMEs or TXT (ExternalName Services, the schema version): by slot, apart. */
+  const nameCnames = new Map<number, CountedSet>();
+  const nameTxt = new Map<number, CountedSet>();
+  /** Addresses with PTRs; per slot, the Services owning them as cluster IPs and the endpoint names. */
+  const ptrs = new StringTable();
+  const ptrServices: SlotSets = [];
+  const ptrEndpoints: SlotSets = [];
+  /** Small SRV keys ("80>11"), one string each however many names use them; only a cache, bounded. */
+  const srvKeys = new Map<string, string>();
   /** Current contributions of the sources kept as such: pods ("pod/ns/name") and the zone's own, encoded (encodeContributions). */
   const sources = new Map<string, string>();
-  /** Service and slice states by "<namespace>/<name>", encoded (encodeServiceState, encodeSliceState). */
-  const services = new Map<string, string>();
-  const slices = new Map<string, string>();
-  /** Slice keys per Service key: a Service has a few slices (most one), for which an array (or the one key) is far smaller than a Set. */
-  const slicesByService = new Map<string, string | string[]>();
+  /**
+   * Service keys ("<namespace>/<name>") of Services and of the Services slices name, one string each; per slot,
+   * the Service's state (encodeServiceState; undefined: no such Service) and its slices' keys (a Service has a
+   * few slices, most one: the one key, or an array, far smaller than a Set). A key goes when both are gone.
+   */
+  const serviceKeys = new StringTable();
+  const serviceStates: (string | undefined)[] = [];
+  const slicesByService: (string | string[] | undefined)[] = [];
+  const serviceStateOfKey = (serviceKey: string): string | undefined => {
+    const slot = serviceKeys.get(serviceKey);
+    return slot < 0 ? undefined : serviceStates[slot];
+  };
   const slicesOf = (serviceKey: string): string[] => {
-    const linked = slicesByService.get(serviceKey);
+    const slot = serviceKeys.get(serviceKey);
+    const linked = slot < 0 ? undefined : slicesByService[slot];
     return linked === undefined ? [] : typeof linked === 'string' ? [linked] : linked;
   };
+  /** Sets a Service key's state and slices (undefined: unchanged), dropping the key when it has neither. */
+  function setServiceEntry(serviceKey: string, state: { value: string | undefined } | undefined, linked: { value: string | string[] | undefined } | undefined): void {
+    let slot = serviceKeys.get(serviceKey);
+    if (slot < 0) {
+      if (state?.value === undefined && linked?.value === undefined) return;
+      slot = serviceKeys.add(flat(serviceKey));
+      reach(slot, serviceStates, slicesByService);
+    }
+    if (state) serviceStates[slot] = state.value;
+    if (linked) slicesByService[slot] = linked.value;
+    if (serviceStates[slot] === undefined && slicesByService[slot] === undefined) serviceKeys.delete(serviceKey);
+  }
+  /** Slice states by "<namespace>/<name>", encoded (encodeSliceState). */
+  const slices = new Map<string, string>();
   let modifiedAt = Math.floor(now() / 1000);
   let generation = 0;
 
@@ -336,39 +360,86 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     }
   }
 
+  function addName(name: string): number {
+    const slot = names.add(name);
+    reach(slot, nameRefs, nameAddresses, nameSrv);
+    nameRefs[slot] = 0;
+    return slot;
+  }
+
+  function removeName(slot: number): void {
+    names.delete(names.keyOf(slot));
+    nameAddresses[slot] = nameSrv[slot] = undefined;
+    nameCnames.delete(slot);
+    nameTxt.delete(slot);
+  }
+
+  /** The SRV key of a record (see nameSrv); `shared` when it is one of few strings, kept once. */
+  function srvKey(name: string, port: number, target: string): { key: string; shared: boolean } {
+    // V8 caches numbers' strings: a port alone is shared, not copied per name.
+    if (target === name) return { key: String(port), shared: true };
+    if (name.length > target.length && name.endsWith(target) && name[name.length - target.length - 1] === '.') {
+      const small = `${port}>${name.length - target.length}`;
+      let key = srvKeys.get(small);
+      if (key === undefined) {
+        if (srvKeys.size >= 10_000) srvKeys.clear();
+        srvKeys.set(small, (key = flat(small)));
+      }
+      return { key, shared: true };
+    }
+    return { key: `${port} ${target}`, shared: false };
+  }
+
+  function applyTo(set: CountedSet | undefined, key: string, delta: 1 | -1, shared = false): CountedSet | undefined {
+    return delta > 0 ? countUp(set, key, shared) : countDown(set, key);
+  }
+
   function apply(c: Contribution, delta: 1 | -1): void {
     if (c.kind === 'ptr') {
-      let node = ptrs.get(c.address);
-      const field = c.owner === 'service' ? 'services' : 'endpoints';
+      const field = c.owner === 'service' ? ptrServices : ptrEndpoints;
+      let slot = ptrs.get(c.address);
       if (delta > 0) {
         // Targets are names of the zone, counted in before their PTRs with the address: the name's own strings are kept.
         const target = names.get(c.target);
-        if (!node) ptrs.set(target?.addresses === c.address ? target.addresses : flat(c.address), (node = newPtrNode()));
-        const name = target?.name;
-        node[field] = countUp(node[field], name ?? c.target, name !== undefined);
-      } else if (node) {
-        node[field] = countDown(node[field], c.target);
-        if (!node.services && !node.endpoints) ptrs.delete(c.address);
+        const targetAddresses = target >= 0 ? nameAddresses[target] : undefined;
+        if (slot < 0) {
+          slot = ptrs.add(targetAddresses === c.address ? targetAddresses : flat(c.address));
+          reach(slot, ptrServices, ptrEndpoints);
+        }
+        field[slot] = countUp(field[slot], target >= 0 ? names.keyOf(target) : c.target, target >= 0);
+      } else if (slot >= 0) {
+        field[slot] = countDown(field[slot], c.target);
+        if (!ptrServices[slot] && !ptrEndpoints[slot]) ptrs.delete(c.address);
       }
       return;
     }
-    let node = names.get(c.name);
-    if (!node) {
-      const name = flat(c.name);
-      names.set(name, (node = newNameNode(name)));
+    let slot = names.get(c.name);
+    if (slot < 0) slot = addName(flat(c.name));
+    const name = names.keyOf(slot);
+    switch (c.kind) {
+      case 'address':
+        nameAddresses[slot] = applyTo(nameAddresses[slot], c.address, delta);
+        break;
+      case 'srv': {
+        const { key, shared } = srvKey(name, c.port, c.target);
+        nameSrv[slot] = applyTo(nameSrv[slot], key, delta, shared);
+        break;
+      }
+      case 'cname':
+      case 'txt': {
+        const rare = c.kind === 'cname' ? nameCnames : nameTxt;
+        const set = applyTo(rare.get(slot), c.kind === 'cname' ? c.target : c.text, delta);
+        if (set === undefined) rare.delete(slot);
+        else rare.set(slot, set);
+        break;
+      }
     }
-    const field = c.kind === 'address' ? 'addresses' : c.kind === 'srv' ? 'srv' : c.kind === 'cname' ? 'cnames' : c.kind === 'txt' ? 'txt' : undefined;
-    const key =
-      c.kind === 'address' ? c.address : c.kind === 'srv' ? (c.target === c.name ? String(c.port) : `${c.port} ${c.target}`) : c.kind === 'cname' ? c.target : c.kind === 'txt' ? c.text : '';
-    // A port alone is one of few short strings (V8 caches numbers' strings): shared, not copied per name.
-    if (field && delta > 0) node[field] = countUp(node[field], key, c.kind === 'srv' && c.target === c.name);
-    if (field && delta < 0) node[field] = countDown(node[field], key);
     // Ancestors are cut from the kept name (V8 slices share its characters), not from the contribution's copy.
-    for (const n of selfAndAncestors(node.name)) {
-      let at = n === node.name ? node : names.get(n);
-      if (!at) names.set(n, (at = newNameNode(n)));
-      at.refs += delta;
-      if (at.refs <= 0) names.delete(n);
+    for (const n of selfAndAncestors(name)) {
+      let at = n === name ? slot : names.get(n);
+      if (at < 0) at = addName(n);
+      nameRefs[at] += delta;
+      if (nameRefs[at] <= 0) removeName(at);
     }
   }
 
@@ -474,10 +545,9 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
 
   /** The Service's new state: its own records, and its slices' when what they depend on (mode, publishNotReady) changed. */
   function setServiceState(serviceKey: string, next: ServiceState | undefined): void {
-    const previous = decodeServiceState(services.get(serviceKey));
+    const previous = decodeServiceState(serviceStateOfKey(serviceKey));
     swap(serviceContributions(serviceKey, previous), serviceContributions(serviceKey, next));
-    if (next) services.set(serviceKey, encodeServiceState(next));
-    else services.delete(serviceKey);
+    setServiceEntry(serviceKey, { value: next ? encodeServiceState(next) : undefined }, undefined);
     if (previous?.mode === next?.mode && previous?.publishNotReady === next?.publishNotReady) return;
     for (const sliceKey of slicesOf(serviceKey)) {
       const slice = decodeSliceState(slices.get(sliceKey));
@@ -489,14 +559,13 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
     if (!serviceKey) return;
     const others = slicesOf(serviceKey).filter((k) => k !== sliceKey);
     const linked = link ? [...others, sliceKey] : others;
-    if (linked.length > 0) slicesByService.set(flat(serviceKey), linked.length === 1 ? linked[0] : linked);
-    else slicesByService.delete(serviceKey);
+    setServiceEntry(serviceKey, undefined, { value: linked.length === 0 ? undefined : linked.length === 1 ? linked[0] : linked });
   }
 
   /** The slice's new state (undefined: gone), its records made from it and its Service's state. */
   function setSliceState(sliceKey: string, next: SliceState | undefined): void {
     const previous = decodeSliceState(slices.get(sliceKey));
-    const serviceOf = (s: SliceState | undefined) => (s?.serviceKey ? decodeServiceState(services.get(s.serviceKey)) : undefined);
+    const serviceOf = (s: SliceState | undefined) => (s?.serviceKey ? decodeServiceState(serviceStateOfKey(s.serviceKey)) : undefined);
     linkSlice(sliceKey, previous?.serviceKey, false);
     if (next) slices.set(sliceKey, encodeSliceState(next));
     else slices.delete(sliceKey);
@@ -567,24 +636,27 @@ export function createDnsIndex(opts: DnsIndexOptions): DnsIndex {
       replace(`pod/${objectKey(pod)}`, []);
     },
     lookup(name) {
-      const node = names.get(normalizeName(name));
-      if (!node) return undefined;
-      const addresses = valuesOf(node.addresses);
+      const slot = names.get(normalizeName(name));
+      if (slot < 0) return undefined;
+      const owner = names.keyOf(slot);
+      const addresses = valuesOf(nameAddresses[slot]);
       return {
         ipv4: addresses.filter((a) => !a.includes(':')),
         ipv6: addresses.filter((a) => a.includes(':')),
-        srv: valuesOf(node.srv).map((key) => {
+        srv: valuesOf(nameSrv[slot]).map((key) => {
+          const cut = key.indexOf('>');
+          if (cut >= 0) return { port: Number(key.slice(0, cut)), target: owner.slice(Number(key.slice(cut + 1))) };
           const space = key.indexOf(' ');
-          return space < 0 ? { port: Number(key), target: node.name } : { port: Number(key.slice(0, space)), target: key.slice(space + 1) };
+          return space < 0 ? { port: Number(key), target: owner } : { port: Number(key.slice(0, space)), target: key.slice(space + 1) };
         }),
-        cname: valuesOf(node.cnames)[0],
-        txt: valuesOf(node.txt),
+        cname: valuesOf(nameCnames.get(slot))[0],
+        txt: valuesOf(nameTxt.get(slot)),
       };
     },
     lookupPtr(ip) {
       const address = canonicalIP(ip);
-      const node = address ? ptrs.get(address) : undefined;
-      return valuesOf(node?.services ?? node?.endpoints);
+      const slot = address ? ptrs.get(address) : -1;
+      return slot < 0 ? [] : valuesOf(ptrServices[slot] ?? ptrEndpoints[slot]);
     },
     serial: () => modifiedAt,
     generation: () => generation,

@@ -476,3 +476,34 @@ test('zone transfers are refused outside the zone too; classes other than IN are
   assert.deepEqual(answerQuery(index, { name: 'cluster.local', type: 251 /* IXFR */, class: RRClass.IN }), refused);
   assert.deepEqual(answerQuery(index, { name: fqdn('service-clusterip'), type: RRType.A, class: RRClass.CH }), { forward: true });
 });
+
+test('churn: after many Services and slices come and go, the index answers as one built from what is left', () => {
+  const churned = createDnsIndex({ zone });
+  const svc = (i: number, ip: string) => service('churn', `s${i}`, { clusterIP: i % 7 === 0 ? 'None' : ip, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+  const sl = (i: number, ip: string) => slice('churn', `s${i}-x`, `s${i}`, [{ addresses: [ip], hostname: i % 3 === 0 ? `h${i}` : undefined }], [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+  const ip = (i: number, round: number) => `10.${96 + round}.${(i >> 8) & 255}.${i & 255}`;
+  const podIp = (i: number, round: number) => `10.${200 + round}.${(i >> 8) & 255}.${i & 255}`;
+  const n = 400;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < n; i++) {
+      churned.setEndpointSlice(sl(i, podIp(i, round)));
+      churned.setService(svc(i, ip(i, round)));
+    }
+    for (let i = 0; i < n; i += 2) churned.deleteService(svc(i, ip(i, round)));
+    for (let i = 0; i < n; i += 3) churned.deleteEndpointSlice(sl(i, podIp(i, round)));
+  }
+  const fresh = createDnsIndex({ zone });
+  for (let i = 1; i < n; i += 2) fresh.setService(svc(i, ip(i, 2)));
+  for (let i = 0; i < n; i++) if (i % 3 !== 0) fresh.setEndpointSlice(sl(i, podIp(i, 2)));
+  for (let i = 0; i < n; i++) {
+    const name = `s${i}.churn.svc.${zone}`;
+    for (const round of [0, 1, 2]) {
+      for (const owner of [name, `_http._tcp.${name}`, `_tcp.${name}`, `h${i}.${name}`, `${ip(i, round).replaceAll('.', '-')}.${name}`, `${podIp(i, round).replaceAll('.', '-')}.${name}`]) {
+        assert.deepEqual(churned.lookup(owner), fresh.lookup(owner), owner);
+      }
+      assert.deepEqual(churned.lookupPtr(ip(i, round)), fresh.lookupPtr(ip(i, round)));
+      assert.deepEqual(churned.lookupPtr(podIp(i, round)), fresh.lookupPtr(podIp(i, round)));
+    }
+  }
+  assert.equal(fresh.lookup(`_http._tcp.s1.churn.svc.${zone}`)?.srv[0]?.target, `s1.churn.svc.${zone}`);
+});
