@@ -5,7 +5,6 @@
 // to the EndpointSlice (and Endpoints) showing it, seen on a watch, and the
 // convergence after a controller restart (which must write nothing).
 // Run: npx tsx bench/controllers.ts [--services 1000] [--pods-per-service 10] [--flips 200]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { createEndpointSliceMirroringController } from '../src/controllers/endpo
 import { createEventRecorder } from '../src/client/events.js';
 import { setQuiet } from '../src/util/log.js';
 import { percentile, printTable, type Row } from './report.js';
+import { startBenchChild } from './server-process.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: number) => {
@@ -29,26 +29,8 @@ const flag = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 
-async function startApiServer(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve-api', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /URL (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`API server exited (${code})`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+/** The API server in a child process of this bench (`--serve-api`), so its CPU is not the controllers'. */
+const startApiServer = (dataDir: string) => startBenchChild(import.meta.filename, 'serve-api', dataDir);
 
 /** The three endpoint controllers over one shared informer factory (what the manager does for them). */
 async function startEndpointControllers(client: Client) {

@@ -8,7 +8,6 @@
 // Service updates: how many patch messages reached the page and when the
 // last change arrived, with the CPU the dashboard spent on it.
 // Run: npx tsx bench/dashboard.ts [--services 1000]
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { dataDirTransport } from '../src/cli/client-flags.js';
 import { componentUsers } from '../src/auth/user.js';
@@ -18,7 +17,7 @@ import type { Service } from '../src/api/types.js';
 import type { KubeObject } from '../src/api/object.js';
 import { setQuiet } from '../src/util/log.js';
 import { rssMb } from './proc.js';
-import { builtApiServerArgs, cpuSeconds, startServerProcess, tempDir } from './server-process.js';
+import { builtApiServerArgs, cpuSeconds, startBenchChild, startServerProcess, tempDir } from './server-process.js';
 import { printTable, type Row } from './report.js';
 
 const args = process.argv.slice(2);
@@ -70,17 +69,8 @@ async function main() {
   await inBatches([...Array(services).keys()], 50, (i) =>
     svc.create('default', { metadata: { name: `s${i}`, labels: { bench: 'a' } }, spec: { selector: { app: `a${i}` }, ports: [{ port: 80, targetPort: 8080 }] } } as Service & KubeObject),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve-dashboard', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /URL (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`dashboard exited (${code})`)));
-  });
-  const pid = child.pid!;
+  const dashboardChild = await startBenchChild(import.meta.filename, 'serve-dashboard', dataDir);
+  const { pid, url } = dashboardChild;
   const base = new URL(url).origin;
   const rows: Row[] = [];
   try {
@@ -123,7 +113,7 @@ async function main() {
     rows.push({ figure: 'dashboard RSS, after the burst', value: rssMb(pid), unit: 'MB' });
     close();
   } finally {
-    child.kill('SIGTERM');
+    await dashboardChild.stop();
     client.close();
     await api.stop();
   }

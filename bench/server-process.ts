@@ -135,3 +135,23 @@ export function cpuSeconds(pid: number): number {
   }
   return ns / 1e9;
 }
+
+/**
+ * The bench file itself run again as a child (`node --import tsx FILE --ROLE ARG`) that prints `URL <url>` on its
+ * standard output once it serves: its pid, that URL and a stop (SIGTERM, resolved when it has exited).
+ */
+export function startBenchChild(file: string, role: string, arg: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, `--${role}`, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /URL (\S+)/.exec(out);
+      if (m) resolve({ pid: child.pid!, url: m[1]!, stop: () => (child.kill('SIGTERM'), exited) });
+    });
+    child.once('exit', (code) => reject(new Error(`${role} child exited (${code})`)));
+  });
+}
