@@ -105,8 +105,10 @@ describe('pods run for real under kubesvc up', { skip: namespaceSkipReason(), ti
     await kubectl.ok(['run', 'agn', '--image=registry.k8s.io/e2e-test-images/agnhost:2.39', '--', 'netexec', '--http-port=8080']);
     await kubectl.ok(['wait', '--for=condition=Ready', 'pod/agn', '--timeout=60s']);
     const ip = (await kubectl.ok(['get', 'pod', 'agn', '-o', 'jsonpath={.status.podIP}'])).trim();
-    // agnhost connect succeeds silently, as upstream's e2e tests use it.
-    await kubectl.ok(['exec', 'agn', '--', '/agnhost', 'connect', `${ip}:8080`, '--timeout=5s']);
+    // agnhost connect succeeds silently, as upstream's e2e tests use it. The pod has no
+    // readiness probe, so it is Ready once its container started, which can be a moment
+    // before netexec listens (as with the real image): retry until it answers.
+    await waitFor('netexec listening', async () => (await kubectl(['exec', 'agn', '--', '/agnhost', 'connect', `${ip}:8080`, '--timeout=5s'])).code === 0, 30_000);
     const r = await kubectl(['exec', 'agn', '--', '/agnhost', 'connect', `${ip}:1`, '--timeout=2s']);
     assert.notEqual(r.code, 0);
     assert.match(r.stdout + r.stderr, /REFUSED/);
