@@ -3,7 +3,6 @@
 // sets each traffic policy uses. Pure functions only; kube-proxy's
 // servicechangetracker.go + serviceport.go (service side), endpointslicecache.go
 // + endpoint.go (endpoint side) and topology.go CategorizeEndpoints (selection).
-import { isIPv6 } from 'node:net';
 import { annotationTopologyAwareHints, annotationTopologyMode, labelHeadless, labelServiceName, labelServiceProxyName } from '../api/labels.js';
 import { familyAsWritten, type IPFamily } from '../net/addr.js';
 import { LayeredMap } from './layered-map.js';
@@ -257,7 +256,7 @@ export function servicePortInfos(svc: Service, ctx: NodeContext): ServicePortInf
 }
 
 function endpointString(ip: string, port: number): string {
-  return isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return familyAsWritten(ip) === 'IPv6' ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** Whether kube-proxy reads the slice at all (address type of this family, the service-name label, proxy name). */
