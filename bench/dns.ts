@@ -13,7 +13,12 @@
 // and `kubesvc dns` synced with an empty cluster (the same modules loaded).
 // dnsperf runs on the same machine: its own CPU per query is printed, since
 // on a 2-core machine it takes a good part of one core.
-// Run: npm run build && npx tsx bench/dns.ts [--services N] [--seconds S]
+// kubesvc dns runs as the cluster's coredns pod runs it: the built images
+// entry (`node NODE_FLAGS dist/images.js coredns …`), with its health, ready
+// and metrics endpoints on.
+// Run: npm run build && npx tsx bench/dns.ts [--services N] [--seconds S] [--memory-only]
+//   (--memory-only: only kubesvc dns ×1 and the floors, loaded by dnsperf for S seconds (default 5): memory figures
+//   while iterating, no peers or latency runs;
 //   (Debian packages dnsperf, dnsmasq-base and unbound; a peer not installed is skipped with a line saying so;
 //   BENCH_NODE_FLAGS="--cpu-prof" profiles kubesvc dns)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -39,7 +44,8 @@ const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : NaN);
 const total = flag('--services') || 10_000;
 /** Length of each saturated dnsperf run. */
-const seconds = flag('--seconds') || 15;
+const memoryOnly = args.includes('--memory-only');
+const seconds = flag('--seconds') || (memoryOnly ? 5 : 15);
 const latencySeconds = 5;
 /** dnsperf: simulated clients (source ports) and queries kept in flight (more than ~200 overflows a default UDP receive buffer at the first burst). */
 const dnsperfClients = 4;
@@ -47,7 +53,7 @@ const outstanding = 100;
 const createConcurrency = 50;
 const zone = 'cluster.local';
 const repo = join(import.meta.dirname, '..');
-const built = join(repo, 'dist/kubesvc.js');
+const built = join(repo, 'dist/images.js');
 if (!existsSync(built)) {
   console.log('bench/dns: run `npm run build` first (it measures the built kubesvc dns, as the coredns pod runs it)');
   process.exit(1);
@@ -58,8 +64,8 @@ const fqdn = (i: number) => `${name(i)}.default.svc.${zone}`;
 const ipOf = (i: number) => `10.100.${(i >> 8) & 255}.${i & 255}`;
 const podIpOf = (i: number) => `10.244.${(i >> 8) & 255}.${i & 255}`;
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
@@ -233,6 +239,26 @@ function treeOf(pid: number): number[] {
   return [pid, ...children.flatMap(treeOf)];
 }
 
+/** The built coredns image's process (`node NODE_FLAGS dist/images.js coredns ARGS`, as the agent runs it), resolved once its log matches `ready`. */
+function startCoreDns(argv: string[], ready: RegExp, nodeFlags: string[]): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...nodeFlags, built, 'coredns', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const killAtExit = () => child.kill('SIGKILL');
+  process.once('exit', killAtExit);
+  child.once('exit', () => process.off('exit', killAtExit));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out = (out + d).slice(-64 * 1024);
+      const m = ready.exec(out);
+      if (m) resolve({ child, match: m });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`coredns exited ${code}: ${out}`)));
+  });
+}
+
 const treeRssMb = (pid: number) => treeOf(pid).reduce((sum, p) => sum + rssMb(p), 0);
 
 async function main(): Promise<void> {
@@ -259,9 +285,10 @@ async function main(): Promise<void> {
     for (const binding of kubeadmPolicy.clusterRoleBindings) await client.resource({ ...clusterRoles, resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' }).create(undefined, binding as never);
     // The coredns pod's node flags unless BENCH_NODE_FLAGS says otherwise.
     const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
-    const dnsArgs = (concurrency: number) => ['dns', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--health', '', '--ready', '', '--metrics', '', '--concurrency', String(concurrency)];
+    // The pod's endpoints on (ports of the kernel's choosing); no upstreams (nothing leaves loopback).
+    const dnsArgs = (concurrency: number) => ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--upstream', 'none', '--autopath', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--concurrency', String(concurrency)];
     // The floor of kubesvc dns itself: synced with a cluster of nothing but the kubernetes Service.
-    const empty = await startKubesvc(dnsArgs(1), /listen="127\.0\.0\.1:(\d+)"/, nodeFlags);
+    const empty = await startCoreDns(dnsArgs(1), /listen="127\.0\.0\.1:(\d+)"/, nodeFlags);
     let emptyRss: number;
     try {
       const port = Number(empty.match[1]);
@@ -302,9 +329,9 @@ async function main(): Promise<void> {
     // kubesvc dns on one core and on every core: listed from the API; ready once the last Service answers.
     const syncSeconds: number[] = [];
     const syncedRss: number[] = [];
-    for (const concurrency of [1, cores]) {
+    for (const concurrency of memoryOnly ? [1] : [1, cores]) {
       const dnsStarted = performance.now();
-      const started = await startKubesvc(dnsArgs(concurrency), /listen="127\.0\.0\.1:(\d+)"/, nodeFlags);
+      const started = await startCoreDns(dnsArgs(concurrency), /listen="127\.0\.0\.1:(\d+)"/, nodeFlags);
       const server = { name: `kubesvc dns ×${concurrency}`, port: Number(started.match[1]), child: started.child };
       servers.push(server);
       // Every worker has its own index: each must answer the last name (UDP spreads queries over them, so ask a few times).
@@ -326,6 +353,24 @@ async function main(): Promise<void> {
     }
     const queryFile = join(dataDir, 'queries.txt');
     writeFileSync(queryFile, order.map((i) => `${fqdn(i)} A\n`).join(''));
+
+    if (memoryOnly) {
+      const [server] = servers;
+      const r = dnsperf(dnsperfBin, server.port, queryFile, treeOf(server.child.pid!), { seconds });
+      const afterLoad = treeRssMb(server.child.pid!);
+      const floorRss = await nodeFloorMb(nodeFlags);
+      printTable(`bench/dns --memory-only: kubesvc dns ×1 (built coredns image, node ${nodeFlags.join(' ')}) with ${total} Services, dnsperf ${seconds} s`, [
+        { figure: 'RSS once synced, before load', value: syncedRss[0], unit: 'MB', peer: 64, peerName: 'goal', lowerIsBetter: true },
+        { figure: `RSS after ${seconds} s of load`, value: afterLoad, unit: 'MB', peer: 64, peerName: 'goal', lowerIsBetter: true },
+        { figure: 'peak RSS (listing and load)', value: rssMb(server.child.pid!, 'VmHWM'), unit: 'MB' },
+        { figure: 'RSS synced with an empty cluster (its floor)', value: emptyRss, unit: 'MB' },
+        { figure: `RSS of an idle bare node ${nodeFlags.join(' ')} (node's floor)`, value: floorRss, unit: 'MB' },
+        { figure: 'QPS, saturated (alone: no peer to compare with)', value: r.qps, unit: 'q/s' },
+      ]);
+      console.log(`setup: ${total} Services and slices created in ${createSeconds.toFixed(1)} s; answering the last one ${syncSeconds[0].toFixed(1)} s after start`);
+      console.log(`load average (1, 5, 15 min): ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavg().map((l) => l.toFixed(2)).join(' ')} after, on ${cores} CPUs`);
+      return;
+    }
 
     const skipped: string[] = [];
     /** Starts a peer and waits until it answers the last name; a peer that dies first is reported and left out. */

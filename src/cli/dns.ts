@@ -31,8 +31,8 @@ resolver; others get REFUSED). --autopath
 finishes a pod's search path on the server, so an external name costs one query.
 --concurrency: worker processes answering on the same sockets (default 1:
 this process answers; N > 1 forks N workers, each with its own copy of the
-records, for throughput on every core: ~90 MB more memory per worker
-with 10,000 Services and their EndpointSlices).
+records, for throughput on every core: ~85 MB of memory per worker
+with 10,000 Services and their EndpointSlices, beside ~55 MB for the primary).
 Logs go to standard error. ${logFlagsUsage}`;
 
 export async function dnsCommand(argv: string[]): Promise<void> {

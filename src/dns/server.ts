@@ -266,19 +266,23 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   // Replies go to the address a query came from, always an IP: resolve it to itself instead of through dns.lookup
   // (which send() otherwise calls for every datagram).
   const family = isIPv6(opts.host) ? 6 : 4;
-  const udp: UdpSocket = createSocket({
-    type: family === 6 ? 'udp6' : 'udp4',
-    lookup: (address: string, _options: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => callback(null, address, family),
-  } as Parameters<typeof createSocket>[0]);
-  udp.on('message', (buf, rinfo) => {
-    const r = safeHandle(buf, { address: rinfo.address, proto: 'udp' });
-    if (r instanceof Promise) {
-      void r.then((out) => {
-        if (out) udp.send(out, rinfo.port, rinfo.address);
-      });
-    } else if (r) udp.send(r, rinfo.port, rinfo.address);
-  });
-  udp.on('error', (e) => log.error('udp socket error', { error: e.message }));
+  const openUdp = (): UdpSocket => {
+    const socket: UdpSocket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      lookup: (address: string, _options: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => callback(null, address, family),
+    } as Parameters<typeof createSocket>[0]);
+    socket.on('message', (buf, rinfo) => {
+      const r = safeHandle(buf, { address: rinfo.address, proto: 'udp' });
+      if (r instanceof Promise) {
+        void r.then((out) => {
+          if (out) socket.send(out, rinfo.port, rinfo.address);
+        });
+      } else if (r) socket.send(r, rinfo.port, rinfo.address);
+    });
+    socket.on('error', (e) => log.error('udp socket error', { error: e.message }));
+    return socket;
+  };
+  let udp = openUdp();
 
   const tcpIdleMs = opts.tcpIdleMs ?? 10_000;
   const connections = new Set<Socket>();
@@ -306,25 +310,34 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(opts.port, opts.host, () => {
-      udp.off('error', reject);
-      resolve();
+  // UDP and TCP on one port. Asked for any port (0), the kernel picks UDP's, which TCP may already have in use
+  // elsewhere: then another pick, a few times.
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(opts.port, opts.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
     });
-  });
-  const port = udp.address().port;
-  serverLabel = label(port);
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, opts.host, () => {
-      tcp.off('error', reject);
-      resolve();
-    });
-  }).catch((e: unknown) => {
+    port = udp.address().port;
+    const failure = await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, opts.host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    }).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    if (!failure) break;
     udp.close();
-    throw e;
-  });
+    if (opts.port !== 0 || failure.code !== 'EADDRINUSE' || attempt === 5) throw failure;
+    udp = openUdp();
+  }
+  serverLabel = label(port);
   if (opts.forwarder) opts.metrics?.watchCache(serverLabel, opts.forwarder.cache);
   return {
     port,
