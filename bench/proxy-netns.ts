@@ -7,12 +7,15 @@
 // one thread (as one Node process) and with one per CPU, with the CPU time the
 // userspace proxy and haproxy spend per GiB and per connection; and the time from an
 // EndpointSlice write to the proxy serving the new endpoint, next to the time
-// the same write takes to reach a plain API watcher.
+// the same write takes to reach a plain API watcher. Notes under the table: per-round ratios, the
+// kernel's share of each proxy's CPU per connection, and this process's own CPU per connection
+// (when it nears a core, the load generator bounds connections/s, for every target alike).
 // The load generator, the backends and the API client are this one process.
 // Run: sudo npx tsx bench/proxy-netns.ts [--rounds 3]   (needs iptables; haproxy optional;
-// BENCH_PROXY_MODES=userspace,iptables,nftables picks modes)
+// BENCH_PROXY_MODES=userspace,iptables,nftables picks modes; BENCH_PROXY_PROFILE=DIR writes each
+// kubesvc proxy's CPU profile there)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, resourceTypes } from '../src/client/client.js';
@@ -34,8 +37,11 @@ const cpus = availableParallelism();
 
 if (!insideNetns) runInNetns('proxy', import.meta.filename, backendIP);
 
+/** node --cpu-prof for the kubesvc proxy processes when BENCH_PROXY_PROFILE names a directory. */
+const profileFlags = (args: string[]) => (process.env.BENCH_PROXY_PROFILE && args[0] === 'proxy' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROXY_PROFILE] : []);
+
 function startKubesvc(args: string[], ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profileFlags(args), '--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -75,13 +81,30 @@ interface Samples {
   cpuPerGiB: number[];
   /** Proxy CPU microseconds per short connection. */
   cpuPerConn: number[];
+  /** The share of that CPU spent in the kernel (system time). */
+  sysShare: number[];
+  /** This process's CPU microseconds per short connection (the load generator and the backends). */
+  loadCpuPerConn: number[];
+}
+
+/** A process's user and system CPU seconds (clock ticks: /proc/PID/stat fields 14 and 15). */
+function userSys(pid: number): [number, number] {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return [Number(fields[11]) / 100, Number(fields[12]) / 100];
 }
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
 /** `rounds` rounds, each measuring every target in turn (the order rotating), so a burst of outside load hits them alike. */
 async function measure(targets: Target[]): Promise<Samples[]> {
-  const out = targets.map((t) => ({ name: t.name, gbps: [] as number[], down: [] as number[], cps: [] as number[], p50: [] as number[], p99: [] as number[], cpuPerGiB: [] as number[], cpuPerConn: [] as number[] }));
+  // The load generator's own warm-up (its first thousands of connections cost it twice the CPU) against
+  // the direct peer only, so it does not fall on the round's first target; the proxies start cold.
+  const direct = targets.find((t) => t.name === 'direct');
+  if (direct) {
+    await shortConnections(direct.host, direct.port);
+    await shortConnections(direct.host, direct.port);
+  }
+  const out = targets.map((t) => ({ name: t.name, gbps: [] as number[], down: [] as number[], cps: [] as number[], p50: [] as number[], p99: [] as number[], cpuPerGiB: [] as number[], cpuPerConn: [] as number[], sysShare: [] as number[], loadCpuPerConn: [] as number[] }));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < targets.length; k++) {
       const i = (k + r) % targets.length;
@@ -91,7 +114,13 @@ async function measure(targets: Target[]): Promise<Samples[]> {
       out[i].gbps.push(await bulk(host, port));
       out[i].down.push(await download(host, port));
       const c1 = cpu();
+      const [u1, s1] = pid ? userSys(pid) : [NaN, NaN];
+      const l0 = process.cpuUsage();
       const c = await shortConnections(host, port);
+      const l1 = process.cpuUsage(l0);
+      out[i].loadCpuPerConn.push((l1.user + l1.system) / connections);
+      const [u2, s2] = pid ? userSys(pid) : [NaN, NaN];
+      out[i].sysShare.push((s2 - s1) / (u2 - u1 + (s2 - s1)));
       out[i].cpuPerGiB.push((c1 - c0) / ((2 * bulkBytes) / 2 ** 30));
       out[i].cpuPerConn.push(((cpu() - c1) * 1e6) / connections);
       out[i].cps.push(c.cps);
@@ -148,6 +177,7 @@ try {
   // Each mode in turn: its proxy started, measured through the ClusterIP beside the peers, stopped (taking its rules with it).
   const rows: Row[] = [];
   const notes: string[] = [];
+  const measured = new Map<string, Samples>();
   let watched: ((rv: string) => void) | undefined;
   const watch = slices.watch('default', { resourceVersion: slice.metadata.resourceVersion }, (e) => watched?.(e.object.metadata.resourceVersion!), () => undefined);
   for (const mode of modes) {
@@ -157,6 +187,7 @@ try {
     // The bulk and connection tests need port 9001 ("a") behind the service.
     const m = await measure([{ name: mode, host: clusterIP, port: 80, pid: mode === 'userspace' ? proxy.pid : undefined }, ...targets]);
     const [self, ...peers] = m;
+    for (const x of m) measured.set(x.name, x);
     for (const peer of peers) {
       rows.push(
         { figure: `${mode}: bulk TCP upload via ClusterIP vs ${peer.name}`, value: median(self.gbps), unit: 'Gbit/s', peer: median(peer.gbps), peerName: peer.name, lowerIsBetter: false },
@@ -174,6 +205,10 @@ try {
       }
       const perRound = (f: (x: Samples) => number[]) => f(self).map((v, i) => (v / f(peer)[i]).toFixed(2)).join(' ');
       notes.push(`${mode}/${peer.name} per round: upload ${perRound((x) => x.gbps)}; download ${perRound((x) => x.down)}; conn/s ${perRound((x) => x.cps)}; p50 ${perRound((x) => x.p50)}`);
+      if (self.sysShare.every(Number.isFinite) && peer.sysShare.every(Number.isFinite)) {
+        const shares = (x: Samples) => x.sysShare.map((v) => `${Math.round(v * 100)}%`).join(' ');
+        notes.push(`${mode}/${peer.name} proxy CPU per connection in the kernel, per round: ${shares(self)} vs ${shares(peer)}; CPU µs per connection: ${self.cpuPerConn.map((v) => v.toFixed(0)).join(' ')} vs ${peer.cpuPerConn.map((v) => v.toFixed(0)).join(' ')}`);
+      }
     }
     // EndpointSlice write → the proxy serving the new endpoint; and → a plain watcher seeing it (the floor).
     const toServe: number[] = [];
@@ -211,6 +246,9 @@ try {
     rows,
   );
   for (const n of notes) console.log(n);
+  // Whether the load generator (this process: clients and backends) is the bound: its CPU per connection beside each target's connections/s.
+  const all = [...measured.values()];
+  for (const x of all) console.log(`load generator CPU µs per connection toward ${x.name}, per round: ${x.loadCpuPerConn.map((v) => v.toFixed(0)).join(' ')} (conn/s ${x.cps.map((v) => v.toFixed(0)).join(' ')})`);
   if (!haproxyBin) console.log('haproxy not installed (Debian package haproxy): peer skipped');
   for (const b of backends) b.server.close();
   client.close();

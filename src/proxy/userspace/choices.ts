@@ -30,28 +30,48 @@ export interface ChoiceRecord {
 
 export const userspaceChoicesPath = '/debug/userspace-choices';
 
-/** How many picks are kept (the oldest go first). */
+/** How many picks are kept (the oldest go first): a client's retries count each. */
 export const defaultChoiceLimit = 4096;
 
 /** "::ffff:1.2.3.4" as "1.2.3.4", as the schedulers read a client. */
 const plainIP = (ip: string) => (ip.startsWith('::ffff:') ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : ip);
 
-/** A pick as kept: its time as a number, written out only when read (a pick is made per connection, read rarely). */
-type Kept = Omit<UserspaceChoice, 'time'> & { at: number };
-
-const shown = ({ at, ...choice }: Kept): UserspaceChoice => ({ ...choice, time: new Date(at).toISOString() });
-
 export function createChoiceRecord(limit = defaultChoiceLimit): ChoiceRecord {
-  const entries = new Map<string, Kept>();
+  // The last `limit` picks in a ring of columns, stored as they come (a pick is made per connection:
+  // no string built, no map updated) and grouped per client, service and protocol only when read (rarely).
+  const ips: string[] = new Array<string>(limit).fill('');
+  const ports = new Uint16Array(limit);
+  const services: string[] = new Array<string>(limit).fill('');
+  const protocols: ('TCP' | 'UDP')[] = new Array<'TCP' | 'UDP'>(limit).fill('TCP');
+  const endpoints: string[] = new Array<string>(limit).fill('');
+  const times = new Float64Array(limit);
+  let next = 0;
+  let size = 0;
   const record = (client: Client, service: string, protocol: 'TCP' | 'UDP', backend: Backend) => {
-    const who = `${plainIP(client.ip)}:${client.port ?? 0}`;
-    const key = `${who}|${service}|${protocol}`;
-    const previous = entries.get(key);
-    if (previous) entries.delete(key);
-    entries.set(key, { client: who, service, protocol, endpoint: backend.id, picks: (previous?.picks ?? 0) + 1, at: Date.now() });
-    if (entries.size > limit) entries.delete(entries.keys().next().value!);
+    const i = next;
+    ips[i] = client.ip;
+    ports[i] = client.port ?? 0;
+    services[i] = service;
+    protocols[i] = protocol;
+    endpoints[i] = backend.id;
+    times[i] = Date.now();
+    next = i + 1 === limit ? 0 : i + 1;
+    if (size < limit) size++;
   };
-  const lookup = (client: string) => [...entries.values()].filter((c) => c.client === client).map(shown);
+  /** One choice per client, service and protocol (its last pick, with how many it got), newest last. */
+  const all = (): UserspaceChoice[] => {
+    const grouped = new Map<string, UserspaceChoice>();
+    for (let k = 0; k < size; k++) {
+      const i = (next - size + k + limit) % limit;
+      const who = `${plainIP(ips[i]!)}:${ports[i]}`;
+      const key = `${who}|${services[i]}|${protocols[i]}`;
+      const previous = grouped.get(key);
+      if (previous) grouped.delete(key);
+      grouped.set(key, { client: who, service: services[i]!, protocol: protocols[i]!, endpoint: endpoints[i]!, picks: (previous?.picks ?? 0) + 1, time: new Date(times[i]!).toISOString() });
+    }
+    return [...grouped.values()];
+  };
+  const lookup = (client: string) => all().filter((c) => c.client === client);
   return {
     recording(scheduler, service, protocol) {
       return {
@@ -68,7 +88,7 @@ export function createChoiceRecord(limit = defaultChoiceLimit): ChoiceRecord {
     debug(path, query) {
       if (path !== userspaceChoicesPath) return undefined;
       const client = query.get('client');
-      return { choices: client ? lookup(client) : [...entries.values()].map(shown) };
+      return { choices: client ? lookup(client) : all() };
     },
   };
 }
