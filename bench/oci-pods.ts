@@ -13,7 +13,9 @@
 //  - memory per idle pod: the up process's RSS and the pods' processes'
 //    (the container processes in the node's cgroup tree, and the runtime
 //    processes that wait on them), with 0 and K idle pods.
-// Run: npm run build && npx tsx bench/oci-pods.ts [--pods 30] [--idle 20] [--floor-runs 20] [--pulls 5] [--kubesvc dist/kubesvc.js]
+//  - with --steps, the node runs at -v 4 and the kubelet's "container start
+//    steps" lines of the pulled image's pods are summed up (median per step).
+// Run: npm run build && npx tsx bench/oci-pods.ts [--pods 30] [--idle 20] [--floor-runs 20] [--pulls 5] [--steps] [--kubesvc dist/kubesvc.js]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
@@ -46,6 +48,7 @@ const podCount = flag('--pods', 30);
 const idleCount = flag('--idle', 20);
 const floorRuns = flag('--floor-runs', 20);
 const pullRuns = flag('--pulls', 5);
+const steps = args.includes('--steps');
 
 /** --kubesvc FILE: another build's kubesvc.js (say, of a clean checkout while this tree is being edited). */
 const cli = args.includes('--kubesvc') ? resolve(args[args.indexOf('--kubesvc') + 1]!) : join(import.meta.dirname, '../dist/kubesvc.js');
@@ -312,7 +315,7 @@ async function pulledEvent(c: Cluster, pod: string): Promise<string> {
 
 async function startCluster(): Promise<Cluster> {
   const dataDir = tempDir('kubesvc-bench-oci-pods-');
-  const server = await startServerProcess([cli, 'up', '--nodes', '1', '--data-dir', dataDir, '--port', '0'], nodeFlags);
+  const server = await startServerProcess([cli, 'up', '--nodes', '1', '--data-dir', dataDir, '--port', '0', ...(steps ? ['-v', '4'] : [])], nodeFlags);
   const api = httpsClient(server.url, adminCredentials(dataDir), 16);
   // The kubelet's cgroupfs layout under the node's parent (src/agent/oci/cgroups.ts containerCgroupsPath).
   const kubepods = memoryCgroupDir(`/kubesvc-${clusterIdFor(dataDir)}-node-1/kubepods`);
@@ -375,6 +378,24 @@ async function idleFootprint(c: Cluster, prefix: string, count: number, make: (n
   return { none, idle };
 }
 
+/** The medians of the kubelet's "container start steps" fields for the pods named prefix-N (its log at -v 4). */
+function startSteps(c: Cluster, prefix: string): string {
+  let log: string;
+  try {
+    log = readFileSync(join(c.dataDir, 'logs', 'kubelet.log'), 'utf8');
+  } catch {
+    return 'no kubelet log';
+  }
+  const fields = new Map<string, number[]>();
+  const pod = new RegExp(`pod="default/${prefix}-\\d+"`);
+  for (const line of log.split('\n')) {
+    if (!line.includes('"container start steps"') || !pod.test(line)) continue;
+    for (const [, k, v] of line.matchAll(/ (\w+Ms)=([\d.]+)/g)) fields.set(k!, [...(fields.get(k!) ?? []), Number(v)]);
+  }
+  if (!fields.size) return 'none logged (a build without the step log?)';
+  return [...fields].map(([k, v]) => `${k.replace(/Ms$/, '')} ${percentile(sorted(v), 50).toFixed(1)} ms`).join(', ') + ` (medians of ${fields.values().next().value!.length} pods)`;
+}
+
 // -- main ------------------------------------------------------------------------
 
 const loadBefore = loadAverage();
@@ -405,6 +426,7 @@ try {
   await deletePods(c, ['big-first', 'web-first']);
   const pulled = await podLatencies(c, 'web', podCount, (n) => podOf(n, webImage));
   const pulledEvents = await pulledEvent(c, 'web-0');
+  const pulledSteps = steps ? startSteps(c, 'web') : '';
   const pulledRuntime = runsUnderOci(c, (await apiJson<PodObject>(c.api, 'GET', '/api/v1/namespaces/default/pods/web-0')).metadata.uid) ? 'OCI' : 'host processes';
   await deletePods(c, pulled.names);
 
@@ -449,6 +471,7 @@ try {
       { figure: 'per idle pod: up growth + its processes\' RSS', unit: 'MB', ...perPod((m) => upGrowth(m) + podProcs(m)) },
     ],
   );
+  if (steps) console.log(`\nthe kubelet's start steps of the pulled image's pods: ${pulledSteps}`);
   console.log(`\npulled-image pod's event: ${pulledEvents}\nbuilt-in pod's event: ${builtinEvent} (its container ran on ${builtinRuntime}; built-in idle pods: ${hostMem.idle.others.count + hostMem.idle.containers.count} processes)\nthe ~5 MB image's event: ${bigPulled}`);
 } finally {
   if (cluster) {

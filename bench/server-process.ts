@@ -44,16 +44,19 @@ export interface ServerProcess {
  * server that exits first, or is silent for 60 s, is an error (and killed).
  */
 export function startServerProcess(args: string[], nodeFlags: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // `up` names its URL on its ready screen (standard output), the other servers in their log (standard error).
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => children.delete(child));
   let log = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (log = (log + d).slice(-64 * 1024)));
+  for (const out of [child.stdout!, child.stderr!]) {
+    out.setEncoding('utf8');
+    out.on('data', (d: string) => (log = (log + d).slice(-64 * 1024)));
+  }
   return new Promise((resolve, reject) => {
     const poll = setInterval(() => {
-      const m = /url="?(https:\/\/127\.0\.0\.1:\d+)/.exec(log);
+      const m = /(?:url="?|API server +)(https:\/\/127\.0\.0\.1:\d+)/.exec(log);
       if (!m) return;
       done();
       resolve({

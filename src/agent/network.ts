@@ -34,6 +34,7 @@ import {
 } from '../net/ip.js';
 import { formatIPv4, formatIPv4CIDR, ipv4CIDRContains, parseIPv4, parseIPv4CIDR } from '../net/addr.js';
 import { createPodIPAllocator } from '../net/pod-ips.js';
+import { shellRun } from './oci/command-shell.js';
 import { writeIptablesHint } from '../net/iptables-backend.js';
 import { logger } from '../util/log.js';
 
@@ -595,8 +596,9 @@ function nodeNetworkHandle(cfg: NodeNetworkConfig, netns: string, nodeIP: string
         const ip = ips.allocate();
         const plan = planPodSandbox(clusterId, nodeIndex, podUID, ip);
         try {
-          await ipBatch(plan.host);
-          const results = await Promise.allSettled([ipBatch(plan.pod, podNs), ipBatch(plan.node, netns)]);
+          // Through the command shell (./oci/command-shell.ts): the agent forks no process of its own size for them.
+          await ipBatch(plan.host, undefined, shellRun);
+          const results = await Promise.allSettled([ipBatch(plan.pod, podNs, shellRun), ipBatch(plan.node, netns, shellRun)]);
           for (const r of results) if (r.status === 'rejected') throw r.reason;
         } catch (e) {
           await removePod(podNs, veth).catch(() => {}); // the sandbox error is thrown below; leftovers go with the node's teardown

@@ -52,7 +52,7 @@ import { startProbeWorker, type ProbeRunner, type ProbeType } from './probes.js'
 import { runtimePodStatus } from './runtime-status.js';
 import { planRun, type RunPlan } from './run-plan.js';
 import { createTokenManager, type RequestServiceAccountToken } from './token-manager.js';
-import { isProjection, setUpVolumes, unmountVolumes } from './volumes.js';
+import { isProjection, setUpVolumes, unmountVolumes, volumesShowPodIP } from './volumes.js';
 
 export { cleanupStaleProcesses } from './stale-processes.js';
 
@@ -124,6 +124,9 @@ const volumeRetryInitialMs = 500;
 const volumeRetryMaxMs = 122_000;
 const defaultVolumeResyncMs = 60_000;
 
+/** Milliseconds to one decimal, for logs. */
+const ms = (x: number) => Math.round(x * 10) / 10;
+
 /** The running container's main process, as the launcher knows it. */
 const runPid = (run: Run): number | undefined => (run.finishedAt ? undefined : run.handle?.pid);
 
@@ -163,6 +166,8 @@ interface PodRecord {
   volumesDue: boolean;
   /** The current retry delay after failed volume set-ups (0: the last one went well). */
   volumeRetryMs: number;
+  /** When the last sync began and when its sandbox and volumes were ready (performance.now()), for the start steps' log. */
+  syncSteps: { began: number; ready: number };
 }
 
 export function createRuntime(opts: RuntimeOptions): PodRuntime {
@@ -230,6 +235,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
 
   // -- sandbox and pod files ------------------------------------------------
 
+  /** The pod's sandbox, made unless it is there: rejects with the node network's error (the caller reports it). */
   async function ensureSandbox(rec: PodRecord) {
     if (rec.netns) return;
     if (rec.hostNetwork) {
@@ -237,15 +243,35 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       rec.podIPs = [opts.network.nodeIP];
       return;
     }
-    try {
-      rec.sandbox = await opts.network.createPodSandbox(rec.uid);
-    } catch (e) {
-      const msg = errorMessage(e);
-      event(rec, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${msg}`);
-      throw new Error(`creating the sandbox of pod ${rec.namespace}/${rec.name}: ${msg}`, { cause: e });
-    }
+    rec.sandbox = await opts.network.createPodSandbox(rec.uid);
     rec.netns = rec.sandbox.netns;
     rec.podIPs = [rec.sandbox.ip];
+  }
+
+  function sandboxFailed(rec: PodRecord, e: unknown): Error {
+    const msg = errorMessage(e);
+    event(rec, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${msg}`);
+    return new Error(`creating the sandbox of pod ${rec.namespace}/${rec.name}: ${msg}`, { cause: e });
+  }
+
+  /**
+   * The sandbox and the volumes, ready for the containers (false: the
+   * volumes are not, and the pod waits for them). The kubelet mounts the
+   * volumes before it makes the sandbox; neither needs the other (unless a
+   * volume shows the pod's IP), so both are made at once here, and what
+   * is observable stays the kubelet's: a pod whose volumes are not ready
+   * shows no sandbox and no IP, and a sandbox failure is reported (and
+   * retried) once its volumes are ready.
+   */
+  async function ensureSandboxAndVolumes(rec: PodRecord): Promise<boolean> {
+    const first = !rec.netns && !volumesShowPodIP(rec.pod.spec?.volumes ?? []);
+    const sandbox = ensureSandbox(rec).then(() => ensurePodFiles(rec));
+    const volumes = first ? syncVolumes(rec) : sandbox.then(() => syncVolumes(rec));
+    const [made, ready] = await Promise.allSettled([sandbox, volumes]);
+    if (ready.status === 'fulfilled' && !ready.value) return false;
+    if (made.status === 'rejected') throw sandboxFailed(rec, made.reason);
+    if (ready.status === 'rejected') throw ready.reason;
+    return true;
   }
 
   async function releaseSandbox(rec: PodRecord) {
@@ -375,6 +401,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
   }
 
   async function startContainer(rec: PodRecord, cr: ContainerRecord, c: Container): Promise<void> {
+    const began = performance.now();
     const pod = rec.pod;
     const image = c.image ?? '';
     let env;
@@ -396,6 +423,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       wakeAfter(rec, retryConfigMs);
       return;
     }
+    const envAt = performance.now();
     const { command, args } = expandCommandAndArgs(c, env);
     const hostname = containerHostname(pod, opts);
     const outcome = await planRun({ pod, container: c, command, args, hostname, images: opts.images, event: (t, reason, message) => event(rec, t, reason, message) });
@@ -406,6 +434,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       return;
     }
     const plan = outcome.plan;
+    const planAt = performance.now();
 
     const dir = join(rec.dir, cr.name);
     mkdirSync(dir, { recursive: true });
@@ -438,6 +467,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       imageUser: plan.imageUser,
     };
     if (!(await prepareRun(rec, cr, launcher, spec))) return;
+    const preparedAt = performance.now();
     // Checked with no await between here and the start: a pod being stopped gets no new process.
     if (rec.terminating || stoppedAll) {
       await launcher.abandon?.(spec);
@@ -463,6 +493,16 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       finishRun(rec, cr, run, 128, 'StartError', exit.startError);
     });
     if (run.handle.started && !(await run.handle.started)) return;
+    const s = rec.syncSteps;
+    log.v(4).info('container start steps', {
+      pod: `${rec.namespace}/${rec.name}`,
+      container: cr.name,
+      sandboxAndVolumesMs: ms(s.ready - s.began),
+      environmentMs: ms(envAt - began),
+      imageMs: ms(planAt - envAt),
+      prepareMs: ms(preparedAt - planAt),
+      runtimeMs: ms(performance.now() - preparedAt),
+    });
     event(rec, 'Normal', 'Started', `Started container ${cr.name}`);
     log.info('container started', { pod: `${rec.namespace}/${rec.name}`, container: cr.name, pid: runPid(run), restartCount: run.restartCount });
     startProbes(rec, cr, c, run);
@@ -656,6 +696,7 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
           volumesReady: false,
           volumesDue: true,
           volumeRetryMs: 0,
+          syncSteps: { began: 0, ready: 0 },
         };
         pods.set(uid, rec);
         mkdirSync(rec.dir, { recursive: true });
@@ -663,9 +704,9 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       rec.pod = pod;
       if (rec.terminating || rec.finished || stoppedAll) return;
       if (!rec.netns) launcher.preparePod?.(pod, rec.dir, containerHostname(pod, opts));
-      await ensureSandbox(rec);
-      ensurePodFiles(rec);
-      if (!(await syncVolumes(rec))) return;
+      rec.syncSteps = { began: performance.now(), ready: 0 };
+      if (!(await ensureSandboxAndVolumes(rec))) return;
+      rec.syncSteps.ready = performance.now();
       await syncContainers(rec);
     },
 
@@ -706,8 +747,9 @@ export function createRuntime(opts: RuntimeOptions): PodRuntime {
       return runtimePodStatus({
         pod,
         nodeIP: opts.network.nodeIP,
-        podIPs: rec?.podIPs ?? [],
-        sandboxReady: !!rec?.netns && !rec.sandboxGone,
+        // Not before the volumes are ready: the kubelet makes the sandbox after them.
+        podIPs: rec && (rec.volumesReady || rec.hostNetwork) ? rec.podIPs : [],
+        sandboxReady: !!rec?.netns && rec.volumesReady && !rec.sandboxGone,
         containers: rec ? [...rec.containers.values()] : [],
         specOf: (name) => specOf(rec!, name),
         podIsTerminal: o.podIsTerminal,

@@ -34,6 +34,16 @@ function checkHostPath(source: NonNullable<Volume['hostPath']>): void {
   }
 }
 
+/**
+ * Whether a downwardAPI item of the volumes shows a status field (the pod's
+ * or the host's IP): such volumes are set up once the pod's sandbox has its
+ * IP. (Upstream's validation admits only metadata fields in volumes.)
+ */
+export function volumesShowPodIP(volumes: readonly Volume[]): boolean {
+  const items = volumes.flatMap((v) => [...(v.downwardAPI?.items ?? []), ...(v.projected?.sources ?? []).flatMap((s) => s.downwardAPI?.items ?? [])]);
+  return items.some((i) => i.fieldRef?.fieldPath?.startsWith('status.'));
+}
+
 /** Whether the volume lives in memory (a tmpfs). */
 export const isMemoryBacked = (v: Volume) => v.emptyDir?.medium === 'Memory' || !!v.secret || !!v.projected;
 

@@ -75,15 +75,16 @@ export function ip(args: readonly string[], netns?: string): Promise<RunResult> 
 /**
  * `ip [-n NS] -batch -` with one command per line, applied in order; stops at
  * the first failure and names the failing line. An empty batch runs nothing.
+ * `runner` starts the process (run, or one with run's results).
  */
-export async function ipBatch(lines: readonly string[], netns?: string): Promise<void> {
+export async function ipBatch(lines: readonly string[], netns?: string, runner: typeof run = run): Promise<void> {
   if (lines.length === 0) return;
   for (const line of lines) {
     if (/[\n\r]/.test(line)) throw new Error(`ip batch line contains a newline: ${JSON.stringify(line)}`);
   }
   const argv = ['ip', ...(netns ? ['-n', netns] : []), '-batch', '-'];
   try {
-    await run(argv, { input: lines.join('\n') + '\n' });
+    await runner(argv, { input: lines.join('\n') + '\n' });
   } catch (e) {
     if (!(e instanceof CommandError)) throw e;
     const m = /Command failed -:(\d+)/.exec(e.stderr);

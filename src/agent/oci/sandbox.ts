@@ -22,6 +22,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../net/ip.js';
 import type { OciRuntime, RunningContainer } from './crun.js';
+import { shellRun } from './command-shell.js';
 import type { HostFeatures } from './host.js';
 import { unmountAllUnder } from './mount.js';
 import { prepareHostView } from './rootfs.js';
@@ -63,7 +64,7 @@ export async function createPodNamespaces(o: { dir: string; hostname: string; sh
     // One process: the hostname set in the new UTS namespace, and the /dev/shm tmpfs mounted (in the host's mount namespace, which it keeps).
     const shmOptions = ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${o.shmSize ?? DEFAULT_SHM_SIZE}`].join(',');
     const script = `printf %s "$1" > /proc/sys/kernel/hostname${o.hostIPC ? '' : ' && exec mount -t tmpfs -o "$3" tmpfs "$2"'}`;
-    await run(['unshare', ...(o.hostIPC ? [] : [`--ipc=${files.ipc}`]), `--uts=${files.uts}`, '--', 'sh', '-c', script, 'sh', o.hostname, files.shm, shmOptions]);
+    await shellRun(['unshare', ...(o.hostIPC ? [] : [`--ipc=${files.ipc}`]), `--uts=${files.uts}`, '--', 'sh', '-c', script, 'sh', o.hostname, files.shm, shmOptions]);
   } catch (e) {
     await removePodNamespaces(o.dir);
     throw e;
