@@ -19,56 +19,64 @@ import { servicesRebuiltSince, type NftChain, type NftContainer, type NftElement
 // ---- element winners ----------------------------------------------------------
 
 interface ElementIndex {
-  /** Contributors by element id: the only one, or (on a clash) all of them, smallest service key first. */
-  byId: Map<string, NftElement | NftElement[]>;
-  /** Distinct keys per set or map. */
-  counts: Map<string, number>;
+  /**
+   * Contributors by set or map, then by key: the only one, or (on a clash) all of them, smallest service key first.
+   * Keyed in two steps so that no id string is made per element.
+   */
+  byContainer: Map<string, Map<string, NftElement | NftElement[]>>;
 }
 
 const elementIndexes = new WeakMap<NftRuleSet, ElementIndex>();
 
+function entriesOf(index: ElementIndex, container: string): Map<string, NftElement | NftElement[]> {
+  let entries = index.byContainer.get(container);
+  if (!entries) index.byContainer.set(container, (entries = new Map()));
+  return entries;
+}
+
 function addToIndex(index: ElementIndex, el: NftElement): void {
-  const entry = index.byId.get(el.id);
+  const entries = entriesOf(index, el.container);
+  const entry = entries.get(el.key);
   if (!entry) {
     // Most keys have one contributor: no list for them (200,000 elements at 10,000 services).
-    index.byId.set(el.id, el);
-    index.counts.set(el.container, (index.counts.get(el.container) ?? 0) + 1);
+    entries.set(el.key, el);
     return;
   }
   const list = Array.isArray(entry) ? entry : [entry];
-  if (list !== entry) index.byId.set(el.id, list);
+  if (list !== entry) entries.set(el.key, list);
   let at = list.length;
   while (at > 0 && list[at - 1].service > el.service) at--;
   list.splice(at, 0, el);
 }
 
 function removeFromIndex(index: ElementIndex, el: NftElement): void {
-  const entry = index.byId.get(el.id);
+  const entries = entriesOf(index, el.container);
+  const entry = entries.get(el.key);
   if (!entry) return;
   const list = Array.isArray(entry) ? entry : [entry];
   const at = list.indexOf(el);
   if (at < 0) return;
   if (list.length > 1) {
     list.splice(at, 1);
-    if (list.length === 1) index.byId.set(el.id, list[0]);
+    if (list.length === 1) entries.set(el.key, list[0]);
     return;
   }
-  index.byId.delete(el.id);
-  index.counts.set(el.container, index.counts.get(el.container)! - 1);
+  entries.delete(el.key);
 }
 
 function elementIndex(ruleSet: NftRuleSet): ElementIndex {
   let index = elementIndexes.get(ruleSet);
   if (!index) {
-    index = { byId: new Map(), counts: new Map() };
+    index = { byContainer: new Map() };
     for (const service of ruleSet.services.values()) for (const el of service.elements) addToIndex(index, el);
     elementIndexes.set(ruleSet, index);
   }
   return index;
 }
 
-function winner(index: ElementIndex, id: string): NftElement | undefined {
-  const entry = index.byId.get(id);
+/** The element that goes in the table for the entry `el` is (or would be) under: its smallest service's. */
+function winner(index: ElementIndex, el: NftElement): NftElement | undefined {
+  const entry = index.byContainer.get(el.container)?.get(el.key);
   return Array.isArray(entry) ? entry[0] : entry;
 }
 
@@ -212,7 +220,7 @@ export function renderFullTransaction(ruleSet: NftRuleSet, options: FullTransact
 
 function* winningElements(ruleSet: NftRuleSet, services: readonly NftServiceRules[], index: ElementIndex): Generator<NftElement> {
   yield* ruleSet.staticElements;
-  for (const service of services) for (const el of service.elements) if (winner(index, el.id) === el) yield el;
+  for (const service of services) for (const el of service.elements) if (winner(index, el) === el) yield el;
 }
 
 interface StaleObjects {
@@ -346,20 +354,21 @@ export function renderIncrementalTransaction(current: NftRuleSet, previous: NftR
   }
 
   // Elements: the winners before and after, for every key a changed service had or has.
-  const affected = new Set<string>();
+  // By id, one element of each entry (any: it names the entry).
+  const affected = new Map<string, NftElement>();
   for (const { before, after } of changes) {
-    for (const el of before?.elements ?? []) affected.add(el.id);
-    for (const el of after?.elements ?? []) affected.add(el.id);
+    for (const el of before?.elements ?? []) affected.set(el.id, el);
+    for (const el of after?.elements ?? []) affected.set(el.id, el);
   }
   const previousWinners = new Map<string, NftElement | undefined>();
   let currentIndex = elementIndexes.get(current);
   if (currentIndex) {
     const previousIndex = elementIndex(previous);
-    for (const id of affected) previousWinners.set(id, winner(previousIndex, id));
+    for (const [id, el] of affected) previousWinners.set(id, winner(previousIndex, el));
   } else {
     // Hand the previous rule set's index over, updated for the changed services only.
     const index = elementIndex(previous);
-    for (const id of affected) previousWinners.set(id, winner(index, id));
+    for (const [id, el] of affected) previousWinners.set(id, winner(index, el));
     elementIndexes.delete(previous);
     for (const { before, after } of changes) {
       for (const el of before?.elements ?? []) removeFromIndex(index, el);
@@ -370,9 +379,9 @@ export function renderIncrementalTransaction(current: NftRuleSet, previous: NftR
   }
   const deleteElements: NftElement[] = [];
   const addElements: NftElement[] = [];
-  for (const id of affected) {
+  for (const [id, el] of affected) {
     const old = previousWinners.get(id);
-    const now = winner(currentIndex, id);
+    const now = winner(currentIndex, el);
     if (old === now || (old && now && old.value === now.value && old.comment === now.comment)) continue;
     if (old) deleteElements.push(old);
     if (now) addElements.push(now);
@@ -455,7 +464,7 @@ export function countChains(ruleSet: NftRuleSet): { fixed: number; service: numb
 export function countElements(ruleSet: NftRuleSet): Record<string, number> {
   const index = elementIndex(ruleSet);
   const counts: Record<string, number> = {};
-  for (const c of ruleSet.containers) counts[c.name] = index.counts.get(c.name) ?? 0;
+  for (const c of ruleSet.containers) counts[c.name] = index.byContainer.get(c.name)?.size ?? 0;
   for (const el of ruleSet.staticElements) counts[el.container] = (counts[el.container] ?? 0) + 1;
   return counts;
 }
@@ -468,7 +477,7 @@ export function effectiveElements(ruleSet: NftRuleSet, container: string): NftEl
   const index = elementIndex(ruleSet);
   const out = ruleSet.staticElements.filter((el) => el.container === container);
   for (const service of [...ruleSet.services.values()].sort(byKey)) {
-    for (const el of service.elements) if (el.container === container && winner(index, el.id) === el) out.push(el);
+    for (const el of service.elements) if (el.container === container && winner(index, el) === el) out.push(el);
   }
   return out;
 }

@@ -338,9 +338,26 @@ function containerOf(kind: 'set' | 'map', name: string, type: string, comment = 
   return { kind, name, type, flags, timeoutSeconds, comment, spec: `${spec} }` };
 }
 
-function elementOf(container: string, key: string, value: string, service: string, comment = ''): NftElement {
-  return { container, key, value, comment, service, id: `${container} ${key}` };
+/** An element; its id is made only when asked for (a full sync at 10,000 services has some 160,000 elements). */
+class Element implements NftElement {
+  constructor(
+    readonly container: string,
+    readonly key: string,
+    readonly value: string,
+    readonly service: string,
+    readonly comment: string,
+  ) {}
+  get id(): string {
+    return `${this.container} ${this.key}`;
+  }
 }
+
+function elementOf(container: string, key: string, value: string, service: string, comment = ''): NftElement {
+  return new Element(container, key, value, service, comment);
+}
+
+/** Whether two elements are the same entry of the same set or map. */
+export const sameEntry = (a: NftElement, b: NftElement) => a.key === b.key && a.container === b.container;
 
 // ---- context -------------------------------------------------------------------
 
@@ -650,7 +667,7 @@ function dedupeElements(elements: readonly NftElement[]): readonly NftElement[] 
   if (elements.length <= 8) {
     // The usual few: no duplicates, found without allocating.
     let duplicate = false;
-    for (let i = 1; i < elements.length && !duplicate; i++) for (let j = 0; j < i; j++) if (elements[i].id === elements[j].id) duplicate = true;
+    for (let i = 1; i < elements.length && !duplicate; i++) for (let j = 0; j < i; j++) if (sameEntry(elements[i], elements[j])) duplicate = true;
     if (!duplicate) return elements;
   }
   const seen = new Set<string>();
