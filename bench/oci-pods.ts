@@ -63,10 +63,10 @@ const nodeFlags = readFileSync(cli, 'utf8').split('\n', 1)[0]!.split(/\s+/).filt
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-/** RSS in MB, 0 for a process gone meanwhile. */
+/** RSS in MB, 0 for a process gone meanwhile or a zombie (no memory: its status has no VmRSS). */
 const rssOf = (pid: number) => {
   try {
-    return rssMb(pid);
+    return rssMb(pid) || 0;
   } catch {
     return 0;
   }
@@ -446,7 +446,9 @@ try {
   const vsBuiltin = (p: number, name: string, value: number[]): Row => ({ figure: `${name}, p${p}`, value: percentile(value, p), unit: 'ms', peer: percentile(builtin.ms, p), peerName: `built-in on ${builtinRuntime}` });
   const pulledName = `pod create → Running, pulled image (cached, on ${pulledRuntime})`;
   const perPod = (f: (m: { none: Footprint; idle: Footprint }) => number) => ({ value: f(ociMem) / idleCount, peer: f(hostMem) / idleCount, peerName: `built-in on ${builtinRuntime}` });
-  const podProcs = (m: { idle: Footprint }) => m.idle.containers.rss + m.idle.others.rss;
+  // The node's cgroup tree also holds the system pods (kube-proxy, coredns), there before the idle pods: counted out.
+  const podContainers = (m: { none: Footprint; idle: Footprint }, of: 'rss' | 'pss') => m.idle.containers[of] - m.none.containers[of];
+  const podProcs = (m: { none: Footprint; idle: Footprint }) => podContainers(m, 'rss') + m.idle.others.rss;
   const upGrowth = (m: { none: Footprint; idle: Footprint }) => m.idle.upRss - m.none.upRss;
   printTable(
     `bench/oci-pods: ${podCount} pods one at a time on kubesvc up --nodes 1 (busybox-static httpd image from a loopback docker-registry; built-in: busybox:1.36 sleep); floor: ${floorRuns} runs; load average ${loadBefore} → ${loadAfter} on ${availableParallelism()} cores`,
@@ -466,13 +468,13 @@ try {
       { figure: 'per idle pod: up process RSS growth', unit: 'MB', ...perPod(upGrowth) },
       { figure: 'per idle pod: its processes\' RSS', unit: 'MB', ...perPod(podProcs) },
       { figure: `  of which the runtime's (${ociMem.idle.others.count} processes for ${idleCount} pods)`, value: ociMem.idle.others.rss / idleCount, unit: 'MB' },
-      { figure: `  of which the containers' (${ociMem.idle.containers.count} processes)`, value: ociMem.idle.containers.rss / idleCount, unit: 'MB' },
-      { figure: 'per idle pod: its processes\' PSS', unit: 'MB', ...perPod((m) => m.idle.containers.pss + m.idle.others.pss) },
+      { figure: `  of which the containers' (${ociMem.idle.containers.count - ociMem.none.containers.count} processes)`, value: podContainers(ociMem, 'rss') / idleCount, unit: 'MB' },
+      { figure: 'per idle pod: its processes\' PSS', unit: 'MB', ...perPod((m) => podContainers(m, 'pss') + m.idle.others.pss) },
       { figure: 'per idle pod: up growth + its processes\' RSS', unit: 'MB', ...perPod((m) => upGrowth(m) + podProcs(m)) },
     ],
   );
   if (steps) console.log(`\nthe kubelet's start steps of the pulled image's pods: ${pulledSteps}`);
-  console.log(`\npulled-image pod's event: ${pulledEvents}\nbuilt-in pod's event: ${builtinEvent} (its container ran on ${builtinRuntime}; built-in idle pods: ${hostMem.idle.others.count + hostMem.idle.containers.count} processes)\nthe ~5 MB image's event: ${bigPulled}`);
+  console.log(`\npulled-image pod's event: ${pulledEvents}\nbuilt-in pod's event: ${builtinEvent} (its container ran on ${builtinRuntime}; built-in idle pods: ${hostMem.idle.others.count + hostMem.idle.containers.count - hostMem.none.containers.count} processes)\nthe ~5 MB image's event: ${bigPulled}`);
 } finally {
   if (cluster) {
     const names = (await apiJson<{ items: PodObject[] }>(cluster.api, 'GET', '/api/v1/namespaces/default/pods').catch(() => ({ items: [] }))).items.map((p) => p.metadata.name);
