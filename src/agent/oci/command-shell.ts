@@ -10,11 +10,12 @@
 // status, one line each. Results and failures are those of net/ip.ts's
 // run (CommandError, the same timeout). The shell ends when the agent's end
 // of its standard input closes (the agent exited, crash or not), and its
-// directory goes with it; one that
+// directory goes with it (or, when the shell was killed too, with the next
+// agent's first command); one that
 // dies is started again at the next command, and without a shell at all
 // the commands are spawned directly.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -59,10 +60,32 @@ function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+const dirPrefix = 'kubesvc-sh-';
+
+/** Job directories of agents gone without removing theirs (the whole process group killed at once): removed. */
+function removeOrphanedDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^kubesvc-sh-(\d+)-/.exec(name)?.[1];
+    if (!pid || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') removeDir(join(tmpdir(), name));
+    }
+  }
+}
+
 function startShell(): Shell | undefined {
   let dir: string;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'kubesvc-sh-'));
+    removeOrphanedDirs();
+    dir = mkdtempSync(join(tmpdir(), `${dirPrefix}${process.pid}-`));
   } catch {
     return undefined;
   }

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { CommandError } from '../../../src/net/ip.js';
 import { shellRun } from '../../../src/agent/oci/command-shell.js';
+
+// First in this file: the shell starts with its first command.
+test("a job directory left by an agent killed with its shell is removed when the next shell starts", async () => {
+  const gone = spawnSync('true').pid!;
+  const orphan = join(tmpdir(), `kubesvc-sh-${gone}-test`);
+  mkdirSync(orphan, { recursive: true });
+  await shellRun(['true']);
+  assert.equal(existsSync(orphan), false);
+});
 
 test('a command through the shell: its output, its input, its arguments as given', async () => {
   assert.deepEqual(await shellRun(['printf', '%s|', "it's", 'a $HOME `x`', '']), { stdout: "it's|a $HOME `x`||", stderr: '' });
