@@ -103,29 +103,29 @@ function addProbe(builder: ReturnType<typeof createSnapshotBuilder>): void {
   } as EndpointSlice);
 }
 
-/** Connect times (ms) of `n` new TCP connections in a row: each SYN is a first packet through the nat rules. */
-async function connectTimes(host: string, port: number, n: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect({ host, port }, () => {
-        times.push(ms(t));
-        socket.destroy();
-        resolve();
-      });
-      socket.on('error', reject);
+/** Connect time (ms) of a new TCP connection: its SYN is a first packet through the nat rules. */
+function connectTime(host: string, port: number): Promise<number> {
+  const t = performance.now();
+  return new Promise<number>((resolve, reject) => {
+    const socket = connect({ host, port }, () => {
+      resolve(ms(t));
+      socket.destroy();
     });
-  }
-  return times;
+    socket.on('error', reject);
+  });
 }
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 /** First-packet latency through the probe's ClusterIP beside a direct connection to its endpoint, with `services` Services programmed. */
 async function firstPacketRows(modeName: string, services: number): Promise<Row[]> {
-  const through = await connectTimes(probeIP, 80, 1000);
-  const direct = await connectTimes(probeEndpoint, 8080, 1000);
+  // Alternated, so that both see the same moments (this process's garbage collection, the kernel's work after a commit).
+  const through: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    through.push(await connectTime(probeIP, 80));
+    direct.push(await connectTime(probeEndpoint, 8080));
+  }
   return [
     { figure: `${modeName}: first packet (TCP connect) through a ClusterIP at ${services} Services, p50`, value: percentile(through, 50) * 1000, unit: 'µs', peer: percentile(direct, 50) * 1000, peerName: 'direct' },
     { figure: `${modeName}: first packet (TCP connect) through a ClusterIP at ${services} Services, p99`, value: percentile(through, 99) * 1000, unit: 'µs', peer: percentile(direct, 99) * 1000, peerName: 'direct' },
