@@ -1,6 +1,10 @@
 // The client machinery against the real API server: typed calls, informers
 // that relist after 410 and re-watch after the server restarts, the work queue.
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { componentUsers } from '../src/auth/user.js';
 import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
@@ -107,4 +111,25 @@ test('work queue: one reconcile per key at a time, deduplicated, retried with ba
   assert.equal(calls.filter((k) => k === 'b').length, 1);
   assert.equal(calls.filter((k) => k === 'flaky').length, 2);
   q.shutdown();
+});
+
+test('a connection not made within 3 s is given up, so that its caller retries on a new one', async () => {
+  // A listener that never accepts, its queue of one full: the kernel drops further SYNs, as for a connection whose
+  // first SYN left un-translated before the node's proxy programmed the Service.
+  const listener = spawn('python3', ['-c', 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)']);
+  const fillers: ReturnType<typeof connect>[] = [];
+  try {
+    const [line] = (await once(createInterface({ input: listener.stdout! }), 'line')) as [string];
+    const port = Number(line);
+    for (let i = 0; i < 2; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
+    await once(fillers[0]!, 'connect');
+    const transport = createTransport({ server: `http://127.0.0.1:${port}` });
+    const started = performance.now();
+    await assert.rejects(transport.request('GET', '/api'), new RegExp(`^Error: connecting to 127\\.0\\.0\\.1:${port} timed out after 3000 ms$`));
+    assert.ok(performance.now() - started < 10_000);
+    transport.close();
+  } finally {
+    for (const f of fillers) f.destroy();
+    listener.kill();
+  }
 });

@@ -77,6 +77,14 @@ function secureContextFor(opts: Pick<TransportOptions, 'ca' | 'cert' | 'key'>): 
   return ctx;
 }
 
+/**
+ * A new connection not made within this time is given up (the request fails and its caller retries), where
+ * client-go's dialer waits 30 s. A pod's first connection to the `kubernetes` Service can leave before its node's
+ * proxy has programmed the Service: the SYN's conntrack entry then keeps the un-translated path for every
+ * retransmission, and the attempt is lost however long it waits — a new connection is translated.
+ */
+const connectTimeoutMs = 3_000;
+
 export function createTransport(opts: TransportOptions): Transport {
   const url = new URL(opts.server);
   const tls = url.protocol === 'https:';
@@ -90,7 +98,7 @@ export function createTransport(opts: TransportOptions): Transport {
 
   function start(method: string, path: string, headers: Record<string, string>, timeoutMs?: number) {
     const auth: Record<string, string> = token ? { Authorization: `Bearer ${token()}` } : {};
-    return send({
+    const req = send({
       method,
       agent,
       socketPath: opts.socketPath,
@@ -100,6 +108,13 @@ export function createTransport(opts: TransportOptions): Transport {
       headers: { ...baseHeaders, ...auth, ...headers },
       timeout: timeoutMs,
     });
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => req.destroy(new Error(`connecting to ${opts.socketPath ?? url.host} timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
+    return req;
   }
 
   return {
