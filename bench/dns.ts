@@ -38,7 +38,7 @@ import { labelManagedBy, labelServiceName } from '../src/api/labels.js';
 import { RRClass, RRType } from '../src/dns/types.js';
 import { parseMessage, serializeMessage } from '../src/dns/wire.js';
 import { percentile, printTable, type Row } from './report.js';
-import { startKubesvc } from './server-process.js';
+import { startBuiltChild, startKubesvc } from './server-process.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : NaN);
@@ -240,24 +240,7 @@ function treeOf(pid: number): number[] {
 }
 
 /** The built coredns image's process (`node NODE_FLAGS dist/images.js coredns ARGS`, as the agent runs it), resolved once its log matches `ready`. */
-function startCoreDns(argv: string[], ready: RegExp, nodeFlags: string[]): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...nodeFlags, built, 'coredns', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const killAtExit = () => child.kill('SIGKILL');
-  process.once('exit', killAtExit);
-  child.once('exit', () => process.off('exit', killAtExit));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out = (out + d).slice(-64 * 1024);
-      const m = ready.exec(out);
-      if (m) resolve({ child, match: m });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`coredns exited ${code}: ${out}`)));
-  });
-}
+const startCoreDns = (argv: string[], ready: RegExp, nodeFlags: string[]) => startBuiltChild('images.js', ['coredns', ...argv], ready, nodeFlags);
 
 const treeRssMb = (pid: number) => treeOf(pid).reduce((sum, p) => sum + rssMb(p), 0);
 

@@ -85,13 +85,14 @@ export function startServerProcess(args: string[], nodeFlags: string[] = []): Pr
 }
 
 /**
- * The built `kubesvc <cmd…>` (what npm start runs) as a child, resolved once its output matches `ready` (the
- * match is handed back: a port it names, say); killed when the bench exits.
+ * A built entry of dist/ (kubesvc.js, as npm start runs it; images.js, as a node runs a built-in image) with `args`
+ * as a child, resolved once its output matches `ready` (the match is handed back: a port it names, say); killed
+ * when the bench exits.
  */
-export function startKubesvc(cmd: string[], ready: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const built = join(import.meta.dirname, '../dist/kubesvc.js');
+export function startBuiltChild(entry: string, args: string[], ready: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const built = join(import.meta.dirname, '../dist', entry);
   if (!existsSync(built)) throw new Error('dist/ is missing: run npm run build first');
-  const child = spawn(process.execPath, [...nodeFlags, built, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, built, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let out = '';
@@ -104,9 +105,12 @@ export function startKubesvc(cmd: string[], ready: RegExp, nodeFlags: string[] =
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`kubesvc ${cmd[0]} exited ${code}: ${out}`)));
+    child.on('exit', (code) => reject(new Error(`${entry} ${args[0]} exited ${code}: ${out}`)));
   });
 }
+
+/** The built `kubesvc <cmd…>` as a child (startBuiltChild). */
+export const startKubesvc = (cmd: string[], ready: RegExp, nodeFlags: string[] = []) => startBuiltChild('kubesvc.js', cmd, ready, nodeFlags);
 
 /** The built `kubesvc apiserver` (what npm start runs), on port 0 with `dataDir`. */
 export function builtApiServerArgs(dataDir: string): string[] {
