@@ -235,9 +235,8 @@ describe('a cluster over several machines', { skip, timeout: 600_000 }, () => {
       await leader.exited;
       await waitForOutput(standby, leadsControllers, 40_000);
       await more(10, 'after the leading controller manager died');
-      const scale = await viaA.resource<Obj>(resourceTypes.deployments).get('default', 'web');
-      (scale.spec as { replicas: number }).replicas = 3;
-      await viaA.resource<Obj>(resourceTypes.deployments).update(scale);
+      // A patch, as kubectl scale does: a read-then-update can meet the new leader's status write (409 Conflict).
+      await viaA.resource<Obj>(resourceTypes.deployments).patch('default', 'web', { spec: { replicas: 3 } });
       const three = await waitFor('three web pods Running after the failovers', async () => {
         const running = await webPods(viaA);
         return running.length === 3 ? running.map((p) => p.metadata.name!).sort() : undefined;
