@@ -6,17 +6,9 @@
 // Pipes, and the callbacks are shared functions finding them on the handle.
 import { getSystemErrorMap } from 'node:util';
 import { pickBackend, type DialContext, type Relay, type RelayOptions } from './dialing.js';
+import { firstReadBuffer, readBufferSize, releaseReadBuffer } from './read-buffers.js';
 import type { Backend, Client } from '../lb/types.js';
 import type { Req, TcpHandle, UvHandles } from './uv-handles.js';
-
-/** A direction's first read buffer: enough for a short request or answer. */
-const firstReadBufferSize = 16 * 1024;
-/** Its buffer once a read has filled the first one: a bulk transfer (at most this much per read and write). */
-export const readBufferSize = 128 * 1024;
-
-/** First read buffers of closed connections, for the next ones (a short connection then allocates none). */
-const firstReadBuffers: Buffer[] = [];
-const firstReadBuffersKept = 256;
 
 const systemErrors = getSystemErrorMap();
 const errorName = (err: number) => systemErrors.get(err)?.[0] ?? `E${-err}`;
@@ -45,7 +37,7 @@ interface Listening {
 
 /** One direction of a connection: `from` is read into `buf`, each read written to `to` before the next. */
 class Pipe {
-  buf: Buffer = firstReadBuffers.pop() ?? Buffer.allocUnsafeSlow(firstReadBufferSize);
+  buf: Buffer = firstReadBuffer();
   /** A write still holds `buf` (queued, not all out at once): `from` is not read until it is done. */
   writing = false;
   /** `from`'s FIN was read: `to` is being shut down. */
@@ -113,7 +105,7 @@ class Pipe {
 
   /** The buffer back to the pool once the connection is closed and no write holds it. */
   release(): void {
-    if (!this.writing && this.buf.length === firstReadBufferSize && firstReadBuffers.length < firstReadBuffersKept) firstReadBuffers.push(this.buf);
+    if (!this.writing) releaseReadBuffer(this.buf);
   }
 }
 

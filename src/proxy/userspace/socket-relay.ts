@@ -6,6 +6,7 @@
 import { createServer, connect, Socket, type Server } from 'node:net';
 import type { Backend, Client } from '../lb/types.js';
 import { pickBackend, type DialContext, type Relay, type RelayOptions } from './dialing.js';
+import { firstReadBuffer, firstReadBufferSize, readBufferSize, releaseReadBuffer } from './read-buffers.js';
 
 /**
  * Bytes queued toward a slow side before the relay stops reading the other
@@ -19,19 +20,6 @@ export const relayHighWaterMark = 1 << 20;
 const socketOptions = { allowHalfOpen: true, noDelay: true, highWaterMark: relayHighWaterMark };
 
 const ignore = () => {};
-
-/** A backend connection's first read buffer: enough for a short answer, cheap to make per connection. */
-const firstReadBufferSize = 16 * 1024;
-/** Its buffer once a read has filled the first one: a bulk transfer (at most this much per read). */
-export const readBufferSize = 128 * 1024;
-
-/**
- * First read buffers of finished connections, for the next ones: a short
- * connection then allocates none (two fresh 16 KiB buffers per connection are
- * external memory the garbage collector has to come back for).
- */
-const firstReadBuffers: Buffer[] = [];
-const firstReadBuffersKept = 256;
 
 /**
  * A socket's read side relaying into `to` (its onread; `to` is set once that
@@ -58,7 +46,7 @@ class ReadRelay {
   }
 
   private next(): Buffer {
-    if (this.held || this.buf!.length < this.size) this.buf = this.size === firstReadBufferSize ? (firstReadBuffers.pop() ?? Buffer.allocUnsafeSlow(this.size)) : Buffer.allocUnsafeSlow(this.size);
+    if (this.held || this.buf!.length < this.size) this.buf = this.size === firstReadBufferSize ? firstReadBuffer() : Buffer.allocUnsafeSlow(this.size);
     this.held = false;
     return this.buf!;
   }
@@ -73,7 +61,7 @@ class ReadRelay {
 
   /** Once neither socket of the connection is open: its first read buffer goes back for the next connection. */
   release(): void {
-    if (this.buf?.length === firstReadBufferSize && firstReadBuffers.length < firstReadBuffersKept) firstReadBuffers.push(this.buf);
+    releaseReadBuffer(this.buf);
     this.buf = undefined;
   }
 }
