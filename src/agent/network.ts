@@ -34,7 +34,7 @@ import {
 } from '../net/ip.js';
 import { formatIPv4, formatIPv4CIDR, ipv4CIDRContains, parseIPv4, parseIPv4CIDR } from '../net/addr.js';
 import { createPodIPAllocator } from '../net/pod-ips.js';
-import { shellRun } from './oci/command-shell.js';
+import { shellRun } from '../net/command-shell.js';
 import { writeIptablesHint } from '../net/iptables-backend.js';
 import { logger } from '../util/log.js';
 
@@ -596,7 +596,7 @@ function nodeNetworkHandle(cfg: NodeNetworkConfig, netns: string, nodeIP: string
         const ip = ips.allocate();
         const plan = planPodSandbox(clusterId, nodeIndex, podUID, ip);
         try {
-          // Through the command shell (./oci/command-shell.ts): the agent forks no process of its own size for them.
+          // Through the command shell (net/command-shell.ts): the agent forks no process of its own size for them.
           await ipBatch(plan.host, undefined, shellRun);
           const results = await Promise.allSettled([ipBatch(plan.pod, podNs, shellRun), ipBatch(plan.node, netns, shellRun)]);
           for (const r of results) if (r.status === 'rejected') throw r.reason;

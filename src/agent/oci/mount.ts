@@ -1,9 +1,9 @@
 // Mounting on the host for the runtime layer (util-linux's mount and umount,
-// through ./command-shell.ts): overlays for root file systems, a tmpfs, and
+// through net/command-shell.ts): overlays for root file systems, a tmpfs, and
 // finding and removing everything mounted under a directory (after a crash too).
 import { readFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { shellRun as run } from './command-shell.js';
+import { shellRun as run } from '../../net/command-shell.js';
 
 export interface MountEntry {
   mountpoint: string;

@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../net/ip.js';
 import type { OciRuntime, RunningContainer } from './crun.js';
-import { shellRun } from './command-shell.js';
+import { shellRun } from '../../net/command-shell.js';
 import type { HostFeatures } from './host.js';
 import { unmountAllUnder } from './mount.js';
 import { prepareHostView } from './rootfs.js';

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CommandError } from '../../../src/net/ip.js';
-import { shellRun } from '../../../src/agent/oci/command-shell.js';
+import { CommandError } from '../../src/net/ip.js';
+import { shellRun } from '../../src/net/command-shell.js';
 
 // First in this file: the shell starts with its first command.
 test("a job directory left by an agent killed with its shell is removed when the next shell starts", async () => {

@@ -19,8 +19,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { CommandError, run, type RunOptions, type RunResult } from '../../net/ip.js';
-import { shQuote } from '../../util/shell-quote.js';
+import { CommandError, run, type RunOptions, type RunResult } from './ip.js';
+import { shQuote } from '../util/shell-quote.js';
 
 interface Job {
   argv: readonly string[];
