@@ -68,6 +68,8 @@ for (const m of modes) {
       await kubectl.ok(['apply', '-f', '-'], { input: manifests(pinnedBackends, localPolicyServices) });
       await kubectl.ok(['rollout', 'status', 'deployment/service-env', '--timeout=90s']);
       await kubectl.ok(['rollout', 'status', 'deployment/pinned', '--timeout=90s']);
+      // Traces by name need the cluster DNS answering: its pod Ready (synced with the API).
+      await kubectl.ok(['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=90s']);
       // Both nodes' proxies have the services: the cluster IP from node-2, the Local node port of node-1 from node-2.
       await waitFor('the cluster IP answering from node-2', async () => !(await answersFrom(dataDir, 'http://10.97.1.1/', { n: 2, node: 'node-2' })).includes('FAILED'), 30_000);
       await waitFor('the Local node port answering on node-1', async () => !(await answersFrom(dataDir, `http://${node1}:30080/`, { n: 2, node: 'node-2' })).includes('FAILED'), 30_000);
