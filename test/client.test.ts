@@ -77,6 +77,30 @@ test('informer: lists, follows changes, relists after 410, re-watches after a se
   }
 });
 
+test("informer keep: 'resourceVersion': the cache holds versions only, and shows each object as its key and version", async () => {
+  const t = await startTestApiServer();
+  const client = createClient(createTransport(t.admin));
+  const cms = client.resource(resourceTypes.configmaps);
+  const inf = createInformer(client.resource(resourceTypes.configmaps), { namespace: 'default', keep: 'resourceVersion' });
+  const updates: [string | undefined, string | undefined, unknown][] = [];
+  inf.on({ update: (old, o) => updates.push([old.metadata.resourceVersion, o.metadata.resourceVersion, (o as { data?: unknown }).data]) });
+  try {
+    const created = await cms.create('default', { metadata: { name: 'c1' }, data: { a: '1' } } as never);
+    await inf.start();
+    assert.deepEqual(inf.get('default/c1'), { metadata: { namespace: 'default', name: 'c1', resourceVersion: created.metadata.resourceVersion } });
+    assert.deepEqual(inf.list(), [inf.get('default/c1')]);
+    const patched = await cms.patch('default', 'c1', { data: { b: '2' } });
+    // Handlers still get the whole new object; the old one is what was kept.
+    await waitFor('update event', () => updates.length === 1);
+    assert.deepEqual(updates[0], [created.metadata.resourceVersion, patched.metadata.resourceVersion, { a: '1', b: '2' }]);
+    assert.equal(inf.get('default/c1')?.metadata.resourceVersion, patched.metadata.resourceVersion);
+  } finally {
+    inf.stop();
+    client.close();
+    await t.stop();
+  }
+});
+
 test('work queue: one reconcile per key at a time, deduplicated, retried with backoff', async () => {
   const calls: string[] = [];
   let failOnce = true;

@@ -49,19 +49,34 @@ export interface InformerOptions<T = KubeObject> extends ListQuery {
   /** List in pages of this many objects (limit/continue), as client-go's reflector (500); default: one request. */
   pageSize?: number;
   /**
-   * What the cache keeps of an object once its handlers have seen it (after
-   * transform), for users that hold their own state built from the events:
-   * e.g. only metadata, so the objects are not held twice. get(), list(),
-   * indexes and the old object of update handlers then see these. Default:
-   * all of it.
+   * 'resourceVersion': the cache keeps only each object's resourceVersion, by
+   * its key, for users that hold their own state built from the events (the
+   * objects are not held twice; a kept object would cost ~5 times its
+   * version). get(), list(), indexes and the old object of update handlers
+   * then see `{ metadata: { namespace, name, resourceVersion } }`, made when
+   * asked. Default: the whole object.
    */
-  keep?: (obj: T) => T;
+  keep?: 'object' | 'resourceVersion';
 }
 
 export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts: InformerOptions<T> = {}): Informer<T> {
   const transform = opts.transform ?? ((o: T) => o);
-  const keep = opts.keep ?? ((o: T) => o);
-  const items = new Map<string, T>();
+  const versionsOnly = opts.keep === 'resourceVersion';
+  /** By key: the object, or only its resourceVersion (versionsOnly). */
+  const items = new Map<string, T | string>();
+  /** What is kept of an object. */
+  const kept = (obj: T): T | string => (versionsOnly ? (obj.metadata.resourceVersion ?? '') : obj);
+  /** The object a kept entry stands for. */
+  const stored = (key: string, v: T | string): T => {
+    if (typeof v !== 'string') return v;
+    const { namespace, name } = splitKey(key);
+    return { metadata: { namespace, name, resourceVersion: v } } as T;
+  };
+  const versionOf = (v: T | string) => (typeof v === 'string' ? v : v.metadata.resourceVersion);
+  const storedAt = (key: string): T | undefined => {
+    const v = items.get(key);
+    return v === undefined ? undefined : stored(key, v);
+  };
   const indexFns = new Map<string, IndexFunc<T>>();
   const indexes = new Map<string, Map<string, Set<string>>>();
   const handlers: EventHandlers<T>[] = [];
@@ -105,17 +120,17 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
   }
   function upsert(obj: T) {
     const key = keyOf(obj);
-    const old = items.get(key);
+    const old = storedAt(key);
     if (old) indexRemove(key, old);
-    const kept = keep(obj);
-    items.set(key, kept);
-    indexAdd(key, kept);
+    const keptNow = kept(obj);
+    items.set(key, keptNow);
+    indexAdd(key, stored(key, keptNow));
     if (old) emit('update', old, obj);
     else emit('add', obj);
   }
   function remove(obj: T) {
     const key = keyOf(obj);
-    const old = items.get(key);
+    const old = storedAt(key);
     if (!old) return;
     indexRemove(key, old);
     items.delete(key);
@@ -133,11 +148,11 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
         const obj = transform(listed);
         seen.add(keyOf(obj));
         const old = items.get(keyOf(obj));
-        if (!old || old.metadata.resourceVersion !== obj.metadata.resourceVersion) upsert(obj);
+        if (old === undefined || versionOf(old) !== obj.metadata.resourceVersion) upsert(obj);
       }
       ({ resourceVersion, continue: next } = page);
     } while (next);
-    for (const [key, obj] of [...items]) if (!seen.has(key)) remove(obj);
+    for (const [key, v] of [...items]) if (!seen.has(key)) remove(stored(key, v));
     lastRV = resourceVersion;
   }
 
@@ -208,7 +223,10 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
         void run(true);
         if (opts.resyncMs) {
           resyncTimer = setInterval(() => {
-            for (const obj of items.values()) emit('update', obj, obj);
+            for (const [key, v] of items) {
+              const obj = stored(key, v);
+              emit('update', obj, obj);
+            }
           }, opts.resyncMs);
           resyncTimer.unref();
         }
@@ -224,14 +242,14 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
     on(h) {
       handlers.push(h);
     },
-    get: (key) => items.get(key),
-    list: () => [...items.values()],
+    get: storedAt,
+    list: () => Array.from(items, ([key, v]) => stored(key, v)),
     addIndex(name, fn) {
       indexFns.set(name, fn);
       const idx = new Map<string, Set<string>>();
       indexes.set(name, idx);
-      for (const [key, obj] of items) {
-        for (const v of fn(obj)) {
+      for (const [key, v0] of items) {
+        for (const v of fn(stored(key, v0))) {
           let set = idx.get(v);
           if (!set) idx.set(v, (set = new Set()));
           set.add(key);
@@ -240,7 +258,7 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
     },
     byIndex(name, value) {
       const keys = indexes.get(name)?.get(value);
-      return keys ? [...keys].map((k) => items.get(k)!).filter(Boolean) : [];
+      return keys ? [...keys].map((k) => storedAt(k)).filter((o): o is T => o !== undefined) : [];
     },
   };
 }

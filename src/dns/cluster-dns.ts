@@ -12,7 +12,7 @@ import { answerQuery } from './answer.js';
 import { createForwarder, type Forwarder, type Upstream } from './forwarder.js';
 import { startDnsHttp } from './http.js';
 import { createDnsMetrics } from './metrics.js';
-import { metadataOnly, minimalEndpointSlice, minimalPod, minimalService } from './objects.js';
+import { minimalEndpointSlice, minimalPod, minimalService } from './objects.js';
 import { createDnsIndex } from './records.js';
 import { startDnsServer } from './server.js';
 import { createRecentQueries } from './recent.js';
@@ -57,9 +57,9 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   const index = createDnsIndex({ zone: opts.zone });
   // Each informer hands the index only what it reads (objects.ts) and keeps only metadata itself, listed in pages
   // as client-go's reflector does: no whole list body or whole objects held beside the index.
-  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services), { transform: minimalService, keep: metadataOnly, pageSize });
-  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices), { transform: minimalEndpointSlice, keep: metadataOnly, pageSize });
-  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods), { transform: minimalPod, keep: metadataOnly, pageSize });
+  const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services), { transform: minimalService, keep: 'resourceVersion', pageSize });
+  const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices), { transform: minimalEndpointSlice, keep: 'resourceVersion', pageSize });
+  const pods = createInformer<Stored<Pod>>(opts.client.resource(resourceTypes.pods), { transform: minimalPod, keep: 'resourceVersion', pageSize });
   /** Pod IP → namespace, for autopath's "who is asking"; and each pod's IPs, since a pod dropped at a relist comes as its metadata only. */
   const podNamespaces = new Map<string, string>();
   const ipsOfPod = new Map<string, string[]>();

@@ -6,17 +6,12 @@
 // memory beside the record index's own state. Each keeps exactly the fields
 // records.ts reads, plus the namespace, name and resourceVersion the informer
 // needs to key objects and notice changes. Once the index has taken an
-// object in, the informer's cache keeps only its metadata (metadataOnly): the
-// index holds what it needs, so nothing is held twice.
+// object in, the informer's cache keeps only its resourceVersion: the index
+// holds what it needs, so nothing is held twice.
 import { labelServiceName } from '../api/labels.js';
 import type { EndpointSlice, ObjectMeta, Pod, Service, Stored } from '../api/types.js';
 
 const meta = (m: ObjectMeta): ObjectMeta => ({ namespace: m.namespace, name: m.name, resourceVersion: m.resourceVersion });
-
-/** What the informers keep once the index has seen an object: the key and the resourceVersion, for relisting. */
-export function metadataOnly<T extends { metadata: ObjectMeta }>(obj: T): T {
-  return { metadata: meta(obj.metadata) } as T;
-}
 
 export function minimalService(svc: Stored<Service>): Stored<Service> {
   const spec = svc.spec ?? {};

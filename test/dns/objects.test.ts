@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EndpointSlice, Pod, Service, Stored } from '../../src/api/types.js';
-import { metadataOnly, minimalEndpointSlice, minimalPod, minimalService } from '../../src/dns/objects.js';
+import { minimalEndpointSlice, minimalPod, minimalService } from '../../src/dns/objects.js';
 import { createDnsIndex } from '../../src/dns/records.js';
 
 const managedFields = [{ manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
@@ -93,13 +93,14 @@ test('deletes given only what the informer kept (metadata) take every record out
   assert.deepEqual(index.lookup('db.ns1.svc.cluster.local')?.ipv4, ['10.96.0.6']);
   assert.equal(index.lookup('10-244-0-8.db.ns1.svc.cluster.local'), undefined);
   assert.deepEqual(index.lookup('db-0.db.ns1.svc.cluster.local')?.srv, [{ port: 5432, target: 'db-0.db.ns1.svc.cluster.local' }]);
-  for (const s of slices) index.deleteEndpointSlice(metadataOnly(s));
-  for (const s of services) index.deleteService(metadataOnly(s));
-  for (const p of pods) index.deletePod(metadataOnly(p));
+  // An object dropped at a relist reaches the index as what the informer kept of it (keep: 'resourceVersion').
+  const asKept = <T extends { metadata: { namespace?: string; name?: string; resourceVersion?: string } }>(o: T) => ({ metadata: { namespace: o.metadata.namespace, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion } }) as T;
+  for (const s of slices) index.deleteEndpointSlice(asKept(s));
+  for (const s of services) index.deleteService(asKept(s));
+  for (const p of pods) index.deletePod(asKept(p));
   for (const n of ['web.ns1.svc.cluster.local', 'db.ns1.svc.cluster.local', 'db-0.db.ns1.svc.cluster.local', '_sql._tcp.db.ns1.svc.cluster.local', '_tcp.db.ns1.svc.cluster.local', 'ext.ns1.svc.cluster.local', 'ns1.svc.cluster.local', '10-244-0-7.ns1.pod.cluster.local']) {
     assert.equal(index.lookup(n), undefined, n);
   }
   for (const ip of ['10.96.0.5', '10.96.0.6', 'fd00::5', '10.244.0.7']) assert.deepEqual(index.lookupPtr(ip), [], ip);
   for (const n of ['svc.cluster.local', 'pod.cluster.local', 'dns-version.cluster.local']) assert.deepEqual(index.lookup(n), empty.lookup(n), n);
-  assert.deepEqual(metadataOnly(services[0]), { metadata: { namespace: 'ns1', name: 'web', resourceVersion: '7' } });
 });
