@@ -11,11 +11,11 @@ import { BlockList, createServer as createTcpServer, isIPv6, type Server as TcpS
 import { logger } from '../util/log.js';
 import { routeOf, zoneTransferRefusal, type AnswerResult, type ZoneResponse } from './answer.js';
 import type { Forwarder } from './forwarder.js';
-import type { DnsMetrics, QueryLabels } from './metrics.js';
+import type { DnsMetrics, QueryLabels, QuerySeries } from './metrics.js';
 import { rcodeName, typeName } from './metrics.js';
 import { Rcode, RRClass, RRType, type Message, type Question, type ResourceRecord } from './types.js';
 import { normalizeName, parseMessage, serializeMessage, WireError } from './wire.js';
-import { createWireCache, type WireCacheEntry } from './wire-cache.js';
+import { createWireCache } from './wire-cache.js';
 import { errorMessage } from '../util/errors.js';
 import type { RecentQueries } from './recent.js';
 
@@ -177,16 +177,25 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   const wireCache = opts.generation ? createWireCache(opts.generation) : undefined;
+  /** The metric labels of one kind of query and its series per client family ('1' IPv4, '2' IPv6), resolved on first use. */
+  interface Kind {
+    labels: Omit<QueryLabels, 'family'>;
+    series: [QuerySeries | undefined, QuerySeries | undefined];
+  }
   /**
-   * Kept responses of one kind of query (the same labels) share one labels object and one pair of series:
-   * a handful of kinds for thousands of entries.
+   * Kept responses of one kind of query (the same labels) share one Kind, which they keep as its index (their
+   * tag in the wire cache): a handful of kinds for thousands of entries.
    */
-  const kinds = new Map<string, Pick<WireCacheEntry, 'labels' | 'series'>>();
-  const kindOf = (labels: WireCacheEntry['labels']) => {
+  const kinds: Kind[] = [];
+  const kindIndexes = new Map<string, number>();
+  const kindOf = (labels: Kind['labels']): number => {
     const key = `${labels.server}|${labels.zone}|${labels.proto}|${labels.type}|${labels.rcode}|${labels.plugin}`;
-    let kind = kinds.get(key);
-    if (!kind) kinds.set(key, (kind = { labels, series: [undefined, undefined] }));
-    return kind;
+    let i = kindIndexes.get(key);
+    if (i === undefined) {
+      i = kinds.push({ labels, series: [undefined, undefined] }) - 1;
+      kindIndexes.set(key, i);
+    }
+    return i;
   };
   const familyOf = (address: string): '1' | '2' => (address.includes(':') && !address.startsWith('::ffff:') ? '2' : '1');
 
@@ -208,21 +217,22 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   /** A repeat of a query whose response is kept: its bytes with this query's ID, counted in the metrics without building anything. */
-  function fromCache(buf: Buffer, entry: WireCacheEntry, client: { address: string }, started: number): Buffer {
+  function fromCache(buf: Buffer, entry: number, client: { address: string }, started: number): Buffer {
     const out = wireCache!.reply(buf, entry);
     if (opts.metrics) {
+      const kind = kinds[wireCache!.tagOf(entry)];
       const family = familyOf(client.address);
       const i = family === '1' ? 0 : 1;
-      const series = (entry.series[i] ??= opts.metrics.series({ ...entry.labels, family }));
-      series.observe((performance.now() - started) / 1000, entry.requestSize, out.length);
+      const series = (kind.series[i] ??= opts.metrics.series({ ...kind.labels, family }));
+      series.observe((performance.now() - started) / 1000, wireCache!.requestSizeOf(entry), out.length);
     }
     return out;
   }
 
   function handle(buf: Buffer, client: { address: string; proto: 'udp' | 'tcp' }): Buffer | undefined | Promise<Buffer | undefined> {
     const started = performance.now();
-    const hit = wireCache && buf.length >= 12 ? wireCache.get(buf, client.proto) : undefined;
-    if (hit) return fromCache(buf, hit, client, started);
+    const hit = wireCache ? wireCache.get(buf, client.proto) : -1;
+    if (hit >= 0) return fromCache(buf, hit, client, started);
     let req: Message;
     try {
       req = parseMessage(buf);
@@ -239,8 +249,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     // Kept: answers from the index alone (synchronous, the kubernetes plugin, after the first listing).
     // Forwarded, autopath and loop answers depend on the client or an upstream, and are never synchronous or the kubernetes plugin's.
     if (wireCache && generation !== undefined && r.plugin === 'kubernetes' && opts.synced()) {
-      const kind = kindOf(done.labels);
-      wireCache.set(buf, client.proto, generation, { response: Buffer.from(done.out), series: kind.series, requestSize: done.requestSize, labels: kind.labels });
+      wireCache.set(buf, client.proto, generation, done.out, kindOf(done.labels), done.requestSize);
     }
     return done.out;
   }

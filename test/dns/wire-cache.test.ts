@@ -176,15 +176,63 @@ test('answers from the cache are counted in the metrics', async () => {
 
 test('the cache holds at most its bound, and keeps what is asked again', () => {
   const wc = createWireCache(() => 0, 4);
-  const entry = (n: number) => ({ response: Buffer.from([0, 0, n]), labels: { server: '', zone: '.', proto: 'udp' as const, type: 'A', rcode: 'NOERROR', plugin: 'kubernetes' }, series: [undefined, undefined] as [undefined, undefined], requestSize: 512 });
-  const q = (n: number) => Buffer.from([0, 0, 1, 0, n]);
-  wc.set(q(0), 'udp', 0, entry(0));
+  // A query's bytes: an ID, then what keys it (here its last byte differs).
+  const q = (n: number) => Buffer.from([0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, n]);
+  const kept = (n: number) => {
+    const e = wc.get(q(n), 'udp');
+    return e < 0 ? undefined : { reply: [...wc.reply(q(n), e)], tag: wc.tagOf(e), requestSize: wc.requestSizeOf(e) };
+  };
+  wc.set(q(0), 'udp', 0, Buffer.from([0, 0, 0x80, 0]), 7, 1232);
   for (let n = 1; n < 50; n++) {
-    wc.set(q(n), 'udp', 0, entry(n));
-    // Asked again between every other insert: it is never the one dropped.
-    assert.equal(wc.get(q(0), 'udp')?.response[2], 0, `entry 0 after ${n} more`);
+    wc.set(q(n), 'udp', 0, Buffer.from([0, 0, 0x80, n]), n, 512);
+    // Asked again between every other insert: it is never the one dropped, and moves with its tag and request size.
+    assert.deepEqual(kept(0), { reply: [0xab, 0xcd, 0x80, 0], tag: 7, requestSize: 1232 }, `entry 0 after ${n} more`);
     assert.ok(wc.size() <= 4, `${wc.size()} entries`);
   }
-  assert.equal(wc.get(q(1), 'udp'), undefined);
-  assert.equal(wc.get(q(49), 'udp')?.response[2], 49);
+  assert.equal(kept(1), undefined);
+  assert.deepEqual(kept(49), { reply: [0xab, 0xcd, 0x80, 49], tag: 49, requestSize: 512 });
+});
+
+test('the cache keys on the protocol and every byte after the ID, and drops all when the index changes', () => {
+  let generation = 1;
+  const wc = createWireCache(() => generation, 100);
+  const q = Buffer.from([1, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x65, 0x62, 0]);
+  wc.set(q, 'udp', 1, Buffer.from([0, 0, 0x81]), 0, 512);
+  assert.ok(wc.get(q, 'udp') >= 0);
+  // Another ID is the same query.
+  assert.ok(wc.get(Buffer.from([9, 9, ...q.subarray(2)]), 'udp') >= 0);
+  assert.equal(wc.get(q, 'tcp'), -1);
+  // The question in another case is another key (compression keeps case).
+  assert.equal(wc.get(Buffer.from([1, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x57, 0x65, 0x62, 0]), 'udp'), -1);
+  // Too short to be a query: never kept nor found.
+  wc.set(Buffer.from([1, 2, 3]), 'udp', 1, Buffer.from([0]), 0, 512);
+  assert.equal(wc.get(Buffer.from([1, 2, 3]), 'udp'), -1);
+  // Answered from an older index: not kept.
+  wc.set(Buffer.from([1, 2, ...q.subarray(2, 16), 1]), 'udp', 0, Buffer.from([0, 0, 0x81]), 0, 512);
+  assert.equal(wc.size(), 1);
+  generation = 2;
+  assert.equal(wc.get(q, 'udp'), -1);
+  assert.equal(wc.size(), 0);
+});
+
+test('whatever is kept, dropped or moved, a hit is the response kept for that query', () => {
+  const wc = createWireCache(() => 0, 64);
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  // Queries of varying length; each one's response names it (its length and last byte).
+  const q = (n: number) => Buffer.from([0, 0, ...Array.from({ length: 10 + (n % 7) }, (_, i) => (i === 0 ? n % 256 : i)), n >> 8]);
+  const response = (n: number) => Buffer.from([0, 0, ...Array.from({ length: 1 + (n % 40) }, () => n % 256)]);
+  let hits = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const n = rand(300);
+    const proto = rand(2) === 0 ? 'udp' : 'tcp';
+    const e = wc.get(q(n), proto);
+    if (e >= 0) {
+      hits++;
+      assert.deepEqual(wc.reply(q(n), e).subarray(2), response(n).subarray(2), `query ${n}`);
+      assert.equal(wc.tagOf(e), n);
+    } else wc.set(q(n), proto, 0, response(n), n, 512);
+    assert.ok(wc.size() <= 64);
+  }
+  assert.ok(hits > 1000, `${hits} hits`);
 });
