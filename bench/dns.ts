@@ -12,7 +12,11 @@
 // memory (all of a server's processes) beside two floors: an idle bare node
 // and `kubesvc dns` synced with an empty cluster (the same modules loaded).
 // dnsperf runs on the same machine: its own CPU per query is printed, since
-// on a 2-core machine it takes a good part of one core.
+// on a 2-core machine it takes a good part of one core. Node's own ceiling is
+// measured beside them: a bare Node UDP responder (each query sent back, no
+// DNS at all) on one and on every core under the same dnsperf. The RSS after
+// load is split into the process's own (anonymous) memory and the node
+// binary's pages, which every node process on the machine shares.
 // kubesvc dns runs as the cluster's coredns pod runs it: the built images
 // entry (`node NODE_FLAGS dist/images.js coredns …`), with its health, ready
 // and metrics endpoints on.
@@ -67,6 +71,40 @@ const podIpOf = (i: number) => `10.244.${(i >> 8) & 255}.${i & 255}`;
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Of a process's RSS, what is its own (anonymous memory) and what is the node binary's pages (shared with every node process on the machine). */
+function rssSplitMb(pid: number): { own: number; binary: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return { own: kb('Anonymous') / 1024, binary: (kb('Rss') - kb('Anonymous')) / 1024 };
+}
+
+/**
+ * The runtime's own ceiling: a bare Node UDP responder on `port` with `workers` processes sharing the socket as
+ * kubesvc dns's workers do (node:cluster), that sends each query back with the QR bit set — no parse, no lookup, no
+ * record: what Node's datagram path alone costs, under the same dnsperf.
+ */
+const nodeUdpFloorSource = `
+const cluster = require('node:cluster');
+const dgram = require('node:dgram');
+const [port, workers] = process.argv.slice(1).map(Number);
+if (cluster.isPrimary && workers > 1) {
+  let listening = 0;
+  for (let i = 0; i < workers; i++) cluster.fork().on('listening', () => ++listening === workers && console.log('listening'));
+} else {
+  const s = dgram.createSocket('udp4');
+  s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
+  s.bind(port, '127.0.0.1', () => cluster.isPrimary && console.log('listening'));
+}`;
+
+async function startNodeUdpFloor(port: number, workers: number, nodeFlags: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, '-e', nodeUdpFloorSource, String(port), String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout!.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`the node UDP floor exited ${code}`)));
+  });
+  return child;
 }
 
 /** CPU seconds the process has used, user and system. */
@@ -439,6 +477,18 @@ async function main(): Promise<void> {
       half.set(s.name, { rate, r: dnsperf(dnsperfBin, s.port, queryFile, treeOf(s.child.pid!), { seconds: latencySeconds, qps: rate, verbose: true }) });
     }
     const rss = new Map(servers.map((s) => [s.name, treeRssMb(s.child.pid!)]));
+    const rssSplit = rssSplitMb(servers.find((s) => s.name === 'kubesvc dns ×1')!.child.pid!);
+    // Node's own ceiling under the same dnsperf: the bare responder on 1 and on every core.
+    const floorQps: number[] = [];
+    for (const workers of [1, cores]) {
+      const port = await freePort();
+      const floor = await startNodeUdpFloor(port, workers, nodeFlags);
+      try {
+        floorQps.push(dnsperf(dnsperfBin, port, queryFile, treeOf(floor.pid!), { seconds }).qps);
+      } finally {
+        await stop(floor);
+      }
+    }
     const floorRss = await nodeFloorMb(nodeFlags);
     const loadAfter = loadavg();
 
@@ -455,6 +505,9 @@ async function main(): Promise<void> {
     const dnsmasqQps = saturated.get('dnsmasq')?.qps;
     against('QPS, saturated', one, qps, 'q/s', false, dnsmasqQps ? { value: dnsmasqQps / 2, name: 'goal ½ dnsmasq' } : undefined);
     against('QPS, saturated', all, qps, 'q/s', false, dnsmasqQps ? { value: dnsmasqQps, name: 'goal 1× dnsmasq' } : undefined);
+    rows.push({ figure: `QPS, saturated, ${one}`, value: qps(one), unit: 'q/s', peer: floorQps[0], peerName: "node's UDP floor ×1" });
+    rows.push({ figure: `QPS, saturated, ${all}`, value: qps(all), unit: 'q/s', peer: floorQps[1], peerName: `node's UDP floor ×${cores}` });
+    if (dnsmasqQps) rows.push({ figure: `QPS, saturated, node's UDP floor ×${cores} (no DNS at all)`, value: floorQps[1], unit: 'q/s', peer: dnsmasqQps, peerName: 'dnsmasq' });
     for (const s of [one, all]) against('server CPU per query', s, (n) => saturated.get(n)!.cpuUs, 'µs', true);
     for (const s of [one, all]) against('latency avg, saturated', s, (n) => saturated.get(n)!.avgMs, 'ms', true);
     for (const s of [one, all]) {
@@ -462,6 +515,8 @@ async function main(): Promise<void> {
       against('latency p99 at ½ saturation', s, p99, 'ms', true, { value: 1, name: 'goal' });
     }
     for (const s of [one, all]) against(`RSS with ${total} Services, after load`, s, (n) => rss.get(n)!, 'MB', true, { value: 64, name: 'goal' });
+    rows.push({ figure: 'RSS after load, ×1: its own (anonymous memory)', value: rssSplit.own, unit: 'MB' });
+    rows.push({ figure: "RSS after load, ×1: the node binary's pages (shared)", value: rssSplit.binary, unit: 'MB' });
     rows.push({ figure: 'RSS once synced, before load, ×1', value: syncedRss[0], unit: 'MB' });
     rows.push({ figure: `RSS once synced, before load, ×${cores} (all processes)`, value: syncedRss[1], unit: 'MB' });
     rows.push({ figure: 'RSS of kubesvc dns ×1 synced with an empty cluster (its floor)', value: emptyRss, unit: 'MB' });
