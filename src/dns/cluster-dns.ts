@@ -6,6 +6,7 @@ import type { EndpointSlice, Pod, Service, Stored } from '../api/types.js';
 import type { KubeObject } from '../api/object.js';
 import { resourceTypes, type Client } from '../client/client.js';
 import { createInformer, type Informer } from '../client/informer.js';
+import { errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
 import type { Registry } from '../util/metrics.js';
 import { answerQuery } from './answer.js';
@@ -119,7 +120,26 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     throw e;
   }
   // Listing starts after the sockets are open: until it completes, cluster names get SERVFAIL and /ready says 503.
-  void Promise.all(informers.map((i) => i.start())).then(() => log.info('synced with the API', { services: services.list().length, endpointSlices: slices.list().length, pods: pods.list().length }));
+  let stopped = false;
+  /**
+   * A first list refused (the coredns RBAC not granted yet, say) is logged and tried again with a backoff, as
+   * client-go's reflector does under CoreDNS: the server keeps answering (SERVFAIL for the zone, not ready)
+   * instead of ending.
+   */
+  const listUntilAllowed = async (inf: Informer<KubeObject>, resource: string): Promise<void> => {
+    for (let backoff = 1000; !stopped; backoff = Math.min(backoff * 2, 30_000)) {
+      try {
+        return await inf.start();
+      } catch (e) {
+        log.error('failed to list; retrying', { resource, error: errorMessage(e), retryIn: `${backoff / 1000}s` });
+        // Not holding the process open: the sockets do, until stop().
+        await new Promise<void>((resolve) => setTimeout(resolve, backoff).unref());
+      }
+    }
+  };
+  void Promise.all(informers.map((i, n) => listUntilAllowed(i, ['services', 'endpointslices', 'pods'][n]))).then(() => {
+    if (!stopped) log.info('synced with the API', { services: services.list().length, endpointSlices: slices.list().length, pods: pods.list().length });
+  });
   void forwarder?.probe();
   return {
     port: server.port,
@@ -127,6 +147,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     isSynced: synced,
     registry: metrics.registry,
     async stop() {
+      stopped = true;
       for (const i of informers) i.stop();
       await Promise.all([server.close(), http.close()]);
     },

@@ -258,3 +258,38 @@ test('a forwarding loop is reported, not crashed on', { skip: noDig }, async () 
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('without the RBAC to list, kubesvc dns keeps running, not ready, and syncs once it is granted', { skip: noDig }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubesvc-dnsrbac-'));
+  const api = startCli(['apiserver', '--data-dir', dataDir, '--port', '0']);
+  const kubectl = kubectlFor(join(dataDir, 'kubeconfig'));
+  try {
+    await waitForOutput(api, /apiserver\] "ready"/, 30_000);
+    const [port, ready] = [await freePort(), await freePort()];
+    // A bare API server: coredns's service account may list nothing yet.
+    const dns = startCli(['dns', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--upstream', 'none', '--health', '', '--ready', `127.0.0.1:${ready}`, '--metrics', '']);
+    try {
+      await waitForOutput(dns, /failed to list; retrying.*services is forbidden: User \\?"system:serviceaccount:kube-system:coredns\\?" cannot list resource \\?"services\\?"/, 15_000);
+      assert.equal(dns.child.exitCode, null);
+      assert.equal((await fetch(`http://127.0.0.1:${ready}/ready`)).status, 503);
+      const refused = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=3', '+tries=1', 'kubernetes.default.svc.cluster.local']);
+      assert.match(refused.stdout, /status: SERVFAIL/);
+      // Granted as kubeadm's coredns add-on grants it: the next retry lists, and the server answers.
+      const manifest = [...kubeadmPolicy.clusterRoles, ...kubeadmPolicy.clusterRoleBindings].map((o) => stringify(o)).join('---\n');
+      await kubectl.ok(['apply', '-f', '-'], { input: manifest });
+      await waitFor('ready once allowed', async () => (await fetch(`http://127.0.0.1:${ready}/ready`)).status === 200, 30_000);
+      const answered = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=3', '+tries=1', '+short', 'kubernetes.default.svc.cluster.local']);
+      assert.match(answered.stdout.trim(), /^\d+\.\d+\.\d+\.\d+$/);
+      assert.doesNotMatch(dns.output(), /ApiError|at parseError|Node\.js v/);
+    } finally {
+      dns.child.kill('SIGTERM');
+      await dns.exited;
+    }
+    assert.equal(dns.child.exitCode, 0);
+  } finally {
+    kubectl.cleanup();
+    api.child.kill('SIGINT');
+    await api.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
