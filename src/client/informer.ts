@@ -124,7 +124,8 @@ export function createInformer<T extends KubeObject>(rc: ResourceClient<T>, opts
     if (old) indexRemove(key, old);
     const keptNow = kept(obj);
     items.set(key, keptNow);
-    indexAdd(key, stored(key, keptNow));
+    // Without indexes (the DNS's informers), no object is made from a kept version.
+    if (indexFns.size > 0) indexAdd(key, stored(key, keptNow));
     if (old) emit('update', old, obj);
     else emit('add', obj);
   }

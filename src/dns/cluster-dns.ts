@@ -56,7 +56,7 @@ export interface ClusterDns {
 
 export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterDns> {
   const index = createDnsIndex({ zone: opts.zone });
-  // Each informer hands the index only what it reads (objects.ts) and keeps only metadata itself, listed in pages
+  // Each informer hands the index only what it reads (objects.ts) and keeps only versions itself, listed in pages
   // as client-go's reflector does: no whole list body or whole objects held beside the index.
   const services = createInformer<Stored<Service>>(opts.client.resource(resourceTypes.services), { transform: minimalService, keep: 'resourceVersion', pageSize });
   const slices = createInformer<Stored<EndpointSlice>>(opts.client.resource(resourceTypes.endpointslices), { transform: minimalEndpointSlice, keep: 'resourceVersion', pageSize });
@@ -137,7 +137,8 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
       }
     }
   };
-  void Promise.all(informers.map((i, n) => listUntilAllowed(i, ['services', 'endpointslices', 'pods'][n]))).then(() => {
+  const listed = [listUntilAllowed(services as Informer<KubeObject>, 'services'), listUntilAllowed(slices as Informer<KubeObject>, 'endpointslices'), listUntilAllowed(pods as Informer<KubeObject>, 'pods')];
+  void Promise.all(listed).then(() => {
     if (!stopped) log.info('synced with the API', { services: services.list().length, endpointSlices: slices.list().length, pods: pods.list().length });
   });
   void forwarder?.probe();
